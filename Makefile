@@ -1,0 +1,45 @@
+# The two commands of the README: `make serve` and `make test`. Both install what is missing.
+
+WASM_BINDGEN_VERSION := $(shell sed -n 's/^wasm-bindgen = "=\([0-9.]*\)".*/\1/p' Cargo.toml)
+WASM := target/wasm32-unknown-unknown/release/nqm_explorer.wasm
+PORT ?= 8000
+CARGO ?= cargo
+
+.PHONY: serve test wasm tools lint unit browser browser-deps cli
+
+## Build the WebAssembly and serve the explorer at http://127.0.0.1:$(PORT)/
+serve: wasm
+	@echo "Serving the explorer at http://127.0.0.1:$(PORT)/"
+	python3 -m http.server $(PORT) --bind 127.0.0.1
+
+## Every test: formatting and clippy (native and wasm32), cargo test, then headless Chromium
+test: lint unit wasm cli browser
+
+tools:
+	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+	@if [ "$$(wasm-bindgen --version 2>/dev/null | cut -d' ' -f2)" != "$(WASM_BINDGEN_VERSION)" ]; then \
+	  echo "Installing wasm-bindgen-cli $(WASM_BINDGEN_VERSION) (the crate's pinned version; a few minutes)"; \
+	  $(CARGO) install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION); \
+	fi
+
+wasm: tools
+	$(CARGO) build --release --target wasm32-unknown-unknown --lib
+	wasm-bindgen --target web --no-typescript --out-dir www/pkg $(WASM)
+
+cli:
+	$(CARGO) build --release --bin nqm
+
+lint: tools
+	$(CARGO) fmt --check
+	$(CARGO) clippy --release --all-targets -- -D warnings
+	$(CARGO) clippy --release --target wasm32-unknown-unknown --lib -- -D warnings
+
+unit:
+	$(CARGO) test --release
+
+browser-deps:
+	@command -v chromium >/dev/null || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
+	@[ -d tests/browser/node_modules/playwright-core ] || (cd tests/browser && npm ci --no-audit --no-fund)
+
+browser: browser-deps
+	cd tests/browser && node --test --test-concurrency=1

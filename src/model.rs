@@ -1,0 +1,92 @@
+//! The noisy quadratic model: the loss L(w) = ½ wᵀKw and the covariance C of the gradient
+//! noise, built from the parameters (Liu et al., Sec. 4.1, Eq. 4 with w* shifted to 0).
+
+use crate::params::{Noise, Params};
+use nalgebra::{DMatrix, Matrix2};
+
+/// A Hessian K and a gradient-noise covariance C of the same dimension D ∈ {1, 2}.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Model {
+    /// The Hessian K (symmetric positive semi-definite).
+    pub k: DMatrix<f64>,
+    /// The noise covariance C (symmetric positive semi-definite).
+    pub c: DMatrix<f64>,
+}
+
+/// The rotation by `degrees`.
+pub fn rotation(degrees: f64) -> Matrix2<f64> {
+    let (s, c) = degrees.to_radians().sin_cos();
+    Matrix2::new(c, -s, s, c)
+}
+
+/// R(θ) diag(e1, e2) R(θ)ᵀ: the symmetric matrix with eigenvalues e1, e2 whose first
+/// eigenvector makes the angle θ (degrees) with the first axis.
+pub fn rotated_diag(e1: f64, e2: f64, degrees: f64) -> Matrix2<f64> {
+    let r = rotation(degrees);
+    let m = r * Matrix2::new(e1, 0.0, 0.0, e2) * r.transpose();
+    // Exactly symmetric, whatever the rounding of the products.
+    let off = 0.5 * (m[(0, 1)] + m[(1, 0)]);
+    Matrix2::new(m[(0, 0)], off, off, m[(1, 1)])
+}
+
+impl Model {
+    /// The model described by `p`: K = R(h_angle) diag(h1, h2) R(h_angle)ᵀ and C from the
+    /// noise kind — σ²I (Cor. 3), aK (Cor. 2), σ²I + aK (Thm 4), or R(c_angle) diag(c1, c2)
+    /// R(c_angle)ᵀ. With `dim = 1`, K = h1 and C = σ², a·h1, σ² + a·h1, or c1.
+    pub fn from_params(p: &Params) -> Model {
+        if p.dim == 1 {
+            let k = p.h1;
+            let c = match p.noise {
+                Noise::White => p.sigma2,
+                Noise::Hessian => p.a * k,
+                Noise::Mixed => p.sigma2 + p.a * k,
+                Noise::General => p.c1,
+            };
+            return Model {
+                k: DMatrix::from_element(1, 1, k),
+                c: DMatrix::from_element(1, 1, c),
+            };
+        }
+        let k = rotated_diag(p.h1, p.h2, p.h_angle);
+        let id = Matrix2::identity();
+        let c = match p.noise {
+            Noise::White => id * p.sigma2,
+            Noise::Hessian => k * p.a,
+            Noise::Mixed => id * p.sigma2 + k * p.a,
+            Noise::General => rotated_diag(p.c1, p.c2, p.c_angle),
+        };
+        Model {
+            k: DMatrix::from_column_slice(2, 2, k.as_slice()),
+            c: DMatrix::from_column_slice(2, 2, c.as_slice()),
+        }
+    }
+
+    /// The dimension D.
+    pub fn dim(&self) -> usize {
+        self.k.nrows()
+    }
+
+    /// The largest eigenvalue k* of K.
+    pub fn k_max(&self) -> f64 {
+        self.k
+            .clone()
+            .symmetric_eigenvalues()
+            .iter()
+            .cloned()
+            .fold(f64::NEG_INFINITY, f64::max)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rotated_diag_has_the_eigenvalues() {
+        let m = rotated_diag(1.0, 0.1, 37.0);
+        let e = DMatrix::from_column_slice(2, 2, m.as_slice()).symmetric_eigenvalues();
+        let (lo, hi) = (e.min(), e.max());
+        assert!((lo - 0.1).abs() < 1e-15 && (hi - 1.0).abs() < 1e-15);
+        assert_eq!(m[(0, 1)], m[(1, 0)]);
+    }
+}

@@ -1,0 +1,282 @@
+//! The live 2-D ellipse explorer (Liu et al., Fig. 3): an ensemble of SGD walkers on
+//! L(w) = ½ wᵀKw with three 3σ ellipses — empirical, exact discrete and continuous.
+//!
+//! [`EllipseExplorer`] holds the state behind the page: the parameters, the model, the
+//! theory's [`Prediction`], the walkers, and the plot's zoom. It validates every change
+//! through the parameter schema, recomputes the theory on every change, and keeps the walkers
+//! evolving under the new setting.
+
+use crate::model::Model;
+use crate::params::{self, Audience, ParamError, Params};
+use crate::sim::{Dynamics, Ensemble, Moments};
+use crate::theory::{self, matrix_json, number_json, Prediction};
+use nalgebra::{DMatrix, Matrix2};
+use serde_json::{json, Value};
+
+/// Everything behind the ellipse page.
+pub struct EllipseExplorer {
+    params: Params,
+    model: Model,
+    prediction: Prediction,
+    dynamics: Dynamics,
+    ensemble: Ensemble,
+    moments: Option<Moments>,
+    half_width: f64,
+}
+
+/// What the ellipse plot draws, in the weights' coordinates.
+pub struct Scene<'a> {
+    /// First coordinate of every walker.
+    pub xs: &'a [f64],
+    /// Second coordinate of every walker.
+    pub ys: &'a [f64],
+    /// Which walkers are live (the others are not drawn).
+    pub alive: &'a [bool],
+    /// Exact discrete-time Σ, if there is a stationary state.
+    pub discrete: Option<Matrix2<f64>>,
+    /// Continuous-time Σ (Eq. 1), if K is positive definite.
+    pub continuous: Option<Matrix2<f64>>,
+    /// Empirical Σ of the walkers.
+    pub empirical: Option<Matrix2<f64>>,
+    /// Half the width of the shorter side of the plot, in weight units.
+    pub half_width: f64,
+    /// Unit eigenvectors of K (drawn as faint axes).
+    pub k_axes: [(f64, f64); 2],
+}
+
+fn to2(m: &DMatrix<f64>) -> Matrix2<f64> {
+    Matrix2::new(m[(0, 0)], m[(0, 1)], m[(1, 0)], m[(1, 1)])
+}
+
+/// The smallest of 1, 1.5, 2, 3, 4, 5, 6, 8 × 10ᵏ that is ≥ x (x > 0).
+fn nice_ceil(x: f64) -> f64 {
+    let p = 10f64.powf(x.log10().floor());
+    [1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0]
+        .iter()
+        .map(|m| m * p)
+        .find(|v| *v >= x * (1.0 - 1e-12))
+        .unwrap_or(10.0 * p)
+}
+
+/// Largest half-extent of the 3σ ellipse of Σ along either axis: 3 max(√Σ₀₀, √Σ₁₁).
+fn extent(s: &Matrix2<f64>) -> f64 {
+    3.0 * s[(0, 0)].max(s[(1, 1)]).max(0.0).sqrt()
+}
+
+impl EllipseExplorer {
+    /// The explorer at `params` (2-D), with the walkers at the origin.
+    pub fn new(mut params: Params) -> EllipseExplorer {
+        params.dim = 2;
+        let model = Model::from_params(&params);
+        let prediction = theory::predict(&model, params.lr, params.mu);
+        let dynamics = Dynamics::heavy_ball(&model, params.lr, params.mu);
+        let ensemble = Ensemble::new(2, params.walkers as usize, params.seed);
+        let mut e = EllipseExplorer {
+            params,
+            model,
+            prediction,
+            dynamics,
+            ensemble,
+            moments: None,
+            half_width: 1.0,
+        };
+        e.fit_view(true);
+        e
+    }
+
+    /// The explorer for a page query string, and the fields that were rejected.
+    pub fn from_query(query: &str) -> (EllipseExplorer, Vec<ParamError>) {
+        let (p, errors) = params::parse_query(query, Audience::Page);
+        (EllipseExplorer::new(p), errors)
+    }
+
+    /// The current parameters.
+    pub fn params(&self) -> &Params {
+        &self.params
+    }
+
+    /// The current theory.
+    pub fn prediction(&self) -> &Prediction {
+        &self.prediction
+    }
+
+    /// The walkers.
+    pub fn ensemble(&self) -> &Ensemble {
+        &self.ensemble
+    }
+
+    /// Sets one field from its query-string form. A rejected value leaves everything as it
+    /// was and returns the reason. Changing `walkers` or `seed` restarts the walkers; any other
+    /// change keeps them evolving under the new setting.
+    pub fn set(&mut self, key: &str, raw: &str) -> Result<(), String> {
+        let f = params::field(key)
+            .filter(|f| f.serves(Audience::Page))
+            .ok_or_else(|| format!("'{key}' is not a parameter of this page"))?;
+        let mut p = self.params.clone();
+        f.set_str(&mut p, raw)?;
+        self.replace_params(p);
+        Ok(())
+    }
+
+    /// Applies a whole query string on top of the current parameters (see
+    /// [`params::apply_query`]).
+    pub fn apply_query(&mut self, query: &str) -> Vec<ParamError> {
+        let mut p = self.params.clone();
+        let errors = params::apply_query(&mut p, query, Audience::Page);
+        self.replace_params(p);
+        errors
+    }
+
+    fn replace_params(&mut self, p: Params) {
+        let restart = p.walkers != self.params.walkers || p.seed != self.params.seed;
+        self.params = p;
+        self.model = Model::from_params(&self.params);
+        self.prediction = theory::predict(&self.model, self.params.lr, self.params.mu);
+        self.dynamics = Dynamics::heavy_ball(&self.model, self.params.lr, self.params.mu);
+        if restart {
+            self.reset();
+        } else if self.prediction.stable && self.ensemble.diverged() > 0 {
+            self.ensemble.revive();
+        }
+    }
+
+    /// The permalink query string of the current state.
+    pub fn query(&self) -> String {
+        params::to_query(&self.params, Audience::Page)
+    }
+
+    /// Restarts every walker at w = 0 with the current seed.
+    pub fn reset(&mut self) {
+        self.ensemble = Ensemble::new(2, self.params.walkers as usize, self.params.seed);
+        self.moments = None;
+        self.fit_view(true);
+    }
+
+    /// Advances the walkers by `speed` steps and refreshes their moments and the zoom.
+    pub fn advance(&mut self) {
+        self.ensemble.advance(&self.dynamics, self.params.speed);
+        self.moments = self.ensemble.moments();
+        self.fit_view(false);
+    }
+
+    /// Advances the walkers by `n` steps (for tests and benchmarks).
+    pub fn advance_steps(&mut self, n: u64) {
+        self.ensemble.advance(&self.dynamics, n);
+        self.moments = self.ensemble.moments();
+    }
+
+    /// Chooses the plot's half-width: a round number a little beyond the largest ellipse,
+    /// changed only when the ellipses outgrow it or shrink well inside it, so that an ellipse
+    /// visibly grows while the learning rate is dragged.
+    fn fit_view(&mut self, force: bool) {
+        let mut e: f64 = 0.0;
+        for s in [
+            self.prediction.sigma_discrete.as_ref().map(to2),
+            self.prediction.sigma_continuous.as_ref().map(to2),
+            self.moments.as_ref().map(|m| to2(&m.cov)),
+        ]
+        .iter()
+        .flatten()
+        {
+            e = e.max(extent(s));
+        }
+        if !(e.is_finite() && e > 0.0) {
+            return;
+        }
+        let e = e.min(crate::sim::ESCAPE_RADIUS);
+        if force || e > self.half_width || e < 0.4 * self.half_width {
+            self.half_width = nice_ceil(1.1 * e);
+        }
+    }
+
+    /// What the plot draws now.
+    pub fn scene(&self) -> Scene<'_> {
+        let eig = nalgebra::SymmetricEigen::new(to2(&self.model.k));
+        let v = eig.eigenvectors;
+        Scene {
+            xs: self.ensemble.coords(0),
+            ys: self.ensemble.coords(1),
+            alive: self.ensemble.alive(),
+            discrete: self.prediction.sigma_discrete.as_ref().map(to2),
+            continuous: self.prediction.sigma_continuous.as_ref().map(to2),
+            empirical: self.moments.as_ref().map(|m| to2(&m.cov)),
+            half_width: self.half_width,
+            k_axes: [(v[(0, 0)], v[(1, 0)]), (v[(0, 1)], v[(1, 1)])],
+        }
+    }
+
+    /// The numbers the page shows, with the field names of `nqm theory` plus the Monte Carlo
+    /// ones: `sigma_empirical` (and its standard errors `sigma_empirical_se`),
+    /// `loss_empirical` (½Tr[KΣ̂]), `mean`, `walkers_alive`, `diverged`, `steps`.
+    pub fn readouts(&self) -> Value {
+        let mut out = self.prediction.to_json();
+        let m = self.moments.as_ref();
+        let obj = out.as_object_mut().expect("prediction JSON is an object");
+        obj.insert("sigma_empirical".into(), matrix_json(m.map(|m| &m.cov)));
+        obj.insert(
+            "sigma_empirical_se".into(),
+            matrix_json(m.map(|m| &m.cov_se)),
+        );
+        obj.insert(
+            "loss_empirical".into(),
+            number_json(m.map(|m| theory::expected_loss(&self.model.k, &m.cov))),
+        );
+        obj.insert(
+            "mean".into(),
+            m.map(|m| json!(m.mean)).unwrap_or(Value::Null),
+        );
+        obj.insert(
+            "walkers_alive".into(),
+            json!(self.ensemble.len() - self.ensemble.diverged()),
+        );
+        obj.insert("diverged".into(), json!(self.ensemble.diverged()));
+        obj.insert("steps".into(), json!(self.ensemble.steps()));
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nice_ceil_rounds_up_to_a_round_number() {
+        for (x, want) in [
+            (0.7, 0.8),
+            (1.0, 1.0),
+            (1.3, 1.5),
+            (3.5, 4.0),
+            (7.0, 8.0),
+            (9.0, 10.0),
+            (0.013, 0.015),
+        ] {
+            assert!(
+                (nice_ceil(x) - want).abs() < 1e-12 * want,
+                "{x} → {}",
+                nice_ceil(x)
+            );
+        }
+    }
+
+    #[test]
+    fn a_rejected_value_changes_nothing() {
+        let (mut e, errors) = EllipseExplorer::from_query("lr=0.3");
+        assert!(errors.is_empty());
+        let before = e.query();
+        assert!(e.set("lr", "NaN").is_err());
+        assert!(e.set("dim", "1").is_err());
+        assert_eq!(e.query(), before);
+    }
+
+    #[test]
+    fn divergent_walkers_are_counted_and_revived_when_stable_again() {
+        let (mut e, _) = EllipseExplorer::from_query("lr=2.5&walkers=200");
+        e.advance_steps(200);
+        assert_eq!(e.ensemble().diverged(), 200);
+        let r = e.readouts();
+        assert!(r["sigma_discrete"].is_null() && r["sigma_empirical"].is_null());
+        assert!(!r.to_string().contains("NaN"));
+        e.set("lr", "0.5").unwrap();
+        assert_eq!(e.ensemble().diverged(), 0);
+    }
+}

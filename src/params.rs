@@ -1,0 +1,695 @@
+//! The one parameter schema.
+//!
+//! Every parameter of the explorer is declared once, in [`FIELDS`]: its permalink key, label,
+//! unit, range, default (read from [`Params::default`]) and where it is used. The page builds
+//! its controls from this table (exported as JSON by [`schema_json`]), the permalink is parsed
+//! and written by [`parse_query`] and [`to_query`], and the command-line tool takes the same
+//! query strings, so the three cannot drift apart.
+//!
+//! A query string is input from a stranger. [`parse_query`] never panics: a field that is not
+//! valid (not a number, not finite, out of range, not one of the allowed words, too long) is
+//! named in a [`ParamError`] and keeps its default, and the rest of the query still applies.
+
+use serde::Serialize;
+use std::fmt::Write as _;
+
+/// Version of the permalink schema, written as `v=` in every query this build produces.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Longest query string that is parsed at all; a longer one is rejected whole.
+pub const MAX_QUERY_LEN: usize = 4096;
+
+/// Longest single value that is looked at.
+const MAX_VALUE_LEN: usize = 64;
+
+/// Which gradient-noise covariance C the model uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Noise {
+    /// White noise C = σ²I (Liu et al., Cor. 3).
+    White,
+    /// Hessian-aligned noise C = aK (Liu et al., Cor. 2).
+    Hessian,
+    /// Mixed noise C = σ²I + aK (Liu et al., Thm 4).
+    Mixed,
+    /// General C with eigenvalues c1, c2 and its own rotation angle; need not commute with K.
+    General,
+}
+
+impl Noise {
+    /// The permalink words, in the order of the enum.
+    pub const WORDS: &'static [&'static str] = &["white", "hessian", "mixed", "general"];
+    const ALL: [Noise; 4] = [Noise::White, Noise::Hessian, Noise::Mixed, Noise::General];
+
+    /// The permalink word of this noise kind.
+    pub fn word(self) -> &'static str {
+        Self::WORDS[self as usize]
+    }
+
+    fn from_word(word: &str) -> Option<Noise> {
+        Self::WORDS
+            .iter()
+            .position(|w| *w == word)
+            .map(|i| Self::ALL[i])
+    }
+}
+
+/// Every parameter of the explorer and of the command-line tool.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Params {
+    /// Dimension of the model: 1 (h1 and c1 or σ² only) or 2.
+    pub dim: u64,
+    /// Learning rate λ.
+    pub lr: f64,
+    /// Heavy-ball momentum μ ∈ [0, 1) (Liu et al., Eq. 5).
+    pub mu: f64,
+    /// First Hessian eigenvalue.
+    pub h1: f64,
+    /// Second Hessian eigenvalue.
+    pub h2: f64,
+    /// Rotation of the Hessian eigenbasis, degrees.
+    pub h_angle: f64,
+    /// Kind of gradient noise.
+    pub noise: Noise,
+    /// Strength σ² of the isotropic part of the noise.
+    pub sigma2: f64,
+    /// Strength a of the Hessian-aligned part of the noise.
+    pub a: f64,
+    /// First eigenvalue of a general noise covariance.
+    pub c1: f64,
+    /// Second eigenvalue of a general noise covariance.
+    pub c2: f64,
+    /// Rotation of a general noise covariance's eigenbasis, degrees.
+    pub c_angle: f64,
+    /// Number of independent SGD walkers.
+    pub walkers: u64,
+    /// Seed of the walkers' random numbers.
+    pub seed: u64,
+    /// SGD steps to simulate (command line).
+    pub steps: u64,
+    /// SGD steps per animation frame (page).
+    pub speed: u64,
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Params {
+            dim: 2,
+            lr: 0.5,
+            mu: 0.0,
+            h1: 1.0,
+            h2: 0.1,
+            h_angle: 0.0,
+            noise: Noise::White,
+            sigma2: 1.0,
+            a: 1.0,
+            c1: 1.0,
+            c2: 0.2,
+            c_angle: 30.0,
+            walkers: 5000,
+            seed: 1,
+            steps: 1000,
+            speed: 2,
+        }
+    }
+}
+
+/// A value of one field.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Value {
+    /// A real number.
+    Real(f64),
+    /// A whole number.
+    Int(u64),
+    /// One of the field's words.
+    Word(&'static str),
+}
+
+impl Value {
+    /// The value as it is written in a query string: a form that reads back exactly, plain
+    /// decimal unless scientific notation is shorter (as for 1e-63).
+    pub fn to_query_string(self) -> String {
+        match self {
+            Value::Real(x) => {
+                let (plain, sci) = (format!("{x}"), format!("{x:e}"));
+                if plain.len() <= 12 || plain.len() <= sci.len() {
+                    plain
+                } else {
+                    sci
+                }
+            }
+            Value::Int(n) => n.to_string(),
+            Value::Word(w) => w.to_string(),
+        }
+    }
+}
+
+/// What values a field takes.
+#[derive(Clone, Copy, Debug)]
+pub enum Kind {
+    /// A finite real number in `[min, max]`; `step` is the slider's resolution.
+    Real { min: f64, max: f64, step: f64 },
+    /// A whole number in `[min, max]`.
+    Int { min: u64, max: u64, step: u64 },
+    /// One of a fixed list of words.
+    Choice(&'static [&'static str]),
+}
+
+/// Where a field is used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scope {
+    /// On the page (a control and a permalink key) and on the command line.
+    Both,
+    /// Only on the command line.
+    Cli,
+}
+
+/// One parameter: its key, how it is shown, what it accepts, and how to read and write it.
+pub struct Field {
+    /// Permalink and command-line key.
+    pub key: &'static str,
+    /// Label of the control (plain text; may contain Unicode symbols).
+    pub label: &'static str,
+    /// Unit shown beside the value, empty when dimensionless.
+    pub unit: &'static str,
+    /// One sentence on what the field does.
+    pub help: &'static str,
+    /// The values it accepts.
+    pub kind: Kind,
+    /// Where it is used.
+    pub scope: Scope,
+    /// The field matters only when `noise` is one of these words (`None`: always).
+    pub when_noise: Option<&'static [&'static str]>,
+    get: fn(&Params) -> Value,
+    set: fn(&mut Params, Value),
+}
+
+impl Field {
+    /// This field's value in `p`.
+    pub fn get(&self, p: &Params) -> Value {
+        (self.get)(p)
+    }
+
+    /// This field's default value.
+    pub fn default_value(&self) -> Value {
+        (self.get)(&Params::default())
+    }
+
+    /// Checks a raw value against this field; returns it typed, or a message saying why not.
+    pub fn validate(&self, raw: &str) -> Result<Value, String> {
+        if raw.len() > MAX_VALUE_LEN {
+            return Err(format!("value is longer than {MAX_VALUE_LEN} characters"));
+        }
+        let s = raw.trim();
+        if s.is_empty() {
+            return Err("value is empty".into());
+        }
+        match self.kind {
+            Kind::Real { min, max, .. } => {
+                let x: f64 = s
+                    .parse()
+                    .map_err(|_| format!("'{}' is not a number", printable(s)))?;
+                if !x.is_finite() {
+                    return Err(format!("'{}' is not a finite number", printable(s)));
+                }
+                if !(min..=max).contains(&x) {
+                    return Err(format!("{x} is outside the range [{min}, {max}]"));
+                }
+                Ok(Value::Real(x))
+            }
+            Kind::Int { min, max, .. } => {
+                if !s.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(format!("'{}' is not a whole number", printable(s)));
+                }
+                let n: u64 = s
+                    .parse()
+                    .map_err(|_| format!("'{}' is too large", printable(s)))?;
+                if !(min..=max).contains(&n) {
+                    return Err(format!("{n} is outside the range [{min}, {max}]"));
+                }
+                Ok(Value::Int(n))
+            }
+            Kind::Choice(words) => words
+                .iter()
+                .find(|w| **w == s)
+                .map(|w| Value::Word(w))
+                .ok_or_else(|| format!("'{}' is not one of {}", printable(s), words.join(", "))),
+        }
+    }
+
+    /// Validates `raw` and, if it is valid, stores it in `p`.
+    pub fn set_str(&self, p: &mut Params, raw: &str) -> Result<(), String> {
+        let v = self.validate(raw)?;
+        (self.set)(p, v);
+        Ok(())
+    }
+}
+
+/// Shortens and escapes a stranger's value for use inside a message (plain text only).
+fn printable(s: &str) -> String {
+    let mut out: String = s
+        .chars()
+        .take(24)
+        .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
+        .collect();
+    if s.chars().count() > 24 {
+        out.push('…');
+    }
+    out
+}
+
+macro_rules! real {
+    ($key:literal, $f:ident, $label:literal, $unit:literal, $help:literal,
+     [$min:expr, $max:expr, $step:expr], $when:expr) => {
+        Field {
+            key: $key,
+            label: $label,
+            unit: $unit,
+            help: $help,
+            kind: Kind::Real {
+                min: $min,
+                max: $max,
+                step: $step,
+            },
+            scope: Scope::Both,
+            when_noise: $when,
+            get: |p| Value::Real(p.$f),
+            set: |p, v| {
+                if let Value::Real(x) = v {
+                    p.$f = x
+                }
+            },
+        }
+    };
+}
+
+macro_rules! int {
+    ($key:literal, $f:ident, $label:literal, $help:literal, [$min:expr, $max:expr, $step:expr],
+     $scope:expr) => {
+        Field {
+            key: $key,
+            label: $label,
+            unit: "",
+            help: $help,
+            kind: Kind::Int {
+                min: $min,
+                max: $max,
+                step: $step,
+            },
+            scope: $scope,
+            when_noise: None,
+            get: |p| Value::Int(p.$f),
+            set: |p, v| {
+                if let Value::Int(n) = v {
+                    p.$f = n
+                }
+            },
+        }
+    };
+}
+
+const SIGMA_NOISE: Option<&[&str]> = Some(&["white", "mixed"]);
+const A_NOISE: Option<&[&str]> = Some(&["hessian", "mixed"]);
+const GENERAL_NOISE: Option<&[&str]> = Some(&["general"]);
+
+/// The schema: every parameter, in the order the page shows them.
+pub static FIELDS: &[Field] = &[
+    real!(
+        "lr",
+        lr,
+        "learning rate λ",
+        "",
+        "Step size of SGD.",
+        [0.001, 4.0, 0.001],
+        None
+    ),
+    real!(
+        "mu",
+        mu,
+        "momentum μ",
+        "",
+        "Heavy-ball momentum (Liu et al., Eq. 5).",
+        [0.0, 0.99, 0.01],
+        None
+    ),
+    real!(
+        "h1",
+        h1,
+        "Hessian eigenvalue h₁",
+        "",
+        "Curvature along the first eigenvector of K.",
+        [0.0, 10.0, 0.01],
+        None
+    ),
+    real!(
+        "h2",
+        h2,
+        "Hessian eigenvalue h₂",
+        "",
+        "Curvature along the second eigenvector of K.",
+        [0.0, 10.0, 0.01],
+        None
+    ),
+    real!(
+        "h_angle",
+        h_angle,
+        "Hessian angle",
+        "°",
+        "Rotation of the eigenbasis of K.",
+        [-90.0, 90.0, 1.0],
+        None
+    ),
+    Field {
+        key: "noise",
+        label: "noise",
+        unit: "",
+        help: "Covariance C of the gradient noise: σ²I, aK, σ²I + aK, or general.",
+        kind: Kind::Choice(Noise::WORDS),
+        scope: Scope::Both,
+        when_noise: None,
+        get: |p| Value::Word(p.noise.word()),
+        set: |p, v| {
+            if let Value::Word(w) = v {
+                if let Some(n) = Noise::from_word(w) {
+                    p.noise = n
+                }
+            }
+        },
+    },
+    real!(
+        "sigma2",
+        sigma2,
+        "noise σ²",
+        "",
+        "Strength of the isotropic noise σ²I.",
+        [0.0, 10.0, 0.01],
+        SIGMA_NOISE
+    ),
+    real!(
+        "a",
+        a,
+        "noise a",
+        "",
+        "Strength of the Hessian-aligned noise aK.",
+        [0.0, 10.0, 0.01],
+        A_NOISE
+    ),
+    real!(
+        "c1",
+        c1,
+        "noise eigenvalue c₁",
+        "",
+        "First eigenvalue of a general C.",
+        [0.0, 10.0, 0.01],
+        GENERAL_NOISE
+    ),
+    real!(
+        "c2",
+        c2,
+        "noise eigenvalue c₂",
+        "",
+        "Second eigenvalue of a general C.",
+        [0.0, 10.0, 0.01],
+        GENERAL_NOISE
+    ),
+    real!(
+        "c_angle",
+        c_angle,
+        "noise angle",
+        "°",
+        "Rotation of the eigenbasis of a general C.",
+        [-90.0, 90.0, 1.0],
+        GENERAL_NOISE
+    ),
+    int!(
+        "walkers",
+        walkers,
+        "walkers",
+        "Number of independent SGD runs.",
+        [1, 100_000, 100],
+        Scope::Both
+    ),
+    int!(
+        "seed",
+        seed,
+        "seed",
+        "Seed of the random numbers; the same seed gives the same run.",
+        [0, (1u64 << 53) - 1, 1],
+        Scope::Both
+    ),
+    int!(
+        "speed",
+        speed,
+        "steps per frame",
+        "SGD steps taken per animation frame.",
+        [1, 50, 1],
+        Scope::Both
+    ),
+    int!(
+        "dim",
+        dim,
+        "dimension",
+        "1 for the 1-D model (h1, and c1 or σ²), 2 for the 2-D model.",
+        [1, 2, 1],
+        Scope::Cli
+    ),
+    int!(
+        "steps",
+        steps,
+        "steps",
+        "SGD steps to simulate.",
+        [0, 1_000_000, 1],
+        Scope::Cli
+    ),
+];
+
+/// The field with this key.
+pub fn field(key: &str) -> Option<&'static Field> {
+    FIELDS.iter().find(|f| f.key == key)
+}
+
+/// Who reads a query: the page takes only the fields shown on it, the command line all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Audience {
+    /// The explorer page and its permalinks.
+    Page,
+    /// The `nqm` command-line tool.
+    Cli,
+}
+
+impl Field {
+    /// Whether this field is read and written for `audience`.
+    pub fn serves(&self, audience: Audience) -> bool {
+        audience == Audience::Cli || self.scope == Scope::Both
+    }
+}
+
+/// A query field that was rejected, and why; the field kept its previous (default) value.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ParamError {
+    /// The key that was rejected (`query` for the query string as a whole).
+    pub key: String,
+    /// Why, in words.
+    pub reason: String,
+    /// The value used instead, as written in a query (absent when nothing replaces it).
+    pub fallback: Option<String>,
+}
+
+impl ParamError {
+    /// The whole message for the page: the key, why, and the value used instead.
+    pub fn message(&self) -> String {
+        match &self.fallback {
+            Some(v) => format!("{}: {}; using {v} instead", self.key, self.reason),
+            None => format!("{}: {}", self.key, self.reason),
+        }
+    }
+}
+
+impl std::fmt::Display for ParamError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.key, self.reason)
+    }
+}
+
+/// Parses a query string (`lr=1.5&noise=white`, with or without a leading `?`) on top of the
+/// defaults. Unknown keys are ignored; a key given twice takes its last value; every rejected
+/// field is reported and keeps its default.
+pub fn parse_query(query: &str, audience: Audience) -> (Params, Vec<ParamError>) {
+    let mut p = Params::default();
+    let errors = apply_query(&mut p, query, audience);
+    (p, errors)
+}
+
+/// Applies a query string on top of `p` (see [`parse_query`]).
+pub fn apply_query(p: &mut Params, query: &str, audience: Audience) -> Vec<ParamError> {
+    let mut errors = Vec::new();
+    let query = query.strip_prefix('?').unwrap_or(query);
+    if query.len() > MAX_QUERY_LEN {
+        errors.push(ParamError {
+            key: "query".into(),
+            reason: format!(
+                "the query is {} characters long, more than the {MAX_QUERY_LEN} allowed, \
+                 so none of it was read",
+                query.len()
+            ),
+            fallback: None,
+        });
+        return errors;
+    }
+    for (key, raw) in form_urlencoded::parse(query.as_bytes()) {
+        if key == "v" {
+            if raw != SCHEMA_VERSION.to_string() {
+                errors.push(ParamError {
+                    key: "v".into(),
+                    reason: format!(
+                        "'{}' is not a known schema version; the other fields were read as \
+                         v={SCHEMA_VERSION}",
+                        printable(&raw)
+                    ),
+                    fallback: Some(SCHEMA_VERSION.to_string()),
+                });
+            }
+            continue;
+        }
+        let Some(f) = field(&key).filter(|f| f.serves(audience)) else {
+            continue;
+        };
+        if let Err(why) = f.set_str(p, &raw) {
+            errors.retain(|e: &ParamError| e.key != f.key);
+            errors.push(ParamError {
+                key: f.key.into(),
+                reason: why,
+                fallback: Some(f.get(p).to_query_string()),
+            });
+        } else {
+            errors.retain(|e| e.key != f.key);
+        }
+    }
+    errors
+}
+
+/// Writes every field of `p` for `audience` (and `v=`) as a query string, in schema order.
+/// Reading it back with [`parse_query`] gives `p` exactly.
+pub fn to_query(p: &Params, audience: Audience) -> String {
+    let mut out = format!("v={SCHEMA_VERSION}");
+    for f in FIELDS.iter().filter(|f| f.serves(audience)) {
+        let _ = write!(out, "&{}={}", f.key, f.get(p).to_query_string());
+    }
+    out
+}
+
+#[derive(Serialize)]
+struct FieldJson {
+    key: &'static str,
+    label: &'static str,
+    unit: &'static str,
+    help: &'static str,
+    kind: &'static str,
+    min: Option<f64>,
+    max: Option<f64>,
+    step: Option<f64>,
+    options: Option<&'static [&'static str]>,
+    default: String,
+    scope: Scope,
+    when_noise: Option<&'static [&'static str]>,
+}
+
+/// The schema as JSON, for building controls: one object per field with `key`, `label`,
+/// `unit`, `help`, `kind` (`real`, `int`, `choice`), `min`, `max`, `step`, `options`,
+/// `default`, `scope` and `when_noise`.
+pub fn schema_json() -> String {
+    let fields: Vec<FieldJson> = FIELDS
+        .iter()
+        .map(|f| {
+            let (kind, min, max, step, options) = match f.kind {
+                Kind::Real { min, max, step } => ("real", Some(min), Some(max), Some(step), None),
+                Kind::Int { min, max, step } => (
+                    "int",
+                    Some(min as f64),
+                    Some(max as f64),
+                    Some(step as f64),
+                    None,
+                ),
+                Kind::Choice(words) => ("choice", None, None, None, Some(words)),
+            };
+            FieldJson {
+                key: f.key,
+                label: f.label,
+                unit: f.unit,
+                help: f.help,
+                kind,
+                min,
+                max,
+                step,
+                options,
+                default: f.default_value().to_query_string(),
+                scope: f.scope,
+                when_noise: f.when_noise,
+            }
+        })
+        .collect();
+    serde_json::to_string(&fields).expect("schema serialises")
+}
+
+/// One line per field, for `--help` texts.
+pub fn help_text() -> String {
+    let mut out = String::new();
+    for f in FIELDS {
+        let range = match f.kind {
+            Kind::Real { min, max, .. } => format!("real in [{min}, {max}]"),
+            Kind::Int { min, max, .. } => format!("integer in [{min}, {max}]"),
+            Kind::Choice(words) => words.join("|"),
+        };
+        let _ = writeln!(
+            out,
+            "  {:<8} {} (default {}{}) — {}",
+            f.key,
+            range,
+            f.default_value().to_query_string(),
+            f.unit,
+            f.help
+        );
+    }
+    out
+}
+
+impl Params {
+    /// The value of the field with this key as it is written in a query.
+    pub fn get_str(&self, key: &str) -> Option<String> {
+        field(key).map(|f| f.get(self).to_query_string())
+    }
+
+    /// The fields for `audience` as a JSON object keyed as in the query (numbers as numbers).
+    pub fn to_json(&self, audience: Audience) -> serde_json::Value {
+        let mut map = serde_json::Map::new();
+        for f in FIELDS.iter().filter(|f| f.serves(audience)) {
+            let v = match f.get(self) {
+                Value::Real(x) => serde_json::json!(x),
+                Value::Int(n) => serde_json::json!(n),
+                Value::Word(w) => serde_json::json!(w),
+            };
+            map.insert(f.key.into(), v);
+        }
+        serde_json::Value::Object(map)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_match_the_paper() {
+        let p = Params::default();
+        assert_eq!((p.h1, p.h2, p.walkers), (1.0, 0.1, 5000));
+    }
+
+    #[test]
+    fn every_default_validates() {
+        for f in FIELDS {
+            let s = f.default_value().to_query_string();
+            assert_eq!(f.validate(&s), Ok(f.default_value()), "{}", f.key);
+        }
+    }
+}

@@ -1,0 +1,283 @@
+//! The wasm-bindgen surface: the only module that knows about the browser.
+//!
+//! JavaScript gets an opaque [`Explorer`] handle and small copied results (strings of JSON);
+//! every number it shows is computed here, by the pure-Rust core.
+
+use crate::panels::ellipses::EllipseExplorer;
+use crate::params;
+use crate::render::{self, Theme};
+use plotters::prelude::*;
+use plotters_backend::{
+    BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingErrorKind,
+};
+use plotters_canvas::CanvasBackend;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::{Clamped, JsCast};
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
+
+/// Installs the panic hook, so that a panic in Rust reaches the console with its message.
+#[wasm_bindgen(start)]
+pub fn start() {
+    console_error_panic_hook::set_once();
+}
+
+/// The parameter schema as JSON (see [`params::schema_json`]).
+#[wasm_bindgen]
+pub fn schema() -> String {
+    params::schema_json()
+}
+
+/// A fresh seed from the browser's cryptographic generator, in [0, 2⁵³).
+#[wasm_bindgen]
+pub fn random_seed() -> Result<f64, JsValue> {
+    let mut b = [0u8; 8];
+    getrandom::fill(&mut b).map_err(|e| JsValue::from_str(&e.to_string()))?;
+    Ok((u64::from_le_bytes(b) >> 11) as f64)
+}
+
+/// The ellipse explorer behind the page, drawing onto one canvas.
+#[wasm_bindgen]
+pub struct Explorer {
+    inner: EllipseExplorer,
+    canvas: HtmlCanvasElement,
+    errors: Vec<params::ParamError>,
+}
+
+#[wasm_bindgen]
+impl Explorer {
+    /// An explorer at the state of a page query string (`location.search`), drawing on
+    /// `canvas`. Rejected fields are available from [`Explorer::errors`].
+    #[wasm_bindgen(constructor)]
+    pub fn new(canvas: HtmlCanvasElement, query: &str) -> Explorer {
+        let (inner, errors) = EllipseExplorer::from_query(query);
+        Explorer {
+            inner,
+            canvas,
+            errors,
+        }
+    }
+
+    /// The fields rejected by the last query applied, as a JSON array of
+    /// `{key, reason, fallback, message}`.
+    pub fn errors(&self) -> String {
+        let list: Vec<_> = self
+            .errors
+            .iter()
+            .map(|e| {
+                serde_json::json!({
+                    "key": e.key, "reason": e.reason, "fallback": e.fallback,
+                    "message": e.message(),
+                })
+            })
+            .collect();
+        serde_json::to_string(&list).expect("JSON serialises")
+    }
+
+    /// Applies a query string on top of the current state (back/forward, embedding pages).
+    pub fn apply_query(&mut self, query: &str) {
+        self.errors = self.inner.apply_query(query);
+    }
+
+    /// Sets one parameter from its query-string form; returns the reason if it is rejected
+    /// (and then nothing changes).
+    pub fn set(&mut self, key: &str, value: &str) -> Option<String> {
+        self.inner.set(key, value).err()
+    }
+
+    /// The current value of a parameter, as written in the query string.
+    pub fn get(&self, key: &str) -> Option<String> {
+        self.inner.params().get_str(key)
+    }
+
+    /// The permalink query string of the current state (without `?`).
+    pub fn query(&self) -> String {
+        self.inner.query()
+    }
+
+    /// The current parameters as JSON, keyed as in the query string.
+    pub fn params_json(&self) -> String {
+        self.inner
+            .params()
+            .to_json(params::Audience::Page)
+            .to_string()
+    }
+
+    /// The numbers shown beside the plot, as JSON (see `EllipseExplorer::readouts`).
+    pub fn readouts_json(&self) -> String {
+        self.inner.readouts().to_string()
+    }
+
+    /// Restarts the walkers at w = 0.
+    pub fn reset(&mut self) {
+        self.inner.reset();
+    }
+
+    /// One animation frame of simulation: `speed` SGD steps.
+    pub fn advance(&mut self) {
+        self.inner.advance();
+    }
+
+    /// Draws the plot at device pixel ratio `dpr` in the light or dark theme.
+    pub fn draw(&self, dpr: f64, dark: bool) -> Result<(), JsValue> {
+        let backend = Canvas::new(&self.canvas)
+            .ok_or_else(|| JsValue::from_str("the canvas has no 2-D context"))?;
+        let root = backend.into_drawing_area();
+        let theme = if dark { Theme::DARK } else { Theme::LIGHT };
+        render::draw_ellipses(&root, &self.inner.scene(), &theme, dpr)
+            .map_err(|e| JsValue::from_str(&format!("drawing failed: {e}")))?;
+        root.present()
+            .map_err(|e| JsValue::from_str(&format!("drawing failed: {e}")))
+    }
+}
+
+/// plotters' canvas backend, with two things done the canvas's own way: text is measured with
+/// `measureText` (plotters' default measures it by inserting a styled `<span>` into the page,
+/// which forces a layout per label and is refused by the page's Content Security Policy), and
+/// a bitmap is drawn with one `putImageData` instead of one rectangle per pixel.
+struct Canvas {
+    inner: CanvasBackend,
+    context: CanvasRenderingContext2d,
+}
+
+impl Canvas {
+    fn new(canvas: &HtmlCanvasElement) -> Option<Canvas> {
+        let context = canvas
+            .get_context("2d")
+            .ok()??
+            .dyn_into::<CanvasRenderingContext2d>()
+            .ok()?;
+        Some(Canvas {
+            inner: CanvasBackend::with_canvas_object(canvas.clone())?,
+            context,
+        })
+    }
+}
+
+/// A drawing error, in words.
+#[derive(Debug)]
+pub struct CanvasError(String);
+
+impl std::fmt::Display for CanvasError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for CanvasError {}
+
+fn js_error(e: JsValue) -> DrawingErrorKind<CanvasError> {
+    DrawingErrorKind::DrawingError(CanvasError(format!("{e:?}")))
+}
+
+/// Re-types an error of the wrapped backend.
+fn inner<T, E: std::error::Error + Send + Sync>(
+    r: Result<T, DrawingErrorKind<E>>,
+) -> Result<T, DrawingErrorKind<CanvasError>> {
+    r.map_err(|e| match e {
+        DrawingErrorKind::DrawingError(e) => {
+            DrawingErrorKind::DrawingError(CanvasError(e.to_string()))
+        }
+        DrawingErrorKind::FontError(f) => DrawingErrorKind::FontError(f),
+    })
+}
+
+impl DrawingBackend for Canvas {
+    type ErrorType = CanvasError;
+
+    fn get_size(&self) -> (u32, u32) {
+        self.inner.get_size()
+    }
+    fn ensure_prepared(&mut self) -> Result<(), DrawingErrorKind<CanvasError>> {
+        inner(self.inner.ensure_prepared())
+    }
+    fn present(&mut self) -> Result<(), DrawingErrorKind<CanvasError>> {
+        inner(self.inner.present())
+    }
+    fn draw_pixel(
+        &mut self,
+        p: BackendCoord,
+        c: BackendColor,
+    ) -> Result<(), DrawingErrorKind<CanvasError>> {
+        inner(self.inner.draw_pixel(p, c))
+    }
+    fn draw_line<S: BackendStyle>(
+        &mut self,
+        from: BackendCoord,
+        to: BackendCoord,
+        style: &S,
+    ) -> Result<(), DrawingErrorKind<CanvasError>> {
+        inner(self.inner.draw_line(from, to, style))
+    }
+    fn draw_rect<S: BackendStyle>(
+        &mut self,
+        ul: BackendCoord,
+        br: BackendCoord,
+        style: &S,
+        fill: bool,
+    ) -> Result<(), DrawingErrorKind<CanvasError>> {
+        inner(self.inner.draw_rect(ul, br, style, fill))
+    }
+    fn draw_path<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(
+        &mut self,
+        path: I,
+        style: &S,
+    ) -> Result<(), DrawingErrorKind<CanvasError>> {
+        inner(self.inner.draw_path(path, style))
+    }
+    fn draw_circle<S: BackendStyle>(
+        &mut self,
+        center: BackendCoord,
+        radius: u32,
+        style: &S,
+        fill: bool,
+    ) -> Result<(), DrawingErrorKind<CanvasError>> {
+        inner(self.inner.draw_circle(center, radius, style, fill))
+    }
+    fn fill_polygon<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(
+        &mut self,
+        vert: I,
+        style: &S,
+    ) -> Result<(), DrawingErrorKind<CanvasError>> {
+        inner(self.inner.fill_polygon(vert, style))
+    }
+    fn draw_text<S: BackendTextStyle>(
+        &mut self,
+        text: &str,
+        style: &S,
+        pos: BackendCoord,
+    ) -> Result<(), DrawingErrorKind<CanvasError>> {
+        inner(self.inner.draw_text(text, style, pos))
+    }
+
+    fn estimate_text_size<S: BackendTextStyle>(
+        &self,
+        text: &str,
+        style: &S,
+    ) -> Result<(u32, u32), DrawingErrorKind<CanvasError>> {
+        self.context.set_font(&format!(
+            "{} {}px {}",
+            style.style().as_str(),
+            style.size(),
+            style.family().as_str()
+        ));
+        let m = self.context.measure_text(text).map_err(js_error)?;
+        Ok((m.width().ceil() as u32, style.size().ceil() as u32))
+    }
+
+    fn blit_bitmap(
+        &mut self,
+        (x, y): BackendCoord,
+        (w, h): (u32, u32),
+        rgb: &[u8],
+    ) -> Result<(), DrawingErrorKind<CanvasError>> {
+        let mut rgba = Vec::with_capacity(rgb.len() / 3 * 4);
+        for p in rgb.chunks_exact(3) {
+            rgba.extend_from_slice(&[p[0], p[1], p[2], 255]);
+        }
+        let data =
+            ImageData::new_with_u8_clamped_array_and_sh(Clamped(&rgba), w, h).map_err(js_error)?;
+        self.context
+            .put_image_data(&data, f64::from(x), f64::from(y))
+            .map_err(js_error)
+    }
+}

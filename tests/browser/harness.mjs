@@ -1,0 +1,59 @@
+// Shared set-up for the browser tests: serve the repository root with Python's http.server
+// (as `make serve` does) on a free port of 127.0.0.1, and drive Debian's Chromium headless
+// through playwright-core.
+
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+const CHROMIUM_ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic',
+];
+
+/** Starts `python3 -m http.server` on a free port; resolves to {url, close}. */
+export function serve() {
+  return new Promise((resolve, reject) => {
+    const proc = spawn('python3', ['-u', '-m', 'http.server', '0', '--bind', '127.0.0.1'], {
+      cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 10000);
+    proc.stdout.on('data', (d) => {
+      out += d;
+      const m = /port (\d+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ url: `http://127.0.0.1:${m[1]}/`, close: () => proc.kill() });
+      }
+    });
+    proc.stderr.on('data', () => {});
+    proc.on('error', reject);
+  });
+}
+
+/** Launches headless Chromium. */
+export function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: CHROMIUM_ARGS,
+  });
+}
+
+/**
+ * Opens `url` in a new page, collecting console errors and page errors into `page.problems`,
+ * and waits until the explorer says it is ready (or has shown its load error).
+ */
+export async function openPage(browser, url, { viewport = { width: 1200, height: 900 }, ready = true } = {}) {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  page.problems = [];
+  page.on('console', (m) => { if (m.type() === 'error') page.problems.push(`console: ${m.text()}`); });
+  page.on('pageerror', (e) => page.problems.push(`pageerror: ${e.message}`));
+  await page.goto(url);
+  if (ready) await page.waitForFunction(() => document.documentElement.dataset.ready === '1');
+  return page;
+}

@@ -1,0 +1,252 @@
+// Thin glue between the page and the Rust core: builds the controls from the schema that Rust
+// exports, keeps the URL in step with the state, runs the animation loop, and shows the numbers
+// Rust computes. No physics here. Nothing from the URL is inserted as HTML (textContent only).
+
+import init, { Explorer, schema, random_seed } from './pkg/nqm_explorer.js';
+
+const $ = (id) => document.getElementById(id);
+const URL_DELAY_MS = 120;       // replaceState at most this often while dragging
+const READOUT_PERIOD_MS = 250;  // readouts refresh period
+
+function showLoadError(err) {
+  const el = $('load-error');
+  el.textContent = 'The explorer could not start: its WebAssembly module did not load (' +
+    String(err && err.message ? err.message : err) + '). It needs a browser with WebAssembly ' +
+    'support, and the page must be served with the file www/pkg/nqm_explorer_bg.wasm (run `make serve`).';
+  el.hidden = false;
+}
+
+function fmt(x) {
+  if (x === null || x === undefined || !Number.isFinite(x)) return '—';
+  const a = Math.abs(x);
+  if (a !== 0 && (a < 1e-3 || a >= 1e5)) return x.toExponential(3);
+  return x.toPrecision(4);
+}
+
+function fmtMatrix(m, se) {
+  if (!m) return 'none';
+  return m.map((row, i) => row.map((x, j) => {
+    const s = fmt(x);
+    return se ? `${s} ± ${fmt(se[i][j])}` : s;
+  }).join('   ')).join('\n');
+}
+
+class Page {
+  constructor(fields) {
+    this.fields = fields.filter((f) => f.scope === 'both');
+    this.explorer = new Explorer($('plot'), location.search);
+    this.inputs = new Map();   // key -> [elements showing the value]
+    this.urlTimer = null;
+    this.lastReadout = 0;
+    this.dragging = false;
+    this.dark = matchMedia('(prefers-color-scheme: dark)');
+    this.buildControls();
+    this.showErrors(JSON.parse(this.explorer.errors()));
+    this.syncControls();
+    this.writeUrl();
+    this.bindButtons();
+    this.fitCanvas();
+    new ResizeObserver(() => this.fitCanvas()).observe($('plot'));
+    window.addEventListener('popstate', () => {
+      this.explorer.apply_query(location.search);
+      this.showErrors(JSON.parse(this.explorer.errors()));
+      this.syncControls();
+    });
+    this.updateReadouts();
+    requestAnimationFrame((t) => this.frame(t));
+  }
+
+  buildControls() {
+    const form = $('controls');
+    form.addEventListener('submit', (e) => e.preventDefault());
+    for (const f of this.fields) {
+      const row = document.createElement('div');
+      row.className = 'control';
+      row.dataset.key = f.key;
+      const label = document.createElement('label');
+      label.textContent = f.unit ? `${f.label} (${f.unit})` : f.label;
+      label.title = f.help;
+      row.append(label);
+      const els = [];
+      if (f.kind === 'choice') {
+        const sel = document.createElement('select');
+        sel.id = label.htmlFor = `ctl-${f.key}`;
+        for (const o of f.options) {
+          const opt = document.createElement('option');
+          opt.value = opt.textContent = o;
+          sel.append(opt);
+        }
+        sel.addEventListener('change', () => this.set(f.key, sel.value, sel));
+        row.classList.add('wide');
+        row.append(sel);
+        els.push(sel);
+      } else {
+        const slider = (f.max - f.min) / f.step <= 1e5;
+        const num = document.createElement('input');
+        num.type = 'number';
+        Object.assign(num, { min: f.min, max: f.max, step: f.kind === 'int' ? 1 : 'any' });
+        num.setAttribute('aria-label', `${f.label} value`);
+        num.addEventListener('change', () => this.set(f.key, num.value, num));
+        if (slider) {
+          const range = document.createElement('input');
+          range.type = 'range';
+          range.id = label.htmlFor = `ctl-${f.key}`;
+          Object.assign(range, { min: f.min, max: f.max, step: f.step });
+          range.addEventListener('input', () => { this.dragging = true; this.set(f.key, range.value, range); });
+          range.addEventListener('change', () => { this.dragging = false; this.updateReadouts(true); });
+          row.append(range, num);
+          els.push(range, num);
+        } else {
+          num.id = label.htmlFor = `ctl-${f.key}`;
+          row.classList.add('wide');
+          row.append(num);
+          els.push(num);
+        }
+      }
+      this.inputs.set(f.key, els);
+      form.append(row);
+    }
+  }
+
+  // Shows every control's value as Rust holds it, and which controls the noise kind uses.
+  syncControls() {
+    const noise = this.explorer.get('noise');
+    for (const f of this.fields) {
+      const v = this.explorer.get(f.key);
+      for (const el of this.inputs.get(f.key)) {
+        el.value = v;
+        if (el.type === 'range') el.setAttribute('aria-valuetext', f.unit ? `${v} ${f.unit}` : v);
+      }
+      const row = $('controls').querySelector(`[data-key="${f.key}"]`);
+      row.hidden = !!f.when_noise && !f.when_noise.includes(noise);
+    }
+  }
+
+  set(key, value, source) {
+    const err = this.explorer.set(key, value);
+    if (err !== undefined && err !== null) {
+      this.showErrors([{ key, message: `${key}: ${err}; kept ${this.explorer.get(key)}` }]);
+    } else {
+      this.clearErrorFor(key);
+    }
+    this.syncControls();
+    if (source && document.activeElement === source && source.type === 'number') source.select?.();
+    this.scheduleUrl();
+    this.updateReadouts(!this.dragging);
+  }
+
+  showErrors(errors) {
+    const box = $('messages');
+    this.errors = (this.errors || []).filter((e) => !errors.some((n) => n.key === e.key)).concat(errors);
+    box.replaceChildren();
+    if (this.errors.length === 0) { box.hidden = true; return; }
+    const p = document.createElement('p');
+    p.textContent = 'Some values were not accepted:';
+    const ul = document.createElement('ul');
+    for (const e of this.errors) {
+      const li = document.createElement('li');
+      li.textContent = e.message;
+      li.dataset.key = e.key;
+      ul.append(li);
+    }
+    const close = document.createElement('button');
+    close.type = 'button';
+    close.textContent = 'Dismiss';
+    close.addEventListener('click', () => { this.errors = []; box.hidden = true; });
+    box.append(p, ul, close);
+    box.hidden = false;
+  }
+
+  clearErrorFor(key) {
+    if (this.errors?.some((e) => e.key === key)) {
+      this.errors = this.errors.filter((e) => e.key !== key);
+      this.showErrors([]);
+    }
+  }
+
+  scheduleUrl() {
+    if (this.urlTimer !== null) return;
+    this.urlTimer = setTimeout(() => { this.urlTimer = null; this.writeUrl(); }, URL_DELAY_MS);
+  }
+
+  writeUrl() {
+    const q = '?' + this.explorer.query();
+    if (q !== location.search) history.replaceState(null, '', q);
+  }
+
+  bindButtons() {
+    $('reset').addEventListener('click', () => { this.explorer.reset(); this.updateReadouts(true); });
+    $('new-seed').addEventListener('click', () => {
+      this.set('seed', String(random_seed()));
+      this.explorer.reset();
+    });
+    $('copy-link').addEventListener('click', async () => {
+      this.writeUrl();
+      const done = $('copy-done');
+      try {
+        await navigator.clipboard.writeText(location.href);
+        done.textContent = 'Link copied.';
+      } catch {
+        done.textContent = 'Copy failed; the link is in the address bar.';
+      }
+      setTimeout(() => { done.textContent = ''; }, 3000);
+    });
+  }
+
+  fitCanvas() {
+    const c = $('plot');
+    const dpr = window.devicePixelRatio || 1;
+    const r = c.getBoundingClientRect();
+    const w = Math.max(1, Math.round(r.width * dpr));
+    const h = Math.max(1, Math.round(r.height * dpr));
+    if (c.width !== w || c.height !== h) { c.width = w; c.height = h; }
+  }
+
+  updateReadouts(force) {
+    const now = performance.now();
+    if (!force && now - this.lastReadout < READOUT_PERIOD_MS) return;
+    this.lastReadout = now;
+    const r = JSON.parse(this.explorer.readouts_json());
+    $('ro-sigma_discrete').textContent = r.sigma_discrete ? fmtMatrix(r.sigma_discrete) : 'none: no stationary state';
+    $('ro-sigma_continuous').textContent = r.sigma_continuous ? fmtMatrix(r.sigma_continuous) : 'none';
+    $('ro-sigma_empirical').textContent = fmtMatrix(r.sigma_empirical, r.sigma_empirical_se);
+    $('ro-loss_discrete').textContent = fmt(r.loss_discrete);
+    $('ro-loss_continuous').textContent = fmt(r.loss_continuous);
+    $('ro-loss_empirical').textContent = fmt(r.loss_empirical);
+    $('ro-spectral_radius').textContent = `${fmt(r.spectral_radius)} (${r.stable ? 'stable: < 1' : 'unstable: ≥ 1'})`;
+    $('ro-walkers').textContent = `${r.walkers_alive} live, ${r.diverged} diverged, ${r.steps} steps`;
+    const status = $('status');
+    const msg = r.message || '';
+    if (status.textContent !== msg) status.textContent = msg;
+    status.hidden = !msg;
+  }
+
+  frame() {
+    try {
+      this.explorer.advance();
+      this.explorer.draw(window.devicePixelRatio || 1, this.dark.matches);
+      this.updateReadouts(false);
+    } catch (e) {
+      console.error('nqm-explorer frame failed:', e);
+    }
+    requestAnimationFrame((t) => this.frame(t));
+  }
+}
+
+async function main() {
+  try {
+    await init();
+  } catch (e) {
+    showLoadError(e);
+    return;
+  }
+  const page = new Page(JSON.parse(schema()));
+  window.nqm = {
+    params: () => JSON.parse(page.explorer.params_json()),
+    readouts: () => JSON.parse(page.explorer.readouts_json()),
+    query: () => page.explorer.query(),
+  };
+  document.documentElement.dataset.ready = '1';
+}
+
+main();
