@@ -5,7 +5,7 @@ WASM := target/wasm32-unknown-unknown/release/nqm_explorer.wasm
 PORT ?= 8000
 CARGO ?= cargo
 
-.PHONY: serve test wasm tools lint unit browser browser-deps cli
+.PHONY: serve test wasm tools lint unit browser browser-deps cli bench
 
 ## Build the WebAssembly and serve the explorer at http://127.0.0.1:$(PORT)/
 serve: wasm
@@ -43,3 +43,7 @@ browser-deps:
 
 browser: browser-deps
 	cd tests/browser && node --test --test-concurrency=1
+
+## Criterion benchmarks of the core (theory solve, walker update)
+bench:
+	$(CARGO) bench --bench core

@@ -128,14 +128,15 @@ pub fn draw_ellipses<DB: DrawingBackend>(
         .y_labels(7)
         .draw()?;
 
-    // Eigen-axes of K.
+    // Eigen-axes of K. (plotters clamps each point of a path into the plotting area, which
+    // bends lines that leave it, so every path is clipped to the view first.)
     let axis_style = theme.foreground.mix(0.25).stroke_width(px(1.0));
+    let r = 2.0 * hx.max(hy);
     for (ex, ey) in scene.k_axes {
-        let r = 2.0 * hx.max(hy);
-        chart.draw_series(std::iter::once(PathElement::new(
-            vec![(-r * ex, -r * ey), (r * ex, r * ey)],
-            axis_style,
-        )))?;
+        let axis = [(-r * ex, -r * ey), (r * ex, r * ey)];
+        for piece in clip_polyline(&axis, hx, hy) {
+            chart.draw_series(std::iter::once(PathElement::new(piece, axis_style)))?;
+        }
     }
 
     let lw = px(2.0);
@@ -156,12 +157,30 @@ pub fn draw_ellipses<DB: DrawingBackend>(
     ];
     for (_, sigma, colour, dash) in &series {
         let Some(sigma) = sigma else { continue };
-        let pts = ellipse_points(sigma, 3.0, 180);
         let style = colour.stroke_width(lw);
-        match dash {
-            None => chart.draw_series(LineSeries::new(pts, style))?,
-            Some((on, off)) => chart.draw_series(DashedLineSeries::new(pts, *on, *off, style))?,
-        };
+        for pts in clip_polyline(&ellipse_points(sigma, 3.0, 180), hx, hy) {
+            match dash {
+                None => chart.draw_series(LineSeries::new(pts, style))?,
+                Some((on, off)) => {
+                    chart.draw_series(DashedLineSeries::new(pts, *on, *off, style))?
+                }
+            };
+        }
+    }
+
+    // Warning, top left of the plotting area.
+    if let Some(note) = &scene.note {
+        let warn = ("sans-serif", 14.0 * scale)
+            .into_font()
+            .color(&DISCRETE)
+            .pos(Pos::new(HPos::Left, VPos::Top));
+        let base = root.get_base_pixel();
+        let pad = (8.0 * scale) as i32;
+        root.draw(&Text::new(
+            note.as_str(),
+            (xr.start - base.0 + pad, yr.start - base.1 + pad),
+            warn,
+        ))?;
     }
 
     // Legend, top right of the plotting area: a line sample and a name per ellipse.
@@ -206,6 +225,65 @@ pub fn draw_ellipses<DB: DrawingBackend>(
         ))?;
     }
     Ok(())
+}
+
+/// Clips a polyline to the box [−hx, hx] × [−hy, hy] (Liang–Barsky on each segment); returns
+/// the pieces that lie inside, each with at least two points.
+pub fn clip_polyline(points: &[(f64, f64)], hx: f64, hy: f64) -> Vec<Vec<(f64, f64)>> {
+    let mut pieces: Vec<Vec<(f64, f64)>> = Vec::new();
+    let mut current: Vec<(f64, f64)> = Vec::new();
+    for seg in points.windows(2) {
+        let ((x0, y0), (x1, y1)) = (seg[0], seg[1]);
+        let (dx, dy) = (x1 - x0, y1 - y0);
+        let (mut t0, mut t1) = (0.0f64, 1.0f64);
+        let mut inside = true;
+        for (p, q) in [(-dx, x0 + hx), (dx, hx - x0), (-dy, y0 + hy), (dy, hy - y0)] {
+            if p == 0.0 {
+                if q < 0.0 {
+                    inside = false;
+                }
+            } else {
+                let t = q / p;
+                if p < 0.0 {
+                    t0 = t0.max(t);
+                } else {
+                    t1 = t1.min(t);
+                }
+            }
+        }
+        if !inside || t0 > t1 || !(t0.is_finite() && t1.is_finite()) {
+            if current.len() >= 2 {
+                pieces.push(std::mem::take(&mut current));
+            }
+            current.clear();
+            continue;
+        }
+        // Unclipped ends are kept exactly, so consecutive segments join.
+        let a = if t0 > 0.0 {
+            (x0 + t0 * dx, y0 + t0 * dy)
+        } else {
+            seg[0]
+        };
+        let b = if t1 < 1.0 {
+            (x0 + t1 * dx, y0 + t1 * dy)
+        } else {
+            seg[1]
+        };
+        if current.last() != Some(&a) {
+            if current.len() >= 2 {
+                pieces.push(std::mem::take(&mut current));
+            }
+            current = vec![a];
+        }
+        current.push(b);
+        if t1 < 1.0 {
+            pieces.push(std::mem::take(&mut current));
+        }
+    }
+    if current.len() >= 2 {
+        pieces.push(current);
+    }
+    pieces
 }
 
 /// The walkers as an RGB image of `size` pixels over `theme`'s background: each live walker a
@@ -275,6 +353,24 @@ impl<DB: DrawingBackend> Drawable<DB> for Blit<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn clipping_keeps_directions_and_drops_what_is_outside() {
+        let line = [(-10.0, -5.0), (10.0, 5.0)];
+        let pieces = clip_polyline(&line, 2.0, 2.0);
+        assert_eq!(pieces, vec![vec![(-2.0, -1.0), (2.0, 1.0)]]);
+        assert!(clip_polyline(&[(3.0, 3.0), (4.0, 5.0)], 2.0, 2.0).is_empty());
+        // A closed curve crossing the box twice gives two pieces, all inside.
+        let ring = ellipse_points(&Matrix2::new(9.0, 0.0, 0.0, 0.25), 1.0, 90);
+        let pieces = clip_polyline(&ring, 2.0, 2.0);
+        assert_eq!(pieces.len(), 2);
+        for p in pieces.iter().flatten() {
+            assert!(p.0.abs() <= 2.0 + 1e-12 && p.1.abs() <= 2.0 + 1e-12);
+        }
+        // Fully inside: one piece, untouched.
+        let small = ellipse_points(&Matrix2::new(0.1, 0.0, 0.0, 0.1), 1.0, 30);
+        assert_eq!(clip_polyline(&small, 2.0, 2.0), vec![small.clone()]);
+    }
 
     #[test]
     fn ellipse_points_lie_on_the_contour() {

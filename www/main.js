@@ -23,12 +23,16 @@ function fmt(x) {
   return x.toPrecision(4);
 }
 
-function fmtMatrix(m, se) {
+function fmtMatrix(m) {
   if (!m) return 'none';
-  return m.map((row, i) => row.map((x, j) => {
-    const s = fmt(x);
-    return se ? `${s} ± ${fmt(se[i][j])}` : s;
-  }).join('   ')).join('\n');
+  return m.map((row) => row.map((x) => fmt(x).padStart(10)).join(' ')).join('\n');
+}
+
+// Standard errors of the entries of a symmetric 2×2 estimate: (Σ₁₁, Σ₁₂, Σ₂₂).
+function fmtSe(se) {
+  if (!se) return '';
+  const p = (x) => (Number.isFinite(x) ? x.toPrecision(2) : '—');
+  return `\n± s.e. ${p(se[0][0])}, ${p(se[0][1])}, ${p(se[1][1])}`;
 }
 
 class Page {
@@ -209,7 +213,7 @@ class Page {
     const r = JSON.parse(this.explorer.readouts_json());
     $('ro-sigma_discrete').textContent = r.sigma_discrete ? fmtMatrix(r.sigma_discrete) : 'none: no stationary state';
     $('ro-sigma_continuous').textContent = r.sigma_continuous ? fmtMatrix(r.sigma_continuous) : 'none';
-    $('ro-sigma_empirical').textContent = fmtMatrix(r.sigma_empirical, r.sigma_empirical_se);
+    $('ro-sigma_empirical').textContent = fmtMatrix(r.sigma_empirical) + fmtSe(r.sigma_empirical_se);
     $('ro-loss_discrete').textContent = fmt(r.loss_discrete);
     $('ro-loss_continuous').textContent = fmt(r.loss_continuous);
     $('ro-loss_empirical').textContent = fmt(r.loss_empirical);

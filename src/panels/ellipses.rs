@@ -42,6 +42,8 @@ pub struct Scene<'a> {
     pub half_width: f64,
     /// Unit eigenvectors of K (drawn as faint axes).
     pub k_axes: [(f64, f64); 2],
+    /// A short warning written on the plot (no stationary state, diverged walkers).
+    pub note: Option<String>,
 }
 
 fn to2(m: &DMatrix<f64>) -> Matrix2<f64> {
@@ -202,7 +204,28 @@ impl EllipseExplorer {
             empirical: self.moments.as_ref().map(|m| to2(&m.cov)),
             half_width: self.half_width,
             k_axes: [(v[(0, 0)], v[(1, 0)]), (v[(0, 1)], v[(1, 1)])],
+            note: self.note(),
         }
+    }
+
+    fn note(&self) -> Option<String> {
+        let p = &self.prediction;
+        let diverged = self.ensemble.diverged();
+        let mut parts = Vec::new();
+        if !p.stable {
+            parts.push(if p.necessary_condition {
+                "No stationary state: spectral radius ≥ 1".to_string()
+            } else {
+                "SGD diverges: λ·k_max ≥ 2(1+μ)".to_string()
+            });
+        }
+        if diverged > 0 {
+            parts.push(format!(
+                "{diverged} of {} walkers escaped",
+                self.ensemble.len()
+            ));
+        }
+        (!parts.is_empty()).then(|| parts.join(" — "))
     }
 
     /// The numbers the page shows, with the field names of `nqm theory` plus the Monte Carlo
