@@ -4,16 +4,30 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use nqm_explorer::model::Model;
+use nqm_explorer::optimizer::Optimizer;
 use nqm_explorer::params::{parse_query, Audience};
 use nqm_explorer::sim::{Dynamics, Ensemble};
-use nqm_explorer::theory::predict;
+use nqm_explorer::theory::{predict, stationary};
 use std::hint::black_box;
 
 fn theory(c: &mut Criterion) {
-    let (p, _) = parse_query("lr=1.5&mu=0.5&noise=general&h_angle=20", Audience::Cli);
-    let model = Model::from_params(&p);
+    let solve = |q: &str| {
+        let (p, _) = parse_query(q, Audience::Cli);
+        (Model::from_params(&p), Optimizer::from_params(&p))
+    };
+    // One exact 2-D Σ with momentum: a discrete Lyapunov solve of the 4-state map.
+    let (model, opt) = solve("lr=1.5&mu=0.5&noise=general&h_angle=20");
+    c.bench_function("stationary_2d_momentum", |b| {
+        b.iter(|| stationary(black_box(&model), black_box(&opt)))
+    });
+    // Everything the page shows per slider event: Σ, continuous Σ, radius, losses.
     c.bench_function("predict_2d_momentum", |b| {
-        b.iter(|| predict(black_box(&model), black_box(p.lr), black_box(p.mu)))
+        b.iter(|| predict(black_box(&model), black_box(&opt)))
+    });
+    // A Σ-dependent map: natural gradient's Newton fixed point.
+    let (model, opt) = solve("opt=ngd&noise=fisher&cf=0.1&lr=0.5&mu=0.5&h_angle=20");
+    c.bench_function("stationary_2d_ngd_fixed_point", |b| {
+        b.iter(|| stationary(black_box(&model), black_box(&opt)))
     });
 }
 

@@ -4,13 +4,15 @@
 use crate::params::{Noise, Params};
 use nalgebra::{DMatrix, Matrix2};
 
-/// A Hessian K and a gradient-noise covariance C of the same dimension D ∈ {1, 2}.
+/// A Hessian K and a gradient-noise covariance C(Σ) = C₀ + c_f·KΣK of the same dimension D.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Model {
     /// The Hessian K (symmetric positive semi-definite).
     pub k: DMatrix<f64>,
-    /// The noise covariance C (symmetric positive semi-definite).
+    /// The constant part C₀ of the noise covariance (symmetric positive semi-definite).
     pub c: DMatrix<f64>,
+    /// The coefficient c_f of the state-dependent part c_f·KΣK (0 for constant noise).
+    pub c_fisher: f64,
 }
 
 /// The rotation by `degrees`.
@@ -29,6 +31,14 @@ pub fn rotated_diag(e1: f64, e2: f64, degrees: f64) -> Matrix2<f64> {
     Matrix2::new(m[(0, 0)], off, off, m[(1, 1)])
 }
 
+fn fisher(p: &Params) -> f64 {
+    if p.noise == Noise::Fisher {
+        p.cf
+    } else {
+        0.0
+    }
+}
+
 impl Model {
     /// The model described by `p`: K = R(h_angle) diag(h1, h2) R(h_angle)ᵀ and C from the
     /// noise kind — σ²I (Cor. 3), aK (Cor. 2), σ²I + aK (Thm 4), or R(c_angle) diag(c1, c2)
@@ -41,10 +51,12 @@ impl Model {
                 Noise::Hessian => p.a * k,
                 Noise::Mixed => p.sigma2 + p.a * k,
                 Noise::General => p.c1,
+                Noise::Fisher => 0.0,
             };
             return Model {
                 k: DMatrix::from_element(1, 1, k),
                 c: DMatrix::from_element(1, 1, c),
+                c_fisher: fisher(p),
             };
         }
         let k = rotated_diag(p.h1, p.h2, p.h_angle);
@@ -54,11 +66,30 @@ impl Model {
             Noise::Hessian => k * p.a,
             Noise::Mixed => id * p.sigma2 + k * p.a,
             Noise::General => rotated_diag(p.c1, p.c2, p.c_angle),
+            Noise::Fisher => Matrix2::zeros(),
         };
         Model {
             k: DMatrix::from_column_slice(2, 2, k.as_slice()),
             c: DMatrix::from_column_slice(2, 2, c.as_slice()),
+            c_fisher: fisher(p),
         }
+    }
+
+    /// A model with constant noise C.
+    pub fn new(k: DMatrix<f64>, c: DMatrix<f64>) -> Model {
+        Model {
+            k,
+            c,
+            c_fisher: 0.0,
+        }
+    }
+
+    /// The noise covariance at stationary covariance Σ: C₀ + c_f·KΣK.
+    pub fn noise(&self, sigma: &DMatrix<f64>) -> DMatrix<f64> {
+        if self.c_fisher == 0.0 {
+            return self.c.clone();
+        }
+        &self.c + &self.k * sigma * &self.k * self.c_fisher
     }
 
     /// The dimension D.
@@ -68,12 +99,7 @@ impl Model {
 
     /// The largest eigenvalue k* of K.
     pub fn k_max(&self) -> f64 {
-        self.k
-            .clone()
-            .symmetric_eigenvalues()
-            .iter()
-            .cloned()
-            .fold(f64::NEG_INFINITY, f64::max)
+        crate::theory::lyapunov::sym_eigenvalues(&self.k).map_or(f64::NAN, |e| e.max())
     }
 }
 

@@ -10,6 +10,7 @@
 //! valid (not a number, not finite, out of range, not one of the allowed words, too long) is
 //! named in a [`ParamError`] and keeps its default, and the rest of the query still applies.
 
+use crate::optimizer::Opt;
 use serde::Serialize;
 use std::fmt::Write as _;
 
@@ -34,12 +35,21 @@ pub enum Noise {
     Mixed,
     /// General C with eigenvalues c1, c2 and its own rotation angle; need not commute with K.
     General,
+    /// State-dependent noise C = c_f·KΣK, proportional to the Fisher information (Liu et al.
+    /// Cor. 6, Thm 10).
+    Fisher,
 }
 
 impl Noise {
     /// The permalink words, in the order of the enum.
-    pub const WORDS: &'static [&'static str] = &["white", "hessian", "mixed", "general"];
-    const ALL: [Noise; 4] = [Noise::White, Noise::Hessian, Noise::Mixed, Noise::General];
+    pub const WORDS: &'static [&'static str] = &["white", "hessian", "mixed", "general", "fisher"];
+    const ALL: [Noise; 5] = [
+        Noise::White,
+        Noise::Hessian,
+        Noise::Mixed,
+        Noise::General,
+        Noise::Fisher,
+    ];
 
     /// The permalink word of this noise kind.
     pub fn word(self) -> &'static str {
@@ -55,7 +65,7 @@ impl Noise {
 }
 
 /// Every parameter of the explorer and of the command-line tool.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Params {
     /// Dimension of the model: 1 (h1 and c1 or σ² only) or 2.
     pub dim: u64,
@@ -81,6 +91,40 @@ pub struct Params {
     pub c2: f64,
     /// Rotation of a general noise covariance's eigenbasis, degrees.
     pub c_angle: f64,
+    /// Coefficient c_f of state-dependent noise C = c_f·KΣK.
+    pub cf: f64,
+    /// The optimizer.
+    pub opt: Opt,
+    /// QHM's ν (Liu et al. Eq. 72).
+    pub qhm_nu: f64,
+    /// Dampening ν of the momentum buffer (Yaida Eq. 10).
+    pub damp: f64,
+    /// First eigenvalue of the preconditioner P (Λ = λP).
+    pub p1: f64,
+    /// Second eigenvalue of the preconditioner P.
+    pub p2: f64,
+    /// Rotation of the preconditioner's eigenbasis, degrees.
+    pub p_angle: f64,
+    /// Number of steps for transient results (covariance after t steps, escape efficiency).
+    pub t: u64,
+    /// Size N of the data set.
+    pub n_data: u64,
+    /// Minibatch size S.
+    pub batch: u64,
+    /// Kramers problem: barrier height ΔL.
+    pub dl: f64,
+    /// Kramers problem: curvature k_a of the well.
+    pub ka: f64,
+    /// Kramers problem: curvature |k_b| of the barrier top.
+    pub kb: f64,
+    /// Kramers problem: fraction l of the escape path with curvature k_a.
+    pub l_mid: f64,
+    /// Kramers problem: scale r of the loss, L → rL.
+    pub r: f64,
+    /// Dimension of a power-law Hessian spectrum kᵢ = h1·i^(−spec_decay) (0: none).
+    pub spec_d: u64,
+    /// Exponent of the power-law spectrum.
+    pub spec_decay: f64,
     /// Number of independent SGD walkers.
     pub walkers: u64,
     /// Seed of the walkers' random numbers.
@@ -106,6 +150,23 @@ impl Default for Params {
             c1: 1.0,
             c2: 0.2,
             c_angle: 30.0,
+            cf: 0.1,
+            opt: Opt::Sgd,
+            qhm_nu: 0.7,
+            damp: 0.0,
+            p1: 1.0,
+            p2: 1.0,
+            p_angle: 0.0,
+            t: 100,
+            n_data: 1000,
+            batch: 100,
+            dl: 0.01,
+            ka: 1.0,
+            kb: 1.0,
+            l_mid: 0.5,
+            r: 1.0,
+            spec_d: 0,
+            spec_decay: 1.0,
             walkers: 5000,
             seed: 1,
             steps: 1000,
@@ -284,6 +345,15 @@ macro_rules! real {
     };
 }
 
+macro_rules! real_cli {
+    ($key:literal, $f:ident, $label:literal, $help:literal, [$min:expr, $max:expr]) => {
+        Field {
+            scope: Scope::Cli,
+            ..real!($key, $f, $label, "", $help, [$min, $max, 0.001], None)
+        }
+    };
+}
+
 macro_rules! int {
     ($key:literal, $f:ident, $label:literal, $help:literal, [$min:expr, $max:expr, $step:expr],
      $scope:expr) => {
@@ -312,6 +382,7 @@ macro_rules! int {
 const SIGMA_NOISE: Option<&[&str]> = Some(&["white", "mixed"]);
 const A_NOISE: Option<&[&str]> = Some(&["hessian", "mixed"]);
 const GENERAL_NOISE: Option<&[&str]> = Some(&["general"]);
+const FISHER_NOISE: Option<&[&str]> = Some(&["fisher"]);
 
 /// The schema: every parameter, in the order the page shows them.
 pub static FIELDS: &[Field] = &[
@@ -421,6 +492,145 @@ pub static FIELDS: &[Field] = &[
         "Rotation of the eigenbasis of a general C.",
         [-90.0, 90.0, 1.0],
         GENERAL_NOISE
+    ),
+    real!(
+        "cf",
+        cf,
+        "noise c_f",
+        "",
+        "Strength of state-dependent noise C = c_f·KΣK.",
+        [0.0, 10.0, 0.01],
+        FISHER_NOISE
+    ),
+    Field {
+        key: "opt",
+        label: "optimizer",
+        unit: "",
+        help: "Update rule: SGD with momentum and dampening, Nesterov, QHM, damped Newton, \
+               natural gradient, Adam, or SGD preconditioned by P.",
+        kind: Kind::Choice(Opt::WORDS),
+        scope: Scope::Cli,
+        when_noise: None,
+        get: |p| Value::Word(p.opt.word()),
+        set: |p, v| {
+            if let Value::Word(w) = v {
+                if let Some(o) = Opt::from_word(w) {
+                    p.opt = o
+                }
+            }
+        },
+    },
+    real_cli!(
+        "qhm_nu",
+        qhm_nu,
+        "QHM ν",
+        "QHM's interpolation ν between SGD (0) and \
+        normalised momentum (1).",
+        [0.0, 1.0]
+    ),
+    real_cli!(
+        "damp",
+        damp,
+        "dampening",
+        "Dampening ν of the momentum buffer (Yaida).",
+        [0.0, 0.99]
+    ),
+    real_cli!(
+        "p1",
+        p1,
+        "preconditioner p₁",
+        "First eigenvalue of P (opt=precond, Λ = λP).",
+        [0.01, 10.0]
+    ),
+    real_cli!(
+        "p2",
+        p2,
+        "preconditioner p₂",
+        "Second eigenvalue of P.",
+        [0.01, 10.0]
+    ),
+    real_cli!(
+        "p_angle",
+        p_angle,
+        "preconditioner angle",
+        "Rotation of P's eigenbasis, degrees.",
+        [-90.0, 90.0]
+    ),
+    int!(
+        "t",
+        t,
+        "steps t",
+        "Steps for transient results: covariance after t steps from the \
+        minimum, escape efficiency.",
+        [0, 100_000, 1],
+        Scope::Cli
+    ),
+    int!(
+        "n_data",
+        n_data,
+        "data set size N",
+        "Number of training points N.",
+        [1, 10_000_000, 1],
+        Scope::Cli
+    ),
+    int!(
+        "batch",
+        batch,
+        "minibatch size S",
+        "Minibatch size S (at most N).",
+        [1, 10_000_000, 1],
+        Scope::Cli
+    ),
+    real_cli!(
+        "dl",
+        dl,
+        "barrier ΔL",
+        "Kramers problem: barrier height ΔL.",
+        [1e-6, 100.0]
+    ),
+    real_cli!(
+        "ka",
+        ka,
+        "well curvature k_a",
+        "Kramers problem: curvature of the well.",
+        [1e-6, 100.0]
+    ),
+    real_cli!(
+        "kb",
+        kb,
+        "barrier curvature |k_b|",
+        "Kramers problem: curvature of the barrier.",
+        [1e-6, 100.0]
+    ),
+    real_cli!(
+        "l_mid",
+        l_mid,
+        "midpoint l",
+        "Kramers problem: fraction of the path at k_a.",
+        [0.0, 1.0]
+    ),
+    real_cli!(
+        "r",
+        r,
+        "loss scale r",
+        "Kramers problem: the loss is scaled L → rL.",
+        [1e-3, 1000.0]
+    ),
+    int!(
+        "spec_d",
+        spec_d,
+        "spectrum dimension D",
+        "Also report a D-dimensional power-law \
+        spectrum kᵢ = h1·i^(−spec_decay), noise aligned (0: off).",
+        [0, 100_000, 1],
+        Scope::Cli
+    ),
+    real_cli!(
+        "spec_decay",
+        spec_decay,
+        "spectrum decay",
+        "Exponent of the power-law spectrum.",
+        [0.0, 5.0]
     ),
     int!(
         "walkers",
@@ -566,7 +776,27 @@ pub fn apply_query(p: &mut Params, query: &str, audience: Audience) -> Vec<Param
             errors.retain(|e| e.key != f.key);
         }
     }
+    errors.extend(p.reconcile());
     errors
+}
+
+/// The keys of `query` that are schema fields for `audience` with a valid value (for results
+/// that are printed only when their inputs are given, such as `t`).
+pub fn given_keys(query: &str, audience: Audience) -> Vec<&'static str> {
+    let query = query.strip_prefix('?').unwrap_or(query);
+    if query.len() > MAX_QUERY_LEN {
+        return Vec::new();
+    }
+    let mut keys: Vec<&'static str> = form_urlencoded::parse(query.as_bytes())
+        .filter_map(|(k, v)| {
+            field(&k)
+                .filter(|f| f.serves(audience) && f.validate(&v).is_ok())
+                .map(|f| f.key)
+        })
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    keys
 }
 
 /// Writes every field of `p` for `audience` (and `v=`) as a query string, in schema order.
@@ -655,6 +885,24 @@ pub fn help_text() -> String {
 }
 
 impl Params {
+    /// Enforces the rules between fields — a minibatch is no larger than the data set — and
+    /// reports what it changed.
+    pub fn reconcile(&mut self) -> Option<ParamError> {
+        if self.batch > self.n_data {
+            let was = self.batch;
+            self.batch = self.n_data;
+            return Some(ParamError {
+                key: "batch".into(),
+                reason: format!(
+                    "{was} is larger than the data set, n_data = {}",
+                    self.n_data
+                ),
+                fallback: Some(self.batch.to_string()),
+            });
+        }
+        None
+    }
+
     /// The value of the field with this key as it is written in a query.
     pub fn get_str(&self, key: &str) -> Option<String> {
         field(key).map(|f| f.get(self).to_query_string())

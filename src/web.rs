@@ -27,6 +27,21 @@ pub fn schema() -> String {
     params::schema_json()
 }
 
+/// Every applicable theoretical result for a query string, as JSON — the same as
+/// `nqm theory '<query>'` prints. Invalid fields are reported in `errors` and keep their
+/// defaults.
+#[wasm_bindgen]
+pub fn theory_json(query: &str) -> String {
+    let (p, errors) = params::parse_query(query, params::Audience::Cli);
+    let given = params::given_keys(query, params::Audience::Cli);
+    let mut out = crate::theory::report::theory_json(&p, &given);
+    out["errors"] = errors
+        .iter()
+        .map(|e| serde_json::json!(e.message()))
+        .collect();
+    out.to_string()
+}
+
 /// A fresh seed from the browser's cryptographic generator, in [0, 2⁵³).
 #[wasm_bindgen]
 pub fn random_seed() -> Result<f64, JsValue> {

@@ -103,3 +103,86 @@ fn help_lists_every_key() {
         assert!(out.contains(f.key), "help misses {}", f.key);
     }
 }
+
+#[test]
+fn theory_prints_every_applicable_result_for_the_new_keys() {
+    let v = json(&[
+        "theory",
+        "opt=qhm&qhm_nu=0.7&mu=0.9&lr=1&t=10&n_data=1000&batch=100&dl=0.01&ka=1&kb=2",
+    ]);
+    assert_eq!(v["optimizer"], "QHM");
+    for key in [
+        "sigma_discrete",
+        "sigma_full",
+        "sigma_continuous",
+        "necessary_condition",
+        "sigma_after_t",
+        "escape_discrete",
+        "escape_continuous",
+        "bayes_lr",
+        "bayes_lr_mandt",
+        "kramers_rate",
+        "kramers_rate_continuous",
+        "closed_form",
+        "circulation_discrete",
+        "potential_discrete",
+        "effective_hessian",
+    ] {
+        assert!(!v[key].is_null(), "{key} missing or null");
+    }
+    assert_eq!(v["sigma_full"].as_array().unwrap().len(), 4);
+    // Results that need their inputs are absent without them.
+    let bare = json(&["theory", "lr=0.5"]);
+    for key in [
+        "sigma_after_t",
+        "escape_discrete",
+        "bayes_lr",
+        "kramers_rate",
+    ] {
+        assert!(bare.get(key).is_none(), "{key} printed without its inputs");
+    }
+}
+
+#[test]
+fn escape_of_plain_sgd_is_checked_against_eq_18() {
+    let v = json(&["theory", "lr=1.2&noise=general&t=25"]);
+    let d = v["escape_discrete"].as_f64().unwrap();
+    let e18 = v["escape_eq18"].as_f64().unwrap();
+    assert!((d / e18 - 1.0).abs() < 1e-9);
+    let c = v["escape_continuous"].as_f64().unwrap();
+    let e19 = v["escape_eq19"].as_f64().unwrap();
+    assert!((c / e19 - 1.0).abs() < 1e-9);
+    assert!(d >= c, "Cor. 4");
+}
+
+#[test]
+fn every_optimizer_has_theory_and_no_nan() {
+    for opt in nqm_explorer::optimizer::Opt::WORDS {
+        for q in [
+            format!("opt={opt}&lr=0.3&mu=0.5&noise=general&t=5"),
+            format!("opt={opt}&lr=3.9&mu=0.9&noise=fisher&cf=3"),
+            format!("opt={opt}&lr=0.001&h2=0&noise=white&sigma2=0"),
+        ] {
+            let (code, out, err) = nqm(&["theory", &q]);
+            assert_eq!(code, 0, "{q}: {err}");
+            assert!(!out.contains("NaN") && !out.contains("inf"), "{q}: {out}");
+            let v: Value = serde_json::from_str(&out).unwrap();
+            assert!(v["stable"].is_boolean());
+            if v["stable"] == Value::Bool(false) {
+                assert!(v["message"].as_str().is_some_and(|m| !m.is_empty()), "{q}");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_power_law_spectrum_of_a_thousand_modes() {
+    let v = json(&[
+        "theory",
+        "spec_d=1000&spec_decay=1&noise=hessian&lr=1.5&t=10",
+    ]);
+    let s = &v["spectrum"];
+    assert_eq!(s["dim"], 1000);
+    assert!(s["loss_discrete"].as_f64().unwrap() > s["loss_continuous"].as_f64().unwrap());
+    assert!(s["escape_discrete"].as_f64().unwrap() >= s["escape_continuous"].as_f64().unwrap());
+}

@@ -7,6 +7,7 @@
 //! tolerance is 5 of these standard errors, not tuned.
 
 use nqm_explorer::model::Model;
+use nqm_explorer::optimizer::Optimizer;
 use nqm_explorer::params::{parse_query, Audience};
 use nqm_explorer::sim::{Dynamics, Ensemble};
 use nqm_explorer::theory::predict;
@@ -20,7 +21,7 @@ fn run(query: &str) -> (f64, f64) {
     let (p, errors) = parse_query(query, Audience::Cli);
     assert!(errors.is_empty(), "{errors:?}");
     let model = Model::from_params(&p);
-    let theory = predict(&model, p.lr, p.mu);
+    let theory = predict(&model, &Optimizer::from_params(&p));
     let s = theory.sigma_discrete.expect("stable setting");
     let mut e = Ensemble::new(p.dim as usize, WALKERS, p.seed);
     e.advance(&Dynamics::heavy_ball(&model, p.lr, p.mu), BURN_IN);

@@ -27,7 +27,13 @@ fn every_field_round_trips_through_the_query() {
     for audience in [Audience::Page, Audience::Cli] {
         for f in FIELDS.iter().filter(|f| f.serves(audience)) {
             for v in samples(f.key) {
-                let (p, errors) = parse_query(&format!("{}={v}", f.key), audience);
+                // A data set smaller than the default minibatch needs a minibatch to match.
+                let extra = match f.key {
+                    "n_data" => "&batch=1",
+                    "batch" => "&n_data=10000000",
+                    _ => "",
+                };
+                let (p, errors) = parse_query(&format!("{}={v}{extra}", f.key), audience);
                 assert!(errors.is_empty(), "{}={v}: {errors:?}", f.key);
                 let q = to_query(&p, audience);
                 let (back, errors) = parse_query(&q, audience);
@@ -121,6 +127,22 @@ fn a_key_given_twice_takes_its_last_valid_value() {
 }
 
 #[test]
+fn a_minibatch_larger_than_the_data_set_is_named() {
+    let (p, errors) = parse_query("n_data=50&batch=80", Audience::Cli);
+    assert_eq!((p.n_data, p.batch), (50, 50));
+    assert_eq!(errors.len(), 1);
+    assert!(errors[0]
+        .message()
+        .contains("batch: 80 is larger than the data set"));
+}
+
+#[test]
+fn given_keys_lists_the_valid_keys_present() {
+    let keys = nqm_explorer::params::given_keys("t=10&n_data=x&batch=5&bogus=1&t=3", Audience::Cli);
+    assert_eq!(keys, vec!["batch", "t"]);
+}
+
+#[test]
 fn an_overlong_query_is_refused_whole() {
     let q = format!("lr=0.3&pad={}", "x".repeat(MAX_QUERY_LEN));
     let (p, errors) = parse_query(&q, Audience::Page);
@@ -140,6 +162,7 @@ fn validates(p: &Params) -> bool {
     FIELDS
         .iter()
         .all(|f| f.validate(&f.get(p).to_query_string()).is_ok())
+        && p.clone().reconcile().is_none()
 }
 
 proptest! {
@@ -147,7 +170,7 @@ proptest! {
 
     /// Arbitrary strings never panic the parser, and what it returns always validates.
     #[test]
-    fn arbitrary_queries_parse_to_valid_params(q in ".{0,200}", pairs in prop::collection::vec(("(lr|mu|h1|h2|h_angle|noise|sigma2|a|c1|c2|c_angle|walkers|seed|speed|dim|steps|v|[a-z_0-9]{1,8})", "(-?[0-9.e+-]{0,12}|.{0,20})"), 0..8)) {
+    fn arbitrary_queries_parse_to_valid_params(q in ".{0,200}", pairs in prop::collection::vec(("(lr|mu|h1|h2|h_angle|noise|sigma2|a|c1|c2|c_angle|cf|opt|qhm_nu|damp|t|n_data|batch|walkers|seed|speed|dim|steps|v|[a-z_0-9]{1,8})", "(-?[0-9.e+-]{0,12}|.{0,20})"), 0..8)) {
         let mut joined = q.clone();
         for (k, v) in &pairs {
             joined.push('&');

@@ -4,6 +4,7 @@
 
 use nalgebra::DMatrix;
 use nqm_explorer::model::{rotated_diag, Model};
+use nqm_explorer::optimizer::Optimizer;
 use nqm_explorer::theory::{closed_form as cf, predict};
 
 fn m2(m: nalgebra::Matrix2<f64>) -> DMatrix<f64> {
@@ -37,7 +38,7 @@ fn settings() -> Vec<(f64, f64, f64, f64, f64)> {
 }
 
 fn model(k: DMatrix<f64>, c: DMatrix<f64>) -> Model {
-    Model { k, c }
+    Model::new(k, c)
 }
 
 #[test]
@@ -47,7 +48,7 @@ fn commuting_noise_matches_corollary_1_and_theorem_4() {
         let id = DMatrix::<f64>::identity(2, 2);
         for &(s2, a) in &[(1.0, 0.0), (0.0, 1.0), (0.7, 2.5), (3.0, 0.2)] {
             let c = &id * s2 + &k * a;
-            let p = predict(&model(k.clone(), c.clone()), lr, mu);
+            let p = predict(&model(k.clone(), c.clone()), &Optimizer::sgd(lr, mu, 2));
             let sigma = p.sigma_discrete.expect("inside the stability region");
             let want = cf::cor1(&k, &c, lr, mu).unwrap();
             assert!(
@@ -80,7 +81,7 @@ fn general_noise_satisfies_theorems_1_2_and_5() {
         let k = m2(rotated_diag(h1, h2, ang));
         for &(c1, c2, cang) in &[(1.0, 0.2, 30.0), (0.1, 2.0, -45.0), (1.0, 0.0, 75.0)] {
             let c = m2(rotated_diag(c1, c2, cang));
-            let p = predict(&model(k.clone(), c.clone()), lr, mu);
+            let p = predict(&model(k.clone(), c.clone()), &Optimizer::sgd(lr, mu, 2));
             let sigma = p.sigma_discrete.expect("inside the stability region");
             let scale = lr * lr * c.norm();
             let r2 = cf::thm2_residual(&k, &c, lr, mu, &sigma).norm() / scale;
@@ -107,7 +108,7 @@ fn continuous_prediction_solves_equation_1() {
     for (lr, mu, h1, h2, ang) in settings() {
         let k = m2(rotated_diag(h1, h2, ang));
         let c = m2(rotated_diag(1.0, 0.2, 30.0));
-        let p = predict(&model(k.clone(), c.clone()), lr, mu);
+        let p = predict(&model(k.clone(), c.clone()), &Optimizer::sgd(lr, mu, 2));
         let s = p.sigma_continuous.unwrap();
         let rhs = &c * (lr / (1.0 - mu));
         assert!(rel(&(&s * &k + &k * &s), &rhs) < TOL);
@@ -115,7 +116,7 @@ fn continuous_prediction_solves_equation_1() {
         assert!(((p.loss_continuous.unwrap() - want) / want).abs() < TOL);
         // Commuting noise: Σ = λ/(2(1−μ)) K⁻¹C.
         let cc = &k * 0.5 + DMatrix::identity(2, 2);
-        let pc = predict(&model(k.clone(), cc.clone()), lr, mu);
+        let pc = predict(&model(k.clone(), cc.clone()), &Optimizer::sgd(lr, mu, 2));
         let want = cf::continuous_commuting(&k, &cc, lr, mu).unwrap();
         assert!(rel(pc.sigma_continuous.as_ref().unwrap(), &want) < TOL);
     }
@@ -127,7 +128,10 @@ fn paper_figure_3_values() {
     // continuous Σ = diag(λ/2, λ/0.2).
     for &lr in &[0.1, 0.5, 1.0, 1.5, 1.9] {
         let k = DMatrix::from_diagonal(&nalgebra::DVector::from_vec(vec![1.0, 0.1]));
-        let p = predict(&model(k, DMatrix::identity(2, 2)), lr, 0.0);
+        let p = predict(
+            &model(k, DMatrix::identity(2, 2)),
+            &Optimizer::sgd(lr, 0.0, 2),
+        );
         let d = p.sigma_discrete.unwrap();
         let c = p.sigma_continuous.unwrap();
         assert!((d[(0, 0)] / (lr / (2.0 - lr)) - 1.0).abs() < TOL);
@@ -147,7 +151,7 @@ fn no_stationary_state_at_and_beyond_the_stability_limit() {
             let limit = 2.0 * (1.0 + mu) / kmax;
             let m = model(k, DMatrix::identity(2, 2));
             for &f in &[1.0, 1.0 + 1e-9, 1.01, 1.5, 3.0] {
-                let p = predict(&m, f * limit, mu);
+                let p = predict(&m, &Optimizer::sgd(f * limit, mu, 2));
                 assert!(!p.stable, "stable at λk = {f}·2(1+μ)");
                 assert!(p.sigma_discrete.is_none() && p.loss_discrete.is_none());
                 assert!(p.spectral_radius >= 1.0 - 1e-12);
@@ -158,7 +162,7 @@ fn no_stationary_state_at_and_beyond_the_stability_limit() {
                 );
             }
             for &f in &[0.999, 1.0 - 1e-6] {
-                let p = predict(&m, f * limit, mu);
+                let p = predict(&m, &Optimizer::sgd(f * limit, mu, 2));
                 assert!(p.stable && p.spectral_radius < 1.0 && p.necessary_condition);
             }
         }
@@ -172,7 +176,7 @@ fn one_dimensional_model() {
         nqm_explorer::params::Audience::Cli,
     );
     assert!(e.is_empty());
-    let pr = predict(&Model::from_params(&p), p.lr, p.mu);
+    let pr = predict(&Model::from_params(&p), &Optimizer::from_params(&p));
     // Cor. 3 in 1-D: σ²λ / (k(2 − λk)) = 1.5 / 0.5 = 3.
     assert!((pr.sigma_discrete.unwrap()[(0, 0)] - 3.0).abs() < 1e-12);
     assert!((pr.sigma_continuous.unwrap()[(0, 0)] - 0.75).abs() < 1e-12);
@@ -181,7 +185,10 @@ fn one_dimensional_model() {
 #[test]
 fn flat_direction_has_no_stationary_state() {
     let k = m2(rotated_diag(1.0, 0.0, 0.0));
-    let p = predict(&model(k, DMatrix::identity(2, 2)), 0.5, 0.0);
+    let p = predict(
+        &model(k, DMatrix::identity(2, 2)),
+        &Optimizer::sgd(0.5, 0.0, 2),
+    );
     assert!(!p.stable && p.sigma_continuous.is_none());
     assert!(p.message.unwrap().contains("eigenvalue 0"));
 }

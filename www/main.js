@@ -2,7 +2,7 @@
 // exports, keeps the URL in step with the state, runs the animation loop, and shows the numbers
 // Rust computes. No physics here. Nothing from the URL is inserted as HTML (textContent only).
 
-import init, { Explorer, schema, random_seed } from './pkg/nqm_explorer.js';
+import init, { Explorer, schema, random_seed, theory_json } from './pkg/nqm_explorer.js';
 
 const $ = (id) => document.getElementById(id);
 const URL_DELAY_MS = 120;       // replaceState at most this often while dragging
@@ -249,6 +249,8 @@ async function main() {
     params: () => JSON.parse(page.explorer.params_json()),
     readouts: () => JSON.parse(page.explorer.readouts_json()),
     query: () => page.explorer.query(),
+    // Every theoretical result for any query, as `nqm theory` prints it.
+    theory: (query) => JSON.parse(theory_json(String(query))),
   };
   document.documentElement.dataset.ready = '1';
 }

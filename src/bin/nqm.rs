@@ -36,13 +36,6 @@ fn parse(query: &str) -> Result<Params, String> {
     }
 }
 
-fn theory_json(p: &Params) -> serde_json::Value {
-    let model = Model::from_params(p);
-    let mut out = theory::predict(&model, p.lr, p.mu).to_json();
-    out["params"] = p.to_json(Audience::Cli);
-    out
-}
-
 fn simulate_json(p: &Params) -> serde_json::Value {
     let model = Model::from_params(p);
     let dynamics = Dynamics::heavy_ball(&model, p.lr, p.mu);
@@ -85,7 +78,9 @@ fn main() -> ExitCode {
         }
     };
     let out = match cmd {
-        Some("theory") => theory_json(&p),
+        Some("theory") => {
+            theory::report::theory_json(&p, &params::given_keys(query, Audience::Cli))
+        }
         Some("simulate") => simulate_json(&p),
         Some(other) => {
             eprintln!("nqm: unknown command '{other}'\n\n{}", usage());

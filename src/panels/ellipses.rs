@@ -7,6 +7,7 @@
 //! evolving under the new setting.
 
 use crate::model::Model;
+use crate::optimizer::Optimizer;
 use crate::params::{self, Audience, ParamError, Params};
 use crate::sim::{Dynamics, Ensemble, Moments};
 use crate::theory::{self, matrix_json, number_json, Prediction};
@@ -70,7 +71,7 @@ impl EllipseExplorer {
     pub fn new(mut params: Params) -> EllipseExplorer {
         params.dim = 2;
         let model = Model::from_params(&params);
-        let prediction = theory::predict(&model, params.lr, params.mu);
+        let prediction = theory::predict(&model, &Optimizer::sgd(params.lr, params.mu, 2));
         let dynamics = Dynamics::heavy_ball(&model, params.lr, params.mu);
         let ensemble = Ensemble::new(2, params.walkers as usize, params.seed);
         let mut e = EllipseExplorer {
@@ -133,7 +134,10 @@ impl EllipseExplorer {
         let restart = p.walkers != self.params.walkers || p.seed != self.params.seed;
         self.params = p;
         self.model = Model::from_params(&self.params);
-        self.prediction = theory::predict(&self.model, self.params.lr, self.params.mu);
+        self.prediction = theory::predict(
+            &self.model,
+            &Optimizer::sgd(self.params.lr, self.params.mu, 2),
+        );
         self.dynamics = Dynamics::heavy_ball(&self.model, self.params.lr, self.params.mu);
         if restart {
             self.reset();

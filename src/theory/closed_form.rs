@@ -87,3 +87,218 @@ pub fn continuous_commuting(
 ) -> Option<DMatrix<f64>> {
     Some(k.clone().try_inverse()? * c * (lr / (2.0 * (1.0 - mu))))
 }
+
+/// Thm 12, Eq. (98), damped Newton Λ = λK⁻¹, any C:
+/// Σ = (1+μ)/(1−μ) · λ/(2(1+μ) − λ) · K⁻¹CK⁻¹.
+pub fn thm12_dnm(k: &DMatrix<f64>, c: &DMatrix<f64>, lr: f64, mu: f64) -> Option<DMatrix<f64>> {
+    let ki = k.clone().try_inverse()?;
+    Some(&ki * c * &ki * ((1.0 + mu) / (1.0 - mu) * lr / (2.0 * (1.0 + mu) - lr)))
+}
+
+/// Cor. 8, Eq. (103): L = (1+μ)/(1−μ) · λ/(4(1+μ) − 2λ) · Tr[K⁻¹C].
+pub fn cor8_dnm_loss(k: &DMatrix<f64>, c: &DMatrix<f64>, lr: f64, mu: f64) -> Option<f64> {
+    let ki = k.clone().try_inverse()?;
+    Some((1.0 + mu) / (1.0 - mu) * lr / (4.0 * (1.0 + mu) - 2.0 * lr) * (ki * c).trace())
+}
+
+/// Cor. 9, Eq. (107), NGD with constant C commuting with K:
+/// Σ = ½K⁻¹[Q + λ/(2(1+μ)) I],  Q = [λ²/(4(1+μ)²) I + 2λ/(1−μ) CK⁻¹]^(1/2).
+pub fn cor9_ngd(k: &DMatrix<f64>, c: &DMatrix<f64>, lr: f64, mu: f64) -> Option<DMatrix<f64>> {
+    let n = k.nrows();
+    let ki = k.clone().try_inverse()?;
+    let inner = id(n) * (lr * lr / (4.0 * (1.0 + mu).powi(2))) + c * &ki * (2.0 * lr / (1.0 - mu));
+    // CK⁻¹ is symmetric when [C, K] = 0.
+    let inner = (&inner + inner.transpose()) * 0.5;
+    let (q, _) = crate::optimizer::sqrt_and_inv_sqrt(&inner)?;
+    Some(ki * (q + id(n) * (lr / (2.0 * (1.0 + mu)))) * 0.5)
+}
+
+/// Cor. 6, Eq. (26), NGD with noise C = s·KΣK:  Σ = λ((1+μ)s + 1 − μ)/(2(1−μ²)) K⁻¹.
+pub fn cor6_ngd(k: &DMatrix<f64>, s: f64, lr: f64, mu: f64) -> Option<DMatrix<f64>> {
+    Some(k.clone().try_inverse()? * (lr * ((1.0 + mu) * s + 1.0 - mu) / (2.0 * (1.0 - mu * mu))))
+}
+
+/// Thm 10, Eq. (27), Adam (μ = 0) with noise C = c·KΣK:  Σ = λ²(1+c)/4 I.
+pub fn thm10_adam(d: usize, c: f64, lr: f64) -> DMatrix<f64> {
+    id(d) * (lr * lr * (1.0 + c) / 4.0)
+}
+
+/// The variance γ₀ of the stationary ARMA(2,1) process y_t = φ₁y_{t−1} + φ₂y_{t−2} + θ₀ε_t +
+/// θ₁ε_{t−1} with Var ε = c, from its Yule–Walker equations
+/// γ₀ = φ₁γ₁ + φ₂γ₂ + θ₀²c + θ₁(φ₁θ₀ + θ₁)c,  γ₁ = φ₁γ₀ + φ₂γ₁ + θ₀θ₁c,  γ₂ = φ₁γ₁ + φ₂γ₀.
+pub fn arma21_variance(phi1: f64, phi2: f64, th0: f64, th1: f64, c: f64) -> Option<f64> {
+    let m = DMatrix::from_row_slice(
+        3,
+        3,
+        &[1.0, -phi1, -phi2, -phi1, 1.0 - phi2, 0.0, -phi2, -phi1, 1.0],
+    );
+    let rhs = DMatrix::from_column_slice(
+        3,
+        1,
+        &[
+            (th0 * th0 + th1 * (phi1 * th0 + th1)) * c,
+            th0 * th1 * c,
+            0.0,
+        ],
+    );
+    Some(m.lu().solve(&rhs)?[0])
+}
+
+/// QHM's exact stationary covariance for [C, K] = 0, derived directly from its update rule,
+/// Eq. (72): eliminating m gives, for each eigen-mode (k, c) of K and C,
+/// w_t = (1 + μ − αk) w_{t−1} + (βk − μ) w_{t−2} − α η_t + β η_{t−1},
+/// α = λ(1 − μν), β = λμ(1 − ν) — an ARMA(2,1) process whose variance is [`arma21_variance`].
+///
+/// Thm 11's Eq. (82) and Cor. 7's Eqs. (89)–(92) as printed are not used as the oracle: at
+/// ν = 0, where QHM is plain SGD whatever μ, Eq. (82) reduces to
+/// (1−μ)λ²C − μ(1+μ)λ²KΣK = (1+μ²)λ²C instead of Thm 1, so they carry a misprint.
+pub fn qhm_commuting(
+    k: &DMatrix<f64>,
+    c: &DMatrix<f64>,
+    lr: f64,
+    mu: f64,
+    nu: f64,
+) -> Option<DMatrix<f64>> {
+    let e = nalgebra::SymmetricEigen::try_new(k.clone(), f64::EPSILON, 10_000)?;
+    let u = &e.eigenvectors;
+    let c_modes = u.transpose() * c * u;
+    let (alpha, beta) = (lr * (1.0 - mu * nu), lr * mu * (1.0 - nu));
+    let mut var = Vec::new();
+    for (i, ki) in e.eigenvalues.iter().enumerate() {
+        let v = arma21_variance(
+            1.0 + mu - alpha * ki,
+            beta * ki - mu,
+            -alpha,
+            beta,
+            c_modes[(i, i)],
+        )?;
+        var.push(v);
+    }
+    Some(u * DMatrix::from_diagonal(&nalgebra::DVector::from_vec(var)) * u.transpose())
+}
+
+/// Residual of Thm 3, Eq. (9), preconditioned SGD with momentum:
+/// −(1+μ²)/(1−μ²) ΛKΣKΛ + μ/(1−μ²)(ΛKΛKΣ + ΣKΛKΛ) + (1−μ)(ΛKΣ + ΣKΛ) − ΛCΛ.
+pub fn thm3_residual(
+    k: &DMatrix<f64>,
+    c: &DMatrix<f64>,
+    l: &DMatrix<f64>,
+    mu: f64,
+    s: &DMatrix<f64>,
+) -> DMatrix<f64> {
+    let d = 1.0 - mu * mu;
+    let lk = l * k;
+    let kl = k * l;
+    &lk * s * &kl * (-(1.0 + mu * mu) / d)
+        + (&lk * &lk * s + s * &kl * &kl) * (mu / d)
+        + (&lk * s + s * &kl) * (1.0 - mu)
+        - l * c * l
+}
+
+/// Thm 7, Eq. (18), SGD (μ = 0) from the minimum:
+/// E_d(t) = λ/4 Tr[(I − λK/2)⁻¹ (I − (I − λK)^{2t}) C].
+pub fn eq18_escape(k: &DMatrix<f64>, c: &DMatrix<f64>, lr: f64, t: u64) -> Option<f64> {
+    let n = k.nrows();
+    let step = id(n) - k * lr;
+    let pow = step.pow((2 * t) as u32);
+    Some(lr / 4.0 * ((id(n) - k * (lr / 2.0)).try_inverse()? * (id(n) - pow) * c).trace())
+}
+
+/// Eq. (19), Zhu et al.'s continuous-time escaping efficiency: E_c(t) = λ/4 Tr[(I − e^{−2λKt}) C].
+pub fn eq19_escape(k: &DMatrix<f64>, c: &DMatrix<f64>, lr: f64, t: f64) -> f64 {
+    let n = k.nrows();
+    lr / 4.0 * ((id(n) - (k * (-2.0 * lr * t)).exp()) * c).trace()
+}
+
+/// Thm 8, Eq. (20): the ratio Tr[KC] / Tr[K C̄] of the escaping efficiency of noise C to its
+/// isotropic version C̄ = (Tr C / D) I (short-time; the same for any t when [C, K] = 0).
+pub fn thm8_ratio(k: &DMatrix<f64>, c: &DMatrix<f64>) -> f64 {
+    let d = k.nrows() as f64;
+    (k * c).trace() / (k.trace() * c.trace() / d)
+}
+
+/// Left-hand side minus right-hand side of Thm 6, Eq. (16), for Hessian eigenvalues `ks`:
+/// (N−2S)/S Σ kᵢ/(2−λkᵢ) + (N−S)/S λ Σ kᵢ²/(2−λkᵢ)² − D/λ.
+pub fn eq16(ks: &[f64], n: f64, s: f64, lr: f64) -> f64 {
+    let d = ks.len() as f64;
+    let first: f64 = ks.iter().map(|k| k / (2.0 - lr * k)).sum();
+    let second: f64 = ks.iter().map(|k| k * k / (2.0 - lr * k).powi(2)).sum();
+    (n - 2.0 * s) / s * first + (n - s) / s * lr * second - d / lr
+}
+
+/// Mandt et al.'s optimal learning rate quoted after Thm 6: λ* = 2 S D / (N Tr K).
+pub fn mandt_lr(ks: &[f64], n: f64, s: f64) -> f64 {
+    2.0 * s * ks.len() as f64 / (n * ks.iter().sum::<f64>())
+}
+
+/// Thm 9, Eq. (23), the discrete-time Kramers rate:
+/// γ = |k_b|/(2π) √(2/(2 − λk_a)) erf(√(S(2 − λk_a)ΔL/(λk_a)))
+///     · exp[−(2SΔL/λ)(l(1 − λk_a/2)/k_a + (1 − l)/|k_b|)].
+pub fn eq23_kramers(lr: f64, s: f64, dl: f64, ka: f64, kb: f64, l: f64) -> Option<f64> {
+    let x = lr * ka;
+    if x.is_nan() || x >= 2.0 {
+        return None;
+    }
+    let pre = kb.abs() / (2.0 * std::f64::consts::PI) * (2.0 / (2.0 - lr * ka)).sqrt();
+    let e = erf((s * (2.0 - lr * ka) * dl / (lr * ka)).sqrt());
+    let expo = -(2.0 * s * dl / lr) * (l * (1.0 - lr * ka / 2.0) / ka + (1.0 - l) / kb.abs());
+    Some(pre * e * expo.exp())
+}
+
+/// Eq. (24), the continuous-time Kramers rate (Xie et al.):
+/// γ_c = |k_b|/(2π) exp[−(2SΔL/λ)(l/k_a + (1 − l)/|k_b|)].
+pub fn eq24_kramers(lr: f64, s: f64, dl: f64, ka: f64, kb: f64, l: f64) -> f64 {
+    kb.abs() / (2.0 * std::f64::consts::PI)
+        * (-(2.0 * s * dl / lr) * (l / ka + (1.0 - l) / kb.abs())).exp()
+}
+
+/// The error function, to about 1e-15 relative: its Maclaurin series for |x| < 2.5 and the
+/// continued fraction of erfc beyond.
+pub fn erf(x: f64) -> f64 {
+    if x.is_nan() {
+        return f64::NAN;
+    }
+    let ax = x.abs();
+    let v = if ax < 2.5 {
+        // erf x = 2/√π Σ (−1)ⁿ x^{2n+1} / (n! (2n+1))
+        let mut term = ax;
+        let mut sum = ax;
+        let x2 = ax * ax;
+        let mut n = 0.0;
+        while term.abs() > 1e-17 * sum.abs() {
+            n += 1.0;
+            term *= -x2 / n;
+            sum += term / (2.0 * n + 1.0);
+        }
+        2.0 / std::f64::consts::PI.sqrt() * sum
+    } else if ax > 27.0 {
+        1.0
+    } else {
+        // erfc x = e^{−x²}/√π · 1/(x + 1/2/(x + 1/(x + 3/2/(x + …)))), evaluated backwards.
+        let mut f = 0.0;
+        for k in (1..200).rev() {
+            f = (k as f64 / 2.0) / (ax + f);
+        }
+        1.0 - (-ax * ax).exp() / std::f64::consts::PI.sqrt() / (ax + f)
+    };
+    v.copysign(x)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn erf_known_values() {
+        for (x, want) in [
+            (0.0, 0.0),
+            (0.5, 0.520_499_877_813_046_5),
+            (1.0, 0.842_700_792_949_714_9),
+            (2.0, 0.995_322_265_018_952_7),
+            (3.0, 0.999_977_909_503_001_4),
+            (-1.0, -0.842_700_792_949_714_9),
+        ] {
+            assert!((erf(x) - want).abs() < 1e-14, "erf({x}) = {}", erf(x));
+        }
+    }
+}

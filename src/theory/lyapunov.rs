@@ -1,21 +1,73 @@
 //! Linear-algebra solvers behind every prediction: the discrete and continuous Lyapunov
-//! equations and the spectral radius of a transition matrix.
+//! equations (with an optional multiplicative-noise term), spectral radii, and a Newton solver
+//! for covariances that must reproduce themselves (state-dependent learning rates).
 
 use nalgebra::DMatrix;
 
 /// A spectral radius within this distance of 1 is treated as marginal: no stationary state.
 pub const MARGINAL: f64 = 1e-12;
 
-/// The spectral radius ρ(A) = max |eigenvalue| of a square matrix (through its real Schur
-/// form). Returns `f64::INFINITY` if A has a non-finite entry.
+/// The eigenvalues of a symmetric matrix (closed form for 1×1 and 2×2, bounded symmetric QR
+/// beyond); `None` if the entries are not finite or the iteration does not converge.
+pub fn sym_eigenvalues(a: &DMatrix<f64>) -> Option<nalgebra::DVector<f64>> {
+    if a.iter().any(|x| !x.is_finite()) {
+        return None;
+    }
+    match a.nrows() {
+        1 => Some(nalgebra::DVector::from_element(1, a[(0, 0)])),
+        2 => {
+            let (p, q, r) = (a[(0, 0)], 0.5 * (a[(0, 1)] + a[(1, 0)]), a[(1, 1)]);
+            let mid = 0.5 * (p + r);
+            let rad = (0.25 * (p - r) * (p - r) + q * q).sqrt();
+            Some(nalgebra::DVector::from_vec(vec![mid - rad, mid + rad]))
+        }
+        _ => nalgebra::SymmetricEigen::try_new(a.clone(), f64::EPSILON, 10_000)
+            .map(|e| e.eigenvalues),
+    }
+}
+
+/// The spectral radius ρ(A) = max |eigenvalue| of a square matrix, by Gelfand's formula
+/// ρ(A) = lim ‖A^N‖^{1/N} with N = 2⁶⁰ reached by repeated squaring (renormalised at every
+/// step). This needs no eigenvalue iteration — nalgebra's general Schur decomposition can
+/// loop forever on matrices with zero blocks, as our update maps have at μ = 0 — and is
+/// accurate to about 1e-15 relative (it approaches ρ from above). `f64::INFINITY` if A has a
+/// non-finite entry.
 pub fn spectral_radius(a: &DMatrix<f64>) -> f64 {
     if a.iter().any(|x| !x.is_finite()) {
         return f64::INFINITY;
     }
-    a.complex_eigenvalues()
-        .iter()
-        .map(|z| z.norm())
-        .fold(0.0, f64::max)
+    let n0 = a.norm();
+    if n0 == 0.0 {
+        return 0.0;
+    }
+    let mut b = a / n0;
+    let mut log = n0.ln();
+    let mut scale = 1.0_f64;
+    for _ in 0..60 {
+        b = &b * &b;
+        scale *= 0.5;
+        let n = b.norm();
+        if n == 0.0 || !n.is_finite() {
+            return if n == 0.0 { 0.0 } else { f64::INFINITY };
+        }
+        b /= n;
+        log += scale * n.ln();
+    }
+    log.exp()
+}
+
+fn vec_of(m: &DMatrix<f64>) -> DMatrix<f64> {
+    DMatrix::from_column_slice(m.len(), 1, m.as_slice())
+}
+
+fn unvec(x: &DMatrix<f64>, n: usize) -> DMatrix<f64> {
+    DMatrix::from_column_slice(n, n, x.as_slice())
+}
+
+/// (P + Pᵀ)/2, or `None` if any entry is not finite.
+fn symmetric_finite(p: DMatrix<f64>) -> Option<DMatrix<f64>> {
+    let s = (&p + p.transpose()) * 0.5;
+    s.iter().all(|x| x.is_finite()).then_some(s)
 }
 
 /// Solves the discrete Lyapunov equation P = A P Aᵀ + Q for P.
@@ -26,40 +78,226 @@ pub fn spectral_radius(a: &DMatrix<f64>) -> f64 {
 /// the stationary covariance iff ρ(A) < 1; returns `None` when ρ(A) ≥ 1 − [`MARGINAL`] or the
 /// system cannot be solved.
 pub fn discrete_lyapunov(a: &DMatrix<f64>, q: &DMatrix<f64>) -> Option<DMatrix<f64>> {
-    if spectral_radius(a) >= 1.0 - MARGINAL {
-        return None;
-    }
+    stein(a, None, q).ok()
+}
+
+/// Solves P = A P Aᵀ + c·G P Gᵀ + Q: the stationary second moment of
+/// x_t = A x_{t-1} + B η_{t-1} when the noise covariance has a part proportional to the
+/// state's own second moment (c·G P Gᵀ, as for noise C = c_f·KΣK with G = B K [I 0]).
+///
+/// Solved as (I − A⊗A − c·G⊗G) vec P = vec Q. The second moment converges iff the mean-square
+/// radius r = √ρ(A⊗A + c·G⊗G) < 1 (with c = 0, r = ρ(A)); `Err(r)` when r ≥ 1 − [`MARGINAL`],
+/// when the solution is not positive semi-definite, or when the system cannot be solved.
+pub fn stein(
+    a: &DMatrix<f64>,
+    extra: Option<(f64, &DMatrix<f64>)>,
+    q: &DMatrix<f64>,
+) -> Result<DMatrix<f64>, f64> {
     let n = a.nrows();
-    let m = DMatrix::<f64>::identity(n * n, n * n) - a.kronecker(a);
-    let rhs = DMatrix::from_column_slice(n * n, 1, q.as_slice());
-    let x = m.lu().solve(&rhs)?;
-    let p = DMatrix::from_column_slice(n, n, x.as_slice());
-    symmetric_finite(p)
+    let mut op = a.kronecker(a);
+    if let Some((c, g)) = extra {
+        op += g.kronecker(g) * c;
+    }
+    let radius = match extra {
+        None => spectral_radius(a),
+        Some(_) => spectral_radius(&op).sqrt(),
+    };
+    if radius.is_nan() || radius >= 1.0 - MARGINAL {
+        return Err(radius);
+    }
+    let m = DMatrix::<f64>::identity(n * n, n * n) - op;
+    let x = m.lu().solve(&vec_of(q)).ok_or(radius)?;
+    let p = symmetric_finite(unvec(&x, n)).ok_or(radius)?;
+    Ok(p)
+}
+
+/// Advances P ↦ A P Aᵀ + c·G P Gᵀ + Q `t` times from `p0`: the exact second moment after t
+/// steps (finite for every t, whether or not a stationary state exists).
+pub fn stein_after(
+    a: &DMatrix<f64>,
+    extra: Option<(f64, &DMatrix<f64>)>,
+    q: &DMatrix<f64>,
+    p0: &DMatrix<f64>,
+    t: u64,
+) -> DMatrix<f64> {
+    let at = a.transpose();
+    let mut p = p0.clone();
+    for _ in 0..t {
+        let mut next = a * &p * &at + q;
+        if let Some((c, g)) = extra {
+            next += g * &p * g.transpose() * c;
+        }
+        p = (&next + next.transpose()) * 0.5;
+    }
+    p
 }
 
 /// Solves the continuous Lyapunov equation Σ K + K Σ = R for symmetric K and R.
 ///
 /// With R = λ/(1−μ) C this is the stationary covariance of the continuous-time
-/// (Ornstein–Uhlenbeck) approximation, Liu et al. Eq. (1) (Mandt et al., 2017). It is solved as
-/// (Kᵀ ⊗ I + I ⊗ K) vec Σ = vec R. Returns `None` unless K is positive definite (otherwise the
-/// process has no stationary state).
+/// (Ornstein–Uhlenbeck) approximation, Liu et al. Eq. (1) (Mandt et al., 2017). Returns `None`
+/// unless K is positive definite (otherwise the process has no stationary state).
 pub fn continuous_lyapunov(k: &DMatrix<f64>, r: &DMatrix<f64>) -> Option<DMatrix<f64>> {
-    let min_eig = k.clone().symmetric_eigenvalues().min();
-    if min_eig.is_nan() || min_eig <= 0.0 {
-        return None;
-    }
-    let n = k.nrows();
-    let id = DMatrix::<f64>::identity(n, n);
-    let m = k.transpose().kronecker(&id) + id.kronecker(k);
-    let rhs = DMatrix::from_column_slice(n * n, 1, r.as_slice());
-    let x = m.lu().solve(&rhs)?;
-    symmetric_finite(DMatrix::from_column_slice(n, n, x.as_slice()))
+    continuous_stationary(k, None, r)
 }
 
-/// (P + Pᵀ)/2, or `None` if any entry is not finite.
-fn symmetric_finite(p: DMatrix<f64>) -> Option<DMatrix<f64>> {
-    let s = (&p + p.transpose()) * 0.5;
-    s.iter().all(|x| x.is_finite()).then_some(s)
+/// The operator 𝓜 = I⊗M + M⊗I − c·N⊗N of dΣ/dt = R − MΣ − ΣMᵀ + c·NΣNᵀ on vec Σ.
+fn continuous_operator(m: &DMatrix<f64>, extra: Option<(f64, &DMatrix<f64>)>) -> DMatrix<f64> {
+    let n = m.nrows();
+    let id = DMatrix::<f64>::identity(n, n);
+    let mut op = id.kronecker(m) + m.kronecker(&id);
+    if let Some((c, g)) = extra {
+        op -= g.kronecker(g) * c;
+    }
+    op
+}
+
+/// Solves M Σ + Σ Mᵀ − c·N Σ Nᵀ = R: the stationary covariance of the linear SDE
+/// dw = −M w dt + noise of covariance rate R + c·N Σ Nᵀ (the continuous-time counterpart of an
+/// optimizer; c = 0 and M = K is Eq. 1). `None` unless every eigenvalue of the operator
+/// I⊗M + M⊗I − c·N⊗N has a positive real part (the only case with a stationary state).
+pub fn continuous_stationary(
+    m: &DMatrix<f64>,
+    extra: Option<(f64, &DMatrix<f64>)>,
+    r: &DMatrix<f64>,
+) -> Option<DMatrix<f64>> {
+    let n = m.nrows();
+    if m.iter().chain(r.iter()).any(|x| !x.is_finite()) {
+        return None;
+    }
+    let op = continuous_operator(m, extra);
+    // Every eigenvalue z of 𝓜 has Re z > 0 iff the Cayley transform (sI + 𝓜)⁻¹(sI − 𝓜),
+    // s > 0, has spectral radius < 1.
+    let s = op.norm();
+    let id = DMatrix::<f64>::identity(n * n, n * n);
+    let cayley = (&id * s + &op).lu().solve(&(&id * s - &op))?;
+    let rc = spectral_radius(&cayley);
+    if rc.is_nan() || rc >= 1.0 - MARGINAL {
+        return None;
+    }
+    let x = op.lu().solve(&vec_of(r))?;
+    symmetric_finite(unvec(&x, n))
+}
+
+/// The covariance at time t of the same SDE started from Σ(0) = 0:
+/// vec Σ(t) = 𝓜⁻¹ (I − e^{−𝓜t}) vec R, with 𝓜 = I⊗M + M⊗I − c·N⊗N. `None` if 𝓜 is singular.
+pub fn continuous_after(
+    m: &DMatrix<f64>,
+    extra: Option<(f64, &DMatrix<f64>)>,
+    r: &DMatrix<f64>,
+    t: f64,
+) -> Option<DMatrix<f64>> {
+    let n = m.nrows();
+    let op = continuous_operator(m, extra);
+    let id = DMatrix::<f64>::identity(n * n, n * n);
+    let decay = (&op * -t).exp();
+    let x = op.lu().solve(&((id - decay) * vec_of(r)))?;
+    symmetric_finite(unvec(&x, n))
+}
+
+/// The unique entries of a symmetric matrix (upper triangle, row by row).
+fn vech(s: &DMatrix<f64>) -> Vec<f64> {
+    let n = s.nrows();
+    (0..n)
+        .flat_map(|i| (i..n).map(move |j| (i, j)))
+        .map(|ij| s[ij])
+        .collect()
+}
+
+fn unvech(x: &[f64], n: usize) -> DMatrix<f64> {
+    let mut s = DMatrix::zeros(n, n);
+    let mut it = x.iter();
+    for i in 0..n {
+        for j in i..n {
+            let v = *it.next().expect("length n(n+1)/2");
+            s[(i, j)] = v;
+            s[(j, i)] = v;
+        }
+    }
+    s
+}
+
+/// Finds a symmetric positive-definite Σ with F(Σ) = Σ, starting from `s0`: the stationary
+/// covariance of an optimizer whose own map depends on Σ (NGD's Λ = λ(KΣK)⁻¹, Adam's
+/// Λ = λ(KΣK + C)^(−1/2)). Newton's method on Σ − F(Σ) over the D(D+1)/2 unique entries, with
+/// a finite-difference Jacobian and step halving that keeps Σ positive definite and the
+/// residual decreasing. Plain iteration Σ ← F(Σ) is not used: at the NGD fixed point its
+/// derivative is −1/c for noise c·KΣK, so it diverges for c < 1.
+///
+/// `Err(last iterate)` if no fixed point is found to relative accuracy 1e-13.
+pub fn fixed_point(
+    f: impl Fn(&DMatrix<f64>) -> Option<DMatrix<f64>>,
+    s0: DMatrix<f64>,
+) -> Result<DMatrix<f64>, DMatrix<f64>> {
+    let n = s0.nrows();
+    let positive = |s: &DMatrix<f64>| sym_eigenvalues(s).is_some_and(|e| e.min() > 0.0);
+    let residual = |s: &DMatrix<f64>| -> Option<Vec<f64>> {
+        if !positive(s) {
+            return None;
+        }
+        let fs = f(s)?;
+        Some(vech(&fs).iter().zip(vech(s)).map(|(a, b)| a - b).collect())
+    };
+    let norm = |v: &[f64]| v.iter().map(|x| x * x).sum::<f64>().sqrt();
+    let mut x = vech(&s0);
+    let Some(mut r) = residual(&s0) else {
+        return Err(s0);
+    };
+    for _ in 0..200 {
+        let scale = norm(&x).max(f64::MIN_POSITIVE);
+        if norm(&r) <= 1e-13 * scale {
+            return Ok(unvech(&x, n));
+        }
+        // Jacobian of the residual by forward differences.
+        let m = x.len();
+        let mut jac = DMatrix::zeros(m, m);
+        for j in 0..m {
+            let h = 1e-7 * x[j].abs().max(1e-3 * scale);
+            let at = |delta: f64| {
+                let mut xp = x.clone();
+                xp[j] += delta;
+                residual(&unvech(&xp, n))
+            };
+            // Forward difference, or backward where Σ + h leaves the domain.
+            let col: Vec<f64> = if let Some(rp) = at(h) {
+                rp.iter().zip(&r).map(|(a, b)| (a - b) / h).collect()
+            } else if let Some(rm) = at(-h) {
+                r.iter().zip(&rm).map(|(a, b)| (a - b) / h).collect()
+            } else {
+                return Err(unvech(&x, n));
+            };
+            for (i, v) in col.into_iter().enumerate() {
+                jac[(i, j)] = v;
+            }
+        }
+        let rhs = DMatrix::from_column_slice(m, 1, &r.iter().map(|v| -v).collect::<Vec<_>>());
+        let Some(dx) = jac.lu().solve(&rhs) else {
+            return Err(unvech(&x, n));
+        };
+        let mut step = 1.0;
+        let mut accepted = false;
+        while step > 1e-6 {
+            let xn: Vec<f64> = x.iter().zip(dx.iter()).map(|(a, d)| a + step * d).collect();
+            if let Some(rn) = residual(&unvech(&xn, n)) {
+                if norm(&rn) < norm(&r) {
+                    x = xn;
+                    r = rn;
+                    accepted = true;
+                    break;
+                }
+            }
+            step *= 0.5;
+        }
+        if !accepted {
+            break;
+        }
+    }
+    let scale = norm(&x).max(f64::MIN_POSITIVE);
+    if norm(&r) <= 1e-11 * scale {
+        Ok(unvech(&x, n))
+    } else {
+        Err(unvech(&x, n))
+    }
 }
 
 #[cfg(test)]
@@ -69,22 +307,42 @@ mod tests {
     #[test]
     fn scalar_discrete_lyapunov() {
         // p = a² p + q  ⇒  p = q / (1 − a²)
-        let p = discrete_lyapunov(
-            &DMatrix::from_element(1, 1, 0.5),
-            &DMatrix::from_element(1, 1, 3.0),
-        )
-        .unwrap();
+        let one = |x| DMatrix::from_element(1, 1, x);
+        let p = discrete_lyapunov(&one(0.5), &one(3.0)).unwrap();
         assert!((p[(0, 0)] - 4.0).abs() < 1e-14);
-        assert!(discrete_lyapunov(
-            &DMatrix::from_element(1, 1, -1.0),
-            &DMatrix::from_element(1, 1, 1.0)
-        )
-        .is_none());
+        assert!(discrete_lyapunov(&one(-1.0), &one(1.0)).is_none());
+        // p = a² p + c g² p + q  ⇒  p = q / (1 − a² − c g²)
+        let p = stein(&one(0.5), Some((2.0, &one(0.5))), &one(1.0)).unwrap();
+        assert!((p[(0, 0)] - 4.0).abs() < 1e-14);
+        assert!(stein(&one(0.5), Some((3.0, &one(0.5))), &one(1.0)).is_err());
     }
 
     #[test]
     fn spectral_radius_of_a_rotation_is_one() {
         let a = DMatrix::from_row_slice(2, 2, &[0.0, -1.0, 1.0, 0.0]);
         assert!((spectral_radius(&a) - 1.0).abs() < 1e-15);
+    }
+
+    #[test]
+    fn continuous_transient_tends_to_the_stationary_solution() {
+        let m = DMatrix::from_row_slice(2, 2, &[1.0, 0.3, 0.0, 0.5]);
+        let r = DMatrix::from_row_slice(2, 2, &[1.0, 0.2, 0.2, 2.0]);
+        let s = continuous_stationary(&m, None, &r).unwrap();
+        let st = continuous_after(&m, None, &r, 200.0).unwrap();
+        assert!((&s - &st).norm() < 1e-12 * s.norm());
+        assert!((&m * &s + &s * m.transpose() - &r).norm() < 1e-12);
+    }
+
+    #[test]
+    fn newton_finds_a_scalar_fixed_point_where_iteration_diverges() {
+        // NGD's map in 1-D, in units of λ/k: σ ↦ s/(2 − 1/σ), defined (stable) for σ > 1/2, has
+        // the fixed point σ* = (1 + s)/2 with derivative −1/s there.
+        let s = 0.05;
+        let f = |x: &DMatrix<f64>| {
+            let den = 2.0 - 1.0 / x[(0, 0)];
+            (den > 0.0).then(|| DMatrix::from_element(1, 1, s / den))
+        };
+        let got = fixed_point(f, DMatrix::from_element(1, 1, 0.7)).unwrap();
+        assert!((got[(0, 0)] - (1.0 + s) / 2.0).abs() < 1e-12);
     }
 }

@@ -206,3 +206,35 @@ test('Reset restarts the walkers at the origin, and a seed reproduces them', asy
   assert.deepEqual(page.problems, []);
   await page.context().close();
 });
+
+test('the wasm theory API returns what the native command line prints', async () => {
+  const page = await openPage(browser, server.url);
+  for (const q of [
+    'opt=qhm&qhm_nu=0.7&mu=0.9&lr=1&t=10&n_data=1000&batch=100&dl=0.01',
+    'opt=ngd&noise=fisher&cf=0.01&lr=0.5',
+    'opt=adam&noise=fisher&cf=0.5&lr=0.1&t=3',
+    'opt=precond&p1=2&p2=0.5&p_angle=30&lr=0.5&noise=general',
+    'spec_d=200&noise=hessian&lr=1.5&t=10',
+    'lr=2.5',
+  ]) {
+    const web = await page.evaluate((query) => window.nqm.theory(query), q);
+    const native = theory(q);
+    assert.deepEqual(web.errors, []);
+    delete web.errors;
+    assert.deepEqual(Object.keys(web).sort(), Object.keys(native).sort(), q);
+    const walk = (a, b, path) => {
+      if (typeof a === 'number') {
+        assert.ok(Math.abs(a - b) <= 1e-12 * Math.max(1, Math.abs(b)), `${q} ${path}: ${a} vs ${b}`);
+      } else if (a && typeof a === 'object') {
+        for (const k of Object.keys(b)) walk(a[k], b[k], `${path}.${k}`);
+      } else {
+        assert.deepEqual(a, b, `${q} ${path}`);
+      }
+    };
+    walk(web, native, '');
+  }
+  const bad = await page.evaluate(() => window.nqm.theory('lr=abc&opt=sgd'));
+  assert.match(bad.errors[0], /lr: 'abc' is not a number/);
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});

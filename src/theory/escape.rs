@@ -1,0 +1,66 @@
+//! Escape from a sharp minimum, first kind: the escaping efficiency E(t) = E[L(w_t) − L(w_0)]
+//! of Zhu et al., Liu et al. Eq. (17), exact for any optimizer from the covariance recursion,
+//! beside the continuous-time value; Eqs. (18) and (19) are its closed-form checks.
+
+use super::lyapunov;
+use super::{expected_loss, fisher_gain, stationary};
+use crate::model::Model;
+use crate::optimizer::Optimizer;
+use nalgebra::DMatrix;
+
+/// The exact covariance of the whole state after `t` steps from state covariance `p0`:
+/// P_t = A P_{t-1} Aᵀ + c_f·G P_{t-1} Gᵀ + B C₀ Bᵀ. For NGD and Adam the map is taken at its
+/// stationary Σ (the paper's idealisation); `None` if that does not exist.
+pub fn state_covariance_after(
+    model: &Model,
+    opt: &Optimizer,
+    p0: &DMatrix<f64>,
+    t: u64,
+) -> Option<DMatrix<f64>> {
+    let d = model.dim();
+    let sigma = if opt.opt.depends_on_sigma() {
+        stationary(model, opt).ok()?.sigma
+    } else {
+        DMatrix::zeros(d, d)
+    };
+    let map = opt.state_space(&model.k, &sigma, &model.noise(&sigma))?;
+    let q = &map.b * &model.c * map.b.transpose();
+    let g = (model.c_fisher > 0.0).then(|| fisher_gain(&map, &model.k));
+    Some(lyapunov::stein_after(
+        &map.a,
+        g.as_ref().map(|g| (model.c_fisher, g)),
+        &q,
+        p0,
+        t,
+    ))
+}
+
+/// The covariance of the weights after `t` steps from the minimum (w = 0, empty momentum).
+pub fn sigma_after(model: &Model, opt: &Optimizer, t: u64) -> Option<DMatrix<f64>> {
+    let d = model.dim();
+    let p = state_covariance_after(model, opt, &DMatrix::zeros(2 * d, 2 * d), t)?;
+    Some(p.view((0, 0), (d, d)).into_owned())
+}
+
+/// The exact escaping efficiency E(t) = ½Tr[K Σ_t] from the minimum (Eq. 17).
+pub fn escape_discrete(model: &Model, opt: &Optimizer, t: u64) -> Option<f64> {
+    sigma_after(model, opt, t).map(|s| expected_loss(&model.k, &s))
+}
+
+/// The continuous-time escaping efficiency: ½Tr[K Σ_c(t)] for the optimizer's continuous
+/// counterpart started at the minimum (Eq. 19 for SGD). For NGD and Adam the effective learning
+/// rate is taken at the discrete stationary Σ.
+pub fn escape_continuous(model: &Model, opt: &Optimizer, t: f64) -> Option<f64> {
+    let d = model.dim();
+    let sigma = if opt.opt.depends_on_sigma() {
+        stationary(model, opt).ok()?.sigma
+    } else {
+        DMatrix::zeros(d, d)
+    };
+    let e = opt.effective_lr(&model.k, &sigma, &model.noise(&sigma))?;
+    let m = &e * &model.k;
+    let r = &e * &model.c * e.transpose();
+    let extra = (model.c_fisher > 0.0).then(|| m.clone());
+    let s = lyapunov::continuous_after(&m, extra.as_ref().map(|n| (model.c_fisher, n)), &r, t)?;
+    Some(expected_loss(&model.k, &s))
+}

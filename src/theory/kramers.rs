@@ -1,0 +1,52 @@
+//! The Kramers escape rate from a well of curvature k_a over a barrier of height ΔL and
+//! curvature k_b: Liu et al. Thm 9 (Eq. 23, discrete time) beside Xie et al.'s continuous rate
+//! (Eq. 24), for a loss scaled by r (L → rL, so k_a, k_b and ΔL all scale by r).
+
+use super::closed_form::{eq23_kramers, eq24_kramers};
+
+/// The inputs of the Kramers problem.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Kramers {
+    /// Learning rate λ.
+    pub lr: f64,
+    /// Minibatch size S (the noise is C = k/S).
+    pub batch: f64,
+    /// Barrier height ΔL of the unscaled loss.
+    pub dl: f64,
+    /// Curvature k_a of the well, unscaled.
+    pub ka: f64,
+    /// Curvature |k_b| of the barrier top, unscaled.
+    pub kb: f64,
+    /// Fraction l of the escape path at curvature k_a.
+    pub l: f64,
+    /// Loss scale r.
+    pub r: f64,
+}
+
+impl Kramers {
+    /// Eq. (23) at scale r; `None` when λ r k_a ≥ 2 (no stationary distribution in the well).
+    pub fn rate(&self) -> Option<f64> {
+        let r = self.r;
+        eq23_kramers(
+            self.lr,
+            self.batch,
+            r * self.dl,
+            r * self.ka,
+            r * self.kb,
+            self.l,
+        )
+    }
+
+    /// Eq. (24) at scale r (independent of r).
+    pub fn rate_continuous(&self) -> f64 {
+        let r = self.r;
+        eq24_kramers(
+            self.lr,
+            self.batch,
+            r * self.dl,
+            r * self.ka,
+            r * self.kb,
+            self.l,
+        )
+    }
+}
