@@ -46,5 +46,24 @@ fn simulate(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, theory, simulate);
+fn normals(c: &mut Criterion) {
+    let mut rng = nqm_explorer::sim::rng::LaneRng::new(1);
+    let mut g = c.benchmark_group("box_muller");
+    g.throughput(Throughput::Elements(
+        2 * nqm_explorer::sim::math::LANES as u64 * 1000,
+    ));
+    g.bench_function("normals", |b| {
+        b.iter(|| {
+            let mut acc = 0.0;
+            for _ in 0..1000 {
+                let (x, y) = rng.normals();
+                acc += x[0] + y[7];
+            }
+            black_box(acc)
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, theory, simulate, normals);
 criterion_main!(benches);

@@ -303,7 +303,7 @@ pub fn walker_image(
     let (a, fg) = (c.3, [c.0 as f64, c.1 as f64, c.2 as f64]);
     let (w, h, dot) = (w as i32, h as i32, dot as i32);
     for ((x, y), live) in scene.xs.iter().zip(scene.ys).zip(scene.alive) {
-        if !*live {
+        if *live < 0.5 {
             continue;
         }
         let (px, py) = to_pixel(*x, *y);

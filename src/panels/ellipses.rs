@@ -31,8 +31,8 @@ pub struct Scene<'a> {
     pub xs: &'a [f64],
     /// Second coordinate of every walker.
     pub ys: &'a [f64],
-    /// Which walkers are live (the others are not drawn).
-    pub alive: &'a [bool],
+    /// Which walkers are live (1.0; the others, 0.0, are not drawn).
+    pub alive: &'a [f64],
     /// Exact discrete-time Σ, if there is a stationary state.
     pub discrete: Option<Matrix2<f64>>,
     /// Continuous-time Σ (Eq. 1), if K is positive definite.

@@ -1,29 +1,128 @@
 //! Monte Carlo: ensembles of independent SGD walkers on the noisy quadratic model.
 //!
-//! Walkers are stored as structure-of-arrays (one vector per coordinate) so that the update
-//! loop runs over plain slices. Random numbers come from Xoshiro256++ seeded through
-//! SplitMix64 ([`rand_xoshiro`]), which is the same generator on every platform, so a seed in
-//! a permalink means the same walkers natively and in WebAssembly.
+//! Walkers are stored as structure-of-arrays (one vector per coordinate, padded to a multiple
+//! of [`LANES`]) and advanced eight at a time by loops over lane arrays that LLVM vectorises.
+//! Random numbers come from eight lock-step Xoshiro256++ streams with Box–Muller normals
+//! ([`rng`]), written with platform-independent arithmetic, so a seed gives the same walkers
+//! natively and in WebAssembly.
+//!
+//! Every optimizer of the theory is one linear update rule here,
+//! m' = a·m + b·g,  w' = w − Λ(c·g + d·m'), with the literal coefficients of each method
+//! ([`Rule`]); the gradient g is Kw plus noise of the chosen distribution, or the true gradient
+//! of a random minibatch of a generated data set ([`data`]).
+
+pub mod data;
+pub mod math;
+pub mod rng;
 
 use crate::model::Model;
+use crate::optimizer::{sqrt_and_inv_sqrt, Opt, Optimizer};
+use math::{F, LANES};
 use nalgebra::DMatrix;
-use rand::SeedableRng;
-use rand_distr::{Distribution, StandardNormal};
-use rand_xoshiro::Xoshiro256PlusPlus;
+use rng::{LaneRng, Scalar};
 
 /// A walker farther than this from the minimum has escaped: it is counted as diverged and no
-/// longer moved, drawn or included in the statistics.
+/// longer drawn or included in the statistics.
 pub const ESCAPE_RADIUS: f64 = 1e6;
 
-/// The update of one step: heavy-ball SGD (Liu et al., Eq. 5) with Gaussian noise of
-/// covariance C = L Lᵀ.
+/// The literal update rule m' = a·m + b·g,  w' = w − Λ(c·g + d·m').
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Rule {
+    /// Momentum decay a.
+    pub a: f64,
+    /// Gradient weight b into the buffer.
+    pub b: f64,
+    /// Direct gradient weight c in the step.
+    pub c: f64,
+    /// Buffer weight d in the step.
+    pub d: f64,
+}
+
+impl Rule {
+    /// The rule of an optimizer: heavy ball with dampening ν (Eq. 5; Yaida Eq. 10–11:
+    /// a = μ, b = 1 − ν, c = 0, d = 1, and the same for every preconditioned method), QHM
+    /// (Eq. 72: a = μ, b = 1 − μ, c = 1 − ν, d = ν), Nesterov (a = μ, b = 1, c = 1, d = μ).
+    pub fn of(opt: &Optimizer) -> Rule {
+        let mu = opt.mu;
+        match opt.opt {
+            Opt::Qhm => Rule {
+                a: mu,
+                b: 1.0 - mu,
+                c: 1.0 - opt.qhm_nu,
+                d: opt.qhm_nu,
+            },
+            Opt::Nesterov => Rule {
+                a: mu,
+                b: 1.0,
+                c: 1.0,
+                d: mu,
+            },
+            _ => Rule {
+                a: mu,
+                b: 1.0 - opt.damp,
+                c: 0.0,
+                d: 1.0,
+            },
+        }
+    }
+}
+
+/// The distribution of constant-covariance gradient noise (Liu et al. Fig. 8).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Dist {
+    /// Gaussian.
+    Gauss,
+    /// Student-t with ν degrees of freedom, rescaled to unit variance (ν > 2).
+    Student(u32),
+    /// Centred χ² with k degrees of freedom, rescaled to unit variance.
+    Chi2(u32),
+}
+
+/// Where the noise comes from.
+#[derive(Clone, Debug)]
+pub enum Noise {
+    /// η = L ζ with C = L Lᵀ and ζ of unit covariance from `Dist`; plus, when `fisher > 0`,
+    /// the state-dependent part √c_f (Kw) ξ, of covariance c_f·K w wᵀ K.
+    Additive {
+        /// Lower-triangular L (row-major 2 × 2).
+        l: [f64; 4],
+        /// The distribution of ζ.
+        dist: Dist,
+        /// c_f.
+        fisher: f64,
+    },
+    /// The true gradient of a random minibatch of `batch` points.
+    Minibatch {
+        /// The data set.
+        data: Box<data::DataSet>,
+        /// Minibatch size S.
+        batch: usize,
+        /// With replacement?
+        replace: bool,
+    },
+}
+
+/// How the learning-rate matrix is found at each step.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum LambdaMode {
+    /// A constant Λ (row-major 2 × 2).
+    Fixed([f64; 4]),
+    /// Natural gradient: Λ = λ(K Σ̂ K)⁻¹ with the ensemble's covariance Σ̂ at this step.
+    Ngd(f64),
+    /// Adam, idealised: Λ = λ E[g gᵀ]^(−1/2), the expectation over the ensemble at this step.
+    Adam(f64),
+}
+
+/// Everything that defines one step.
 #[derive(Clone, Debug)]
 pub struct Dynamics {
     dim: usize,
     k: [f64; 4],
-    l: [f64; 4],
-    lr: f64,
-    mu: f64,
+    noise: Noise,
+    rule: Rule,
+    lambda: LambdaMode,
+    /// Yaida's O_R = (1+μ)/(2(1−ν)) η v² factor (NaN for optimizers without his buffer).
+    o_r_factor: f64,
 }
 
 /// A lower-triangular L with L Lᵀ = C for a symmetric positive semi-definite C of size 1 or 2
@@ -38,28 +137,168 @@ fn psd_cholesky(c: &DMatrix<f64>) -> [f64; 4] {
     [l00, 0.0, l10, l11]
 }
 
+fn flat(m: &DMatrix<f64>) -> [f64; 4] {
+    if m.nrows() == 1 {
+        [m[(0, 0)], 0.0, 0.0, 0.0]
+    } else {
+        [m[(0, 0)], m[(0, 1)], m[(1, 0)], m[(1, 1)]]
+    }
+}
+
 impl Dynamics {
-    /// Heavy-ball SGD with learning rate `lr` and momentum `mu` on `model` (D = 1 or 2).
-    pub fn heavy_ball(model: &Model, lr: f64, mu: f64) -> Dynamics {
+    /// `opt` on `model` (D = 1 or 2) with noise of distribution `dist`. `Err` when the
+    /// optimizer's learning-rate matrix does not exist (damped Newton with singular K).
+    pub fn new(model: &Model, opt: &Optimizer, dist: Dist) -> Result<Dynamics, String> {
         let d = model.dim();
         assert!(d == 1 || d == 2, "walker ensembles are 1-D or 2-D");
-        let k = if d == 1 {
-            [model.k[(0, 0)], 0.0, 0.0, 0.0]
-        } else {
-            [
-                model.k[(0, 0)],
-                model.k[(0, 1)],
-                model.k[(1, 0)],
-                model.k[(1, 1)],
-            ]
+        let zero = DMatrix::zeros(d, d);
+        let lambda = match opt.opt {
+            Opt::Ngd => LambdaMode::Ngd(opt.lr),
+            Opt::Adam => LambdaMode::Adam(opt.lr),
+            Opt::Qhm | Opt::Nesterov => {
+                LambdaMode::Fixed(flat(&(DMatrix::identity(d, d) * opt.lr)))
+            }
+            _ => LambdaMode::Fixed(flat(&opt.lambda(&model.k, &zero, &model.c).ok_or(
+                "the optimizer's learning-rate matrix does not exist (K is singular)",
+            )?)),
         };
-        Dynamics {
+        Ok(Dynamics {
             dim: d,
-            k,
-            l: psd_cholesky(&model.c),
-            lr,
-            mu,
+            k: flat(&model.k),
+            noise: Noise::Additive {
+                l: psd_cholesky(&model.c),
+                dist,
+                fisher: model.c_fisher,
+            },
+            rule: Rule::of(opt),
+            lambda,
+            o_r_factor: match opt.opt {
+                Opt::Sgd => (1.0 + opt.mu) / (2.0 * (1.0 - opt.damp)) * opt.lr,
+                _ => f64::NAN,
+            },
+        })
+    }
+
+    /// Heavy-ball SGD with learning rate `lr` and momentum `mu` and Gaussian noise on `model`.
+    pub fn heavy_ball(model: &Model, lr: f64, mu: f64) -> Dynamics {
+        Dynamics::new(model, &Optimizer::sgd(lr, mu, model.dim()), Dist::Gauss)
+            .expect("SGD's learning rate always exists")
+    }
+
+    /// Replaces the noise by the true gradient of minibatches of `batch` points of `data`.
+    pub fn with_minibatches(
+        mut self,
+        data: data::DataSet,
+        batch: usize,
+        replace: bool,
+    ) -> Dynamics {
+        assert_eq!(data.dim, self.dim);
+        self.k = flat(&data.k);
+        self.noise = Noise::Minibatch {
+            data: Box::new(data),
+            batch,
+            replace,
+        };
+        self
+    }
+
+    /// The dimension of the weights.
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
+    fn fast(&self) -> bool {
+        matches!(self.noise, Noise::Additive { dist: Dist::Gauss, fisher, .. } if fisher == 0.0)
+            && matches!(self.lambda, LambdaMode::Fixed(_))
+    }
+}
+
+/// Ensemble means of Yaida's observables over the live walkers, one value per step.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Series {
+    /// ½wᵀKw.
+    pub loss: Vec<f64>,
+    /// O_L = w·g, with g the stochastic gradient used by the step.
+    pub o_l: Vec<f64>,
+    /// O_R = (1+μ)/(2(1−ν)) η v², v the buffer before the step (NaN for other optimizers).
+    pub o_r: Vec<f64>,
+    /// |Kw|², the full-batch ⟨(∇f)²⟩.
+    pub grad_sq: Vec<f64>,
+}
+
+impl Series {
+    /// Yaida's half-running average, Eq. (15): the mean of values t₀+1 … t with t₀ = ⌊t/2⌋,
+    /// at t = `values.len()` (steps counted from 1).
+    pub fn half_running(values: &[f64]) -> Option<f64> {
+        let t = values.len();
+        let t0 = t / 2;
+        (t > t0).then(|| values[t0..].iter().sum::<f64>() / (t - t0) as f64)
+    }
+
+    /// The plain running average of all the values.
+    pub fn running(values: &[f64]) -> Option<f64> {
+        (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
+    }
+}
+
+/// The constants of the 2-D kernel.
+struct Coefs2 {
+    k: [f64; 4],
+    l: [f64; 4],
+    rule: Rule,
+    p: [f64; 4],
+}
+
+/// One step of eight 2-D walkers (see [`Rule`]); a walker that leaves the escape ball is
+/// zeroed and marked dead.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn step_chunk_2d<const OBS: bool, const BUF: bool>(
+    w0: &mut F,
+    w1: &mut F,
+    m0: &mut F,
+    m1: &mut F,
+    al: &mut F,
+    z0: &F,
+    z1: &F,
+    co: &Coefs2,
+    acc: &mut [F; 4],
+) {
+    let [k00, k01, k10, k11] = co.k;
+    let [l00, _, l10, l11] = co.l;
+    let Rule { a, b, c, d } = co.rule;
+    let [p00, p01, p10, p11] = co.p;
+    let r2max = ESCAPE_RADIUS * ESCAPE_RADIUS;
+    for i in 0..LANES {
+        let (x0, x1) = (w0[i], w1[i]);
+        let f0 = k00 * x0 + k01 * x1;
+        let f1 = k10 * x0 + k11 * x1;
+        let g0 = f0 + l00 * z0[i];
+        let g1 = f1 + l10 * z0[i] + l11 * z1[i];
+        if OBS {
+            let live = al[i];
+            acc[0][i] += live * 0.5 * (x0 * f0 + x1 * f1);
+            acc[1][i] += live * (x0 * g0 + x1 * g1);
+            acc[2][i] += live * (m0[i] * m0[i] + m1[i] * m1[i]);
+            acc[3][i] += live * (f0 * f0 + f1 * f1);
         }
+        let (n0, n1) = if BUF {
+            (a * m0[i] + b * g0, a * m1[i] + b * g1)
+        } else {
+            (b * g0, b * g1)
+        };
+        let s0 = c * g0 + d * n0;
+        let s1 = c * g1 + d * n1;
+        let y0 = x0 - (p00 * s0 + p01 * s1);
+        let y1 = x1 - (p10 * s0 + p11 * s1);
+        let keep = (al[i] > 0.5) & ((y0 * y0 + y1 * y1) <= r2max);
+        w0[i] = if keep { y0 } else { 0.0 };
+        w1[i] = if keep { y1 } else { 0.0 };
+        if BUF {
+            m0[i] = if keep { n0 } else { 0.0 };
+            m1[i] = if keep { n1 } else { 0.0 };
+        }
+        al[i] = if keep { 1.0 } else { 0.0 };
     }
 }
 
@@ -81,32 +320,65 @@ pub struct Moments {
 #[derive(Clone, Debug)]
 pub struct Ensemble {
     dim: usize,
+    n: usize,
     w: [Vec<f64>; 2],
     m: [Vec<f64>; 2],
-    alive: Vec<bool>,
-    diverged: usize,
+    /// 1.0 for a live walker, 0.0 for an escaped one or padding.
+    alive: Vec<f64>,
     steps: u64,
-    rng: Xoshiro256PlusPlus,
+    rng: LaneRng,
+    scalar: Scalar,
+    perm: Vec<u32>,
+    observe: bool,
+    series: Series,
 }
 
 impl Ensemble {
     /// `walkers` walkers of dimension `dim` (1 or 2) at the origin, random numbers from `seed`.
     pub fn new(dim: usize, walkers: usize, seed: u64) -> Ensemble {
         assert!(dim == 1 || dim == 2, "walker ensembles are 1-D or 2-D");
-        let col = || vec![0.0; walkers];
-        let (w1, m1) = if dim == 2 {
-            (col(), col())
-        } else {
-            (vec![], vec![])
-        };
+        let padded = walkers.div_ceil(LANES) * LANES;
+        let col = || vec![0.0; padded];
+        let mut alive = vec![1.0; padded];
+        alive[walkers..].iter_mut().for_each(|a| *a = 0.0);
         Ensemble {
             dim,
-            w: [col(), w1],
-            m: [col(), m1],
-            alive: vec![true; walkers],
-            diverged: 0,
+            n: walkers,
+            w: [col(), col()],
+            m: [col(), col()],
+            alive,
             steps: 0,
-            rng: Xoshiro256PlusPlus::seed_from_u64(seed),
+            rng: LaneRng::new(seed),
+            scalar: Scalar::default(),
+            perm: Vec::new(),
+            observe: false,
+            series: Series::default(),
+        }
+    }
+
+    /// Records the ensemble means of Yaida's observables at every step from now on.
+    pub fn observe(&mut self, on: bool) {
+        self.observe = on;
+    }
+
+    /// The recorded observables.
+    pub fn series(&self) -> &Series {
+        &self.series
+    }
+
+    /// Starts every walker from N(0, Σ₀) instead of the origin (used by NGD and Adam, whose
+    /// learning rate needs a non-degenerate ensemble).
+    pub fn spread(&mut self, sigma0: &DMatrix<f64>) {
+        let l = psd_cholesky(sigma0);
+        for i in 0..self.n {
+            let z0 = self.scalar.normal(&mut self.rng);
+            let z1 = if self.dim == 2 {
+                self.scalar.normal(&mut self.rng)
+            } else {
+                0.0
+            };
+            self.w[0][i] = l[0] * z0;
+            self.w[1][i] = l[2] * z0 + l[3] * z1;
         }
     }
 
@@ -117,12 +389,12 @@ impl Ensemble {
 
     /// Number of walkers, live or not.
     pub fn len(&self) -> usize {
-        self.alive.len()
+        self.n
     }
 
     /// Whether the ensemble has no walkers.
     pub fn is_empty(&self) -> bool {
-        self.alive.is_empty()
+        self.n == 0
     }
 
     /// Steps taken since the start.
@@ -132,105 +404,302 @@ impl Ensemble {
 
     /// Walkers that have escaped beyond [`ESCAPE_RADIUS`].
     pub fn diverged(&self) -> usize {
-        self.diverged
+        self.n - self.alive[..self.n].iter().filter(|a| **a > 0.5).count()
     }
 
-    /// Coordinate `i` of every walker (meaningful only where [`Ensemble::alive`] is true).
+    /// Coordinate `i` of every walker (meaningful only where [`Ensemble::is_alive`] is true).
     pub fn coords(&self, i: usize) -> &[f64] {
-        &self.w[i]
+        &self.w[i][..self.n]
     }
 
-    /// Which walkers are still live.
-    pub fn alive(&self) -> &[bool] {
-        &self.alive
+    /// Whether walker `i` is live.
+    pub fn is_alive(&self, i: usize) -> bool {
+        self.alive[i] > 0.5
+    }
+
+    /// Live flags (1.0 live, 0.0 escaped) of every walker.
+    pub fn alive(&self) -> &[f64] {
+        &self.alive[..self.n]
     }
 
     /// Puts diverged walkers back at the origin (w = 0, m = 0); returns how many.
     pub fn revive(&mut self) -> usize {
-        let mut n = 0;
-        for i in 0..self.alive.len() {
-            if !self.alive[i] {
-                self.alive[i] = true;
-                for d in 0..self.dim {
+        let mut count = 0;
+        for i in 0..self.n {
+            if self.alive[i] < 0.5 {
+                self.alive[i] = 1.0;
+                for d in 0..2 {
                     self.w[d][i] = 0.0;
                     self.m[d][i] = 0.0;
                 }
-                n += 1;
+                count += 1;
             }
         }
-        self.diverged = 0;
-        n
+        count
     }
 
-    /// Takes `n` SGD steps with `dynamics` for every live walker.
+    /// Takes `n` steps with `dynamics` for every live walker.
     pub fn advance(&mut self, dynamics: &Dynamics, n: u64) {
         assert_eq!(
             dynamics.dim, self.dim,
             "dynamics and ensemble differ in dimension"
         );
         for _ in 0..n {
-            if self.dim == 1 {
-                self.step_1d(dynamics);
+            let lambda = self.lambda_now(dynamics);
+            let obs = if dynamics.fast() {
+                // Plain SGD (a = 0, c = 0, d = 1) keeps no buffer: m is neither read nor written.
+                let r = dynamics.rule;
+                let buffer = !(r.a == 0.0 && r.c == 0.0 && r.d == 1.0);
+                match (self.dim, self.observe, buffer) {
+                    (1, false, _) => self.fast_1d::<false>(dynamics, &lambda),
+                    (1, true, _) => self.fast_1d::<true>(dynamics, &lambda),
+                    (_, false, false) => self.fast_2d::<false, false>(dynamics, &lambda),
+                    (_, false, true) => self.fast_2d::<false, true>(dynamics, &lambda),
+                    (_, true, _) => self.fast_2d::<true, true>(dynamics, &lambda),
+                }
             } else {
-                self.step_2d(dynamics);
+                self.general(dynamics, &lambda)
+            };
+            if self.observe {
+                let live = (self.n - self.diverged()).max(1) as f64;
+                self.series.loss.push(obs[0] / live);
+                self.series.o_l.push(obs[1] / live);
+                self.series.o_r.push(dynamics.o_r_factor * obs[2] / live);
+                self.series.grad_sq.push(obs[3] / live);
             }
             self.steps += 1;
         }
     }
 
-    fn normal(&mut self) -> f64 {
-        StandardNormal.sample(&mut self.rng)
+    /// The learning-rate matrix for this step (row-major).
+    fn lambda_now(&self, dy: &Dynamics) -> [f64; 4] {
+        let lr = match dy.lambda {
+            LambdaMode::Fixed(l) => return l,
+            LambdaMode::Ngd(lr) | LambdaMode::Adam(lr) => lr,
+        };
+        let d = self.dim;
+        let k = if d == 1 {
+            DMatrix::from_element(1, 1, dy.k[0])
+        } else {
+            DMatrix::from_row_slice(2, 2, &dy.k)
+        };
+        let second = self.second_moment();
+        let fisher = &k * &second * &k;
+        let m = match (&dy.lambda, &dy.noise) {
+            (LambdaMode::Ngd(_), _) => fisher.try_inverse(),
+            (_, Noise::Additive { l, fisher: cf, .. }) => {
+                let lm = if d == 1 {
+                    DMatrix::from_element(1, 1, l[0])
+                } else {
+                    DMatrix::from_row_slice(2, 2, l)
+                };
+                let ggt = &fisher * (1.0 + cf) + &lm * lm.transpose();
+                sqrt_and_inv_sqrt(&ggt).map(|(_, inv)| inv)
+            }
+            (_, Noise::Minibatch { .. }) => sqrt_and_inv_sqrt(&fisher).map(|(_, inv)| inv),
+        };
+        m.map_or([0.0; 4], |m| flat(&(m * lr)))
     }
 
-    fn step_1d(&mut self, d: &Dynamics) {
-        let (k, l, lr, mu) = (d.k[0], d.l[0], d.lr, d.mu);
-        for i in 0..self.alive.len() {
-            if !self.alive[i] {
-                continue;
-            }
-            let eta = l * self.normal();
-            let m = mu * self.m[0][i] + k * self.w[0][i] + eta;
-            let w = self.w[0][i] - lr * m;
-            self.m[0][i] = m;
-            self.w[0][i] = w;
-            if w.is_nan() || w.abs() > ESCAPE_RADIUS {
-                self.alive[i] = false;
-                self.diverged += 1;
+    /// E[w wᵀ] over the live walkers.
+    fn second_moment(&self) -> DMatrix<f64> {
+        let d = self.dim;
+        let mut s = DMatrix::zeros(d, d);
+        let mut n = 0.0_f64;
+        for i in 0..self.n {
+            if self.alive[i] > 0.5 {
+                n += 1.0;
+                for a in 0..d {
+                    for b in 0..d {
+                        s[(a, b)] += self.w[a][i] * self.w[b][i];
+                    }
+                }
             }
         }
+        s / n.max(1.0)
     }
 
-    fn step_2d(&mut self, d: &Dynamics) {
-        let [k00, k01, k10, k11] = d.k;
-        let [l00, _, l10, l11] = d.l;
-        let (lr, mu) = (d.lr, d.mu);
-        for i in 0..self.alive.len() {
-            if !self.alive[i] {
-                continue;
-            }
-            let (z0, z1) = (self.normal(), self.normal());
-            let (e0, e1) = (l00 * z0, l10 * z0 + l11 * z1);
-            let (w0, w1) = (self.w[0][i], self.w[1][i]);
-            let m0 = mu * self.m[0][i] + k00 * w0 + k01 * w1 + e0;
-            let m1 = mu * self.m[1][i] + k10 * w0 + k11 * w1 + e1;
-            let (w0, w1) = (w0 - lr * m0, w1 - lr * m1);
-            self.m[0][i] = m0;
-            self.m[1][i] = m1;
-            self.w[0][i] = w0;
-            self.w[1][i] = w1;
-            let r2 = w0 * w0 + w1 * w1;
-            if r2.is_nan() || r2 > ESCAPE_RADIUS * ESCAPE_RADIUS {
-                self.alive[i] = false;
-                self.diverged += 1;
+    /// The fast kernel for 2-D Gaussian noise and a constant Λ; returns the sums of the
+    /// observables [loss, O_L, v², |Kw|²] when `OBS`.
+    fn fast_2d<const OBS: bool, const BUF: bool>(
+        &mut self,
+        dy: &Dynamics,
+        lam: &[f64; 4],
+    ) -> [f64; 4] {
+        let Noise::Additive { l, .. } = dy.noise else {
+            unreachable!()
+        };
+        let co = Coefs2 {
+            k: dy.k,
+            l,
+            rule: dy.rule,
+            p: *lam,
+        };
+        let mut acc = [[0.0; LANES]; 4];
+        let [w0, w1] = &mut self.w;
+        let [m0, m1] = &mut self.m;
+        let rng = &mut self.rng;
+        for ((((w0, w1), m0), m1), al) in w0
+            .chunks_exact_mut(LANES)
+            .zip(w1.chunks_exact_mut(LANES))
+            .zip(m0.chunks_exact_mut(LANES))
+            .zip(m1.chunks_exact_mut(LANES))
+            .zip(self.alive.chunks_exact_mut(LANES))
+        {
+            let (z0, z1) = rng.normals();
+            step_chunk_2d::<OBS, BUF>(
+                w0.try_into().unwrap(),
+                w1.try_into().unwrap(),
+                m0.try_into().unwrap(),
+                m1.try_into().unwrap(),
+                al.try_into().unwrap(),
+                &z0,
+                &z1,
+                &co,
+                &mut acc,
+            );
+        }
+        acc.map(|lane| lane.iter().sum())
+    }
+
+    /// The fast kernel for 1-D Gaussian noise: each Box–Muller pair serves two walkers.
+    fn fast_1d<const OBS: bool>(&mut self, dy: &Dynamics, lam: &[f64; 4]) -> [f64; 4] {
+        let k = dy.k[0];
+        let Noise::Additive { l: [l0, ..], .. } = dy.noise else {
+            unreachable!()
+        };
+        let Rule { a, b, c, d } = dy.rule;
+        let p = lam[0];
+        let mut acc = [[0.0; LANES]; 4];
+        let chunks = self.alive.len() / LANES;
+        let mut z_spare: Option<F> = None;
+        for ch in 0..chunks {
+            let r = ch * LANES..(ch + 1) * LANES;
+            let z = match z_spare.take() {
+                Some(z) => z,
+                None => {
+                    let (z0, z1) = self.rng.normals();
+                    z_spare = Some(z1);
+                    z0
+                }
+            };
+            let w: &mut F = (&mut self.w[0][r.clone()]).try_into().unwrap();
+            let m: &mut F = (&mut self.m[0][r.clone()]).try_into().unwrap();
+            let al: &mut F = (&mut self.alive[r]).try_into().unwrap();
+            for i in 0..LANES {
+                let x = w[i];
+                let f = k * x;
+                let g = f + l0 * z[i];
+                if OBS {
+                    let live = al[i];
+                    acc[0][i] += live * 0.5 * x * f;
+                    acc[1][i] += live * x * g;
+                    acc[2][i] += live * m[i] * m[i];
+                    acc[3][i] += live * f * f;
+                }
+                let n = a * m[i] + b * g;
+                let y = x - p * (c * g + d * n);
+                let keep = (al[i] > 0.5) & (y.abs() <= ESCAPE_RADIUS);
+                w[i] = if keep { y } else { 0.0 };
+                m[i] = if keep { n } else { 0.0 };
+                al[i] = if keep { 1.0 } else { 0.0 };
             }
         }
+        acc.map(|lane| lane.iter().sum())
+    }
+
+    /// One noise vector of unit covariance from `dist`.
+    fn unit_noise(&mut self, dist: Dist) -> [f64; 2] {
+        let mut one = || -> f64 {
+            let (rng, sc) = (&mut self.rng, &mut self.scalar);
+            match dist {
+                Dist::Gauss => sc.normal(rng),
+                Dist::Student(nu) => {
+                    // t = z / √(V/ν), V ~ χ²_ν, scaled by √((ν−2)/ν) to unit variance.
+                    let z = sc.normal(rng);
+                    let v: f64 = (0..nu).map(|_| sc.normal(rng).powi(2)).sum();
+                    z / (v / nu as f64).sqrt() * ((nu as f64 - 2.0) / nu as f64).sqrt()
+                }
+                Dist::Chi2(k) => {
+                    let v: f64 = (0..k).map(|_| sc.normal(rng).powi(2)).sum();
+                    (v - k as f64) / (2.0 * k as f64).sqrt()
+                }
+            }
+        };
+        let a = one();
+        let b = if self.dim == 2 { one() } else { 0.0 };
+        [a, b]
+    }
+
+    /// The general (scalar) path: any noise distribution, state-dependent noise, minibatches.
+    fn general(&mut self, dy: &Dynamics, lam: &[f64; 4]) -> [f64; 4] {
+        let [k00, k01, k10, k11] = dy.k;
+        let Rule { a, b, c, d } = dy.rule;
+        let [p00, p01, p10, p11] = *lam;
+        let two = self.dim == 2;
+        if let Noise::Minibatch { data, .. } = &dy.noise {
+            if self.perm.len() != data.len() {
+                self.perm = (0..data.len() as u32).collect();
+            }
+        }
+        let mut acc = [0.0; 4];
+        for i in 0..self.n {
+            if self.alive[i] < 0.5 {
+                continue;
+            }
+            let x = [self.w[0][i], if two { self.w[1][i] } else { 0.0 }];
+            let f = [k00 * x[0] + k01 * x[1], k10 * x[0] + k11 * x[1]];
+            let g = match &dy.noise {
+                Noise::Additive { l, dist, fisher } => {
+                    let z = self.unit_noise(*dist);
+                    let mut g = [f[0] + l[0] * z[0], f[1] + l[2] * z[0] + l[3] * z[1]];
+                    if *fisher > 0.0 {
+                        let xi = fisher.sqrt() * self.scalar.normal(&mut self.rng);
+                        g[0] += xi * f[0];
+                        g[1] += xi * f[1];
+                    }
+                    g
+                }
+                Noise::Minibatch {
+                    data,
+                    batch,
+                    replace,
+                } => data.minibatch_gradient(
+                    x,
+                    *batch,
+                    *replace,
+                    &mut self.perm,
+                    &mut self.rng,
+                    &mut self.scalar,
+                ),
+            };
+            let mv = [self.m[0][i], if two { self.m[1][i] } else { 0.0 }];
+            acc[0] += 0.5 * (x[0] * f[0] + x[1] * f[1]);
+            acc[1] += x[0] * g[0] + x[1] * g[1];
+            acc[2] += mv[0] * mv[0] + mv[1] * mv[1];
+            acc[3] += f[0] * f[0] + f[1] * f[1];
+            let nm = [a * mv[0] + b * g[0], a * mv[1] + b * g[1]];
+            let s = [c * g[0] + d * nm[0], c * g[1] + d * nm[1]];
+            let y = [
+                x[0] - (p00 * s[0] + p01 * s[1]),
+                x[1] - (p10 * s[0] + p11 * s[1]),
+            ];
+            let r2 = y[0] * y[0] + y[1] * y[1];
+            let keep = r2 <= ESCAPE_RADIUS * ESCAPE_RADIUS;
+            for dd in 0..self.dim {
+                self.w[dd][i] = if keep { y[dd] } else { 0.0 };
+                self.m[dd][i] = if keep { nm[dd] } else { 0.0 };
+            }
+            self.alive[i] = if keep { 1.0 } else { 0.0 };
+        }
+        acc
     }
 
     /// Sample mean, covariance and the covariance's standard errors over the live walkers;
     /// `None` with fewer than two live walkers.
     pub fn moments(&self) -> Option<Moments> {
         let d = self.dim;
-        let live: Vec<usize> = (0..self.alive.len()).filter(|&i| self.alive[i]).collect();
+        let live: Vec<usize> = (0..self.n).filter(|&i| self.alive[i] > 0.5).collect();
         let n = live.len();
         if n < 2 {
             return None;
