@@ -2,7 +2,9 @@
 //! noise, built from the parameters (Liu et al., Sec. 4.1, Eq. 4 with w* shifted to 0).
 
 use crate::params::{Noise, Params};
+use crate::sim::data::DataSet;
 use nalgebra::{DMatrix, Matrix2};
+use std::sync::Arc;
 
 /// A Hessian K and a gradient-noise covariance C(Σ) = C₀ + c_f·KΣK of the same dimension D.
 #[derive(Clone, Debug, PartialEq)]
@@ -13,6 +15,9 @@ pub struct Model {
     pub c: DMatrix<f64>,
     /// The coefficient c_f of the state-dependent part c_f·KΣK (0 for constant noise).
     pub c_fisher: f64,
+    /// The data set behind real minibatch noise, if any (then K is its empirical Hessian and
+    /// C the covariance of the minibatch gradient at the minimum).
+    pub data: Option<Arc<DataSet>>,
 }
 
 /// The rotation by `degrees`.
@@ -44,6 +49,24 @@ impl Model {
     /// noise kind — σ²I (Cor. 3), aK (Cor. 2), σ²I + aK (Thm 4), or R(c_angle) diag(c1, c2)
     /// R(c_angle)ᵀ. With `dim = 1`, K = h1 and C = σ², a·h1, σ² + a·h1, or c1.
     pub fn from_params(p: &Params) -> Model {
+        if p.noise == Noise::Minibatch {
+            let cov = if p.dim == 1 {
+                DMatrix::from_element(1, 1, p.h1)
+            } else {
+                DMatrix::from_column_slice(2, 2, rotated_diag(p.h1, p.h2, p.h_angle).as_slice())
+            };
+            if let Some(data) = DataSet::generate(p.n_data as usize, &cov, p.sigma2, p.seed) {
+                let c = data.gradient_noise_cov([0.0, 0.0], p.batch as usize, p.replace == 1);
+                return Model {
+                    k: data.k.clone(),
+                    c,
+                    c_fisher: 0.0,
+                    data: Some(Arc::new(data)),
+                };
+            }
+            // Too few points to span the space (N < D, or h = 0): no data set, no noise.
+            return Model::new(cov.clone(), DMatrix::zeros(cov.nrows(), cov.nrows()));
+        }
         if p.dim == 1 {
             let k = p.h1;
             let c = match p.noise {
@@ -51,12 +74,13 @@ impl Model {
                 Noise::Hessian => p.a * k,
                 Noise::Mixed => p.sigma2 + p.a * k,
                 Noise::General => p.c1,
-                Noise::Fisher => 0.0,
+                Noise::Fisher | Noise::Minibatch => 0.0,
             };
             return Model {
                 k: DMatrix::from_element(1, 1, k),
                 c: DMatrix::from_element(1, 1, c),
                 c_fisher: fisher(p),
+                data: None,
             };
         }
         let k = rotated_diag(p.h1, p.h2, p.h_angle);
@@ -66,12 +90,13 @@ impl Model {
             Noise::Hessian => k * p.a,
             Noise::Mixed => id * p.sigma2 + k * p.a,
             Noise::General => rotated_diag(p.c1, p.c2, p.c_angle),
-            Noise::Fisher => Matrix2::zeros(),
+            Noise::Fisher | Noise::Minibatch => Matrix2::zeros(),
         };
         Model {
             k: DMatrix::from_column_slice(2, 2, k.as_slice()),
             c: DMatrix::from_column_slice(2, 2, c.as_slice()),
             c_fisher: fisher(p),
+            data: None,
         }
     }
 
@@ -81,6 +106,7 @@ impl Model {
             k,
             c,
             c_fisher: 0.0,
+            data: None,
         }
     }
 

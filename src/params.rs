@@ -20,6 +20,9 @@ pub const SCHEMA_VERSION: u32 = 1;
 /// Longest query string that is parsed at all; a longer one is rejected whole.
 pub const MAX_QUERY_LEN: usize = 4096;
 
+/// Largest data set generated for real minibatch noise.
+pub const MAX_DATA: u64 = 1_000_000;
+
 /// Longest single value that is looked at.
 const MAX_VALUE_LEN: usize = 64;
 
@@ -38,17 +41,28 @@ pub enum Noise {
     /// State-dependent noise C = c_f·KΣK, proportional to the Fisher information (Liu et al.
     /// Cor. 6, Thm 10).
     Fisher,
+    /// The true gradient of random minibatches of a generated regression data set (Sec. 5):
+    /// `n_data` points, minibatch `batch`, `replace`; σ² is the label-noise variance.
+    Minibatch,
 }
 
 impl Noise {
     /// The permalink words, in the order of the enum.
-    pub const WORDS: &'static [&'static str] = &["white", "hessian", "mixed", "general", "fisher"];
-    const ALL: [Noise; 5] = [
+    pub const WORDS: &'static [&'static str] = &[
+        "white",
+        "hessian",
+        "mixed",
+        "general",
+        "fisher",
+        "minibatch",
+    ];
+    const ALL: [Noise; 6] = [
         Noise::White,
         Noise::Hessian,
         Noise::Mixed,
         Noise::General,
         Noise::Fisher,
+        Noise::Minibatch,
     ];
 
     /// The permalink word of this noise kind.
@@ -61,6 +75,34 @@ impl Noise {
             .iter()
             .position(|w| *w == word)
             .map(|i| Self::ALL[i])
+    }
+}
+
+/// The distribution of the gradient noise.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dist {
+    /// Gaussian.
+    Gauss,
+    /// Student-t, rescaled to the requested covariance.
+    Student,
+    /// Centred χ², rescaled to the requested covariance.
+    Chi2,
+}
+
+impl Dist {
+    /// The permalink words.
+    pub const WORDS: &'static [&'static str] = &["gauss", "student", "chi2"];
+
+    /// The permalink word.
+    pub fn word(self) -> &'static str {
+        Self::WORDS[self as usize]
+    }
+
+    fn from_word(w: &str) -> Option<Dist> {
+        Self::WORDS
+            .iter()
+            .position(|x| *x == w)
+            .map(|i| [Dist::Gauss, Dist::Student, Dist::Chi2][i])
     }
 }
 
@@ -125,6 +167,12 @@ pub struct Params {
     pub spec_d: u64,
     /// Exponent of the power-law spectrum.
     pub spec_decay: f64,
+    /// Distribution of the gradient noise: `gauss`, `student` or `chi2` (Fig. 8).
+    pub dist: Dist,
+    /// Degrees of freedom of `student` or `chi2` (0: the paper's 4 and 3).
+    pub dof: u64,
+    /// Minibatches drawn with replacement (1) or without (0).
+    pub replace: u64,
     /// Number of independent SGD walkers.
     pub walkers: u64,
     /// Seed of the walkers' random numbers.
@@ -167,6 +215,9 @@ impl Default for Params {
             r: 1.0,
             spec_d: 0,
             spec_decay: 1.0,
+            dist: Dist::Gauss,
+            dof: 0,
+            replace: 0,
             walkers: 5000,
             seed: 1,
             steps: 1000,
@@ -632,6 +683,42 @@ pub static FIELDS: &[Field] = &[
         "Exponent of the power-law spectrum.",
         [0.0, 5.0]
     ),
+    Field {
+        key: "dist",
+        label: "noise distribution",
+        unit: "",
+        help: "Distribution of the gradient noise: Gaussian, Student-t or centred χ² (Fig. 8), \
+               rescaled to the covariance C.",
+        kind: Kind::Choice(Dist::WORDS),
+        scope: Scope::Cli,
+        when_noise: None,
+        get: |p| Value::Word(p.dist.word()),
+        set: |p, v| {
+            if let Value::Word(w) = v {
+                if let Some(d) = Dist::from_word(w) {
+                    p.dist = d
+                }
+            }
+        },
+    },
+    int!(
+        "dof",
+        dof,
+        "degrees of freedom",
+        "Degrees of freedom of student (≥ 3) or chi2 (≥ 1); \
+        0 means the paper's 4 and 3.",
+        [0, 100, 1],
+        Scope::Cli
+    ),
+    int!(
+        "replace",
+        replace,
+        "with replacement",
+        "Minibatches drawn with replacement (1) or \
+        without (0).",
+        [0, 1, 1],
+        Scope::Cli
+    ),
     int!(
         "walkers",
         walkers,
@@ -888,6 +975,27 @@ impl Params {
     /// Enforces the rules between fields — a minibatch is no larger than the data set — and
     /// reports what it changed.
     pub fn reconcile(&mut self) -> Option<ParamError> {
+        if self.dist == Dist::Student && (1..3).contains(&self.dof) {
+            let was = self.dof;
+            self.dof = 0;
+            return Some(ParamError {
+                key: "dof".into(),
+                reason: format!("{was} degrees of freedom give Student-t noise no finite variance"),
+                fallback: Some("0".into()),
+            });
+        }
+        if self.noise == Noise::Minibatch && self.n_data > MAX_DATA {
+            let was = self.n_data;
+            self.n_data = MAX_DATA;
+            self.batch = self.batch.min(MAX_DATA);
+            return Some(ParamError {
+                key: "n_data".into(),
+                reason: format!(
+                    "{was} points are more than the {MAX_DATA} a generated data set holds"
+                ),
+                fallback: Some(MAX_DATA.to_string()),
+            });
+        }
         if self.batch > self.n_data {
             let was = self.batch;
             self.batch = self.n_data;

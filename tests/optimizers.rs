@@ -166,6 +166,7 @@ fn natural_gradient_matches_corollaries_6_and_9() {
                 k: k.clone(),
                 c: DMatrix::zeros(2, 2),
                 c_fisher: s,
+                data: None,
             };
             let got = sigma(&model, &opt(Opt::Ngd, lr, mu));
             let want = cf::cor6_ngd(&k, s, lr, mu).unwrap();
@@ -201,6 +202,7 @@ fn adam_matches_theorem_10() {
             k,
             c: DMatrix::zeros(2, 2),
             c_fisher: c,
+            data: None,
         };
         let got = sigma(&model, &opt(Opt::Adam, lr, 0.0));
         let want = cf::thm10_adam(2, c, lr);

@@ -2,11 +2,8 @@
 //! strings. `nqm theory '<query>'` and `nqm simulate '<query>'` print JSON; `nqm help` lists
 //! the keys.
 
-use nqm_explorer::model::Model;
 use nqm_explorer::params::{self, Audience, Params};
-use nqm_explorer::sim::{Dynamics, Ensemble};
-use nqm_explorer::theory::{self, matrix_json, number_json};
-use serde_json::json;
+use nqm_explorer::theory;
 use std::process::ExitCode;
 
 const USAGE: &str = "\
@@ -36,24 +33,6 @@ fn parse(query: &str) -> Result<Params, String> {
     }
 }
 
-fn simulate_json(p: &Params) -> serde_json::Value {
-    let model = Model::from_params(p);
-    let dynamics = Dynamics::heavy_ball(&model, p.lr, p.mu);
-    let mut e = Ensemble::new(p.dim as usize, p.walkers as usize, p.seed);
-    e.advance(&dynamics, p.steps);
-    let m = e.moments();
-    json!({
-        "params": p.to_json(Audience::Cli),
-        "steps": e.steps(),
-        "walkers_alive": e.len() - e.diverged(),
-        "diverged": e.diverged(),
-        "mean": m.as_ref().map(|m| json!(m.mean)),
-        "sigma_empirical": matrix_json(m.as_ref().map(|m| &m.cov)),
-        "sigma_empirical_se": matrix_json(m.as_ref().map(|m| &m.cov_se)),
-        "loss_empirical": number_json(m.as_ref().map(|m| theory::expected_loss(&model.k, &m.cov))),
-    })
-}
-
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let cmd = args.first().map(String::as_str);
@@ -81,7 +60,7 @@ fn main() -> ExitCode {
         Some("theory") => {
             theory::report::theory_json(&p, &params::given_keys(query, Audience::Cli))
         }
-        Some("simulate") => simulate_json(&p),
+        Some("simulate") => nqm_explorer::sim::simulate_report(&p),
         Some(other) => {
             eprintln!("nqm: unknown command '{other}'\n\n{}", usage());
             return ExitCode::from(2);

@@ -10,7 +10,7 @@ use super::rng::{LaneRng, Scalar};
 use nalgebra::DMatrix;
 
 /// A data set of N points in D ∈ {1, 2} dimensions, in minimum-centred coordinates.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct DataSet {
     /// Dimension D.
     pub dim: usize,

@@ -97,7 +97,15 @@ mod tests {
             let want = x.ln();
             worst = worst.max((got - want).abs() / want.abs().max(1e-300).max(1e-16));
         }
-        for x in [f64::EPSILON, 2.2e-16, 1e-10, 0.5, 0.7, std::f64::consts::FRAC_1_SQRT_2, 1.0] {
+        for x in [
+            f64::EPSILON,
+            2.2e-16,
+            1e-10,
+            0.5,
+            0.7,
+            std::f64::consts::FRAC_1_SQRT_2,
+            1.0,
+        ] {
             let got = ln(&[x; LANES])[0];
             assert!(
                 (got - x.ln()).abs() <= 4e-16 * x.ln().abs().max(1.0),

@@ -16,10 +16,11 @@ pub mod math;
 pub mod rng;
 
 use crate::model::Model;
-use crate::optimizer::{sqrt_and_inv_sqrt, Opt, Optimizer};
+use crate::optimizer::{Opt, Optimizer};
 use math::{F, LANES};
 use nalgebra::DMatrix;
 use rng::{LaneRng, Scalar};
+use std::sync::Arc;
 
 /// A walker farther than this from the minimum has escaped: it is counted as diverged and no
 /// longer drawn or included in the statistics.
@@ -94,23 +95,12 @@ pub enum Noise {
     /// The true gradient of a random minibatch of `batch` points.
     Minibatch {
         /// The data set.
-        data: Box<data::DataSet>,
+        data: Arc<data::DataSet>,
         /// Minibatch size S.
         batch: usize,
         /// With replacement?
         replace: bool,
     },
-}
-
-/// How the learning-rate matrix is found at each step.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum LambdaMode {
-    /// A constant Λ (row-major 2 × 2).
-    Fixed([f64; 4]),
-    /// Natural gradient: Λ = λ(K Σ̂ K)⁻¹ with the ensemble's covariance Σ̂ at this step.
-    Ngd(f64),
-    /// Adam, idealised: Λ = λ E[g gᵀ]^(−1/2), the expectation over the ensemble at this step.
-    Adam(f64),
 }
 
 /// Everything that defines one step.
@@ -120,7 +110,8 @@ pub struct Dynamics {
     k: [f64; 4],
     noise: Noise,
     rule: Rule,
-    lambda: LambdaMode,
+    /// The learning-rate matrix Λ (row-major 2 × 2).
+    lambda: [f64; 4],
     /// Yaida's O_R = (1+μ)/(2(1−ν)) η v² factor (NaN for optimizers without his buffer).
     o_r_factor: f64,
 }
@@ -146,29 +137,52 @@ fn flat(m: &DMatrix<f64>) -> [f64; 4] {
 }
 
 impl Dynamics {
-    /// `opt` on `model` (D = 1 or 2) with noise of distribution `dist`. `Err` when the
-    /// optimizer's learning-rate matrix does not exist (damped Newton with singular K).
+    /// `opt` on `model` (D = 1 or 2) with noise of distribution `dist`. NGD and Adam take the
+    /// paper's idealised form: their Λ is built from the exact stationary Σ (the Fisher
+    /// information KΣK, and E[ggᵀ] = KΣK + C), and state-dependent noise enters as it does in
+    /// Cor. 6 and Thm 10, with the constant covariance c_f·KΣK of that state. (Noise whose
+    /// covariance follows each walker, c_f·K w wᵀ K, would make their self-consistent state only
+    /// marginally stable in mean square and let almost every walker collapse to 0.) `Err` when
+    /// Λ does not exist (damped Newton with a singular K, or NGD and Adam without a stationary
+    /// state).
     pub fn new(model: &Model, opt: &Optimizer, dist: Dist) -> Result<Dynamics, String> {
         let d = model.dim();
         assert!(d == 1 || d == 2, "walker ensembles are 1-D or 2-D");
-        let zero = DMatrix::zeros(d, d);
+        let sigma = if opt.opt.depends_on_sigma() {
+            crate::theory::stationary(model, opt)
+                .map_err(|_| {
+                    format!(
+                        "{} has no stationary state here, so its idealised learning rate \
+                         (built from it) does not exist",
+                        opt.name()
+                    )
+                })?
+                .sigma
+        } else {
+            DMatrix::zeros(d, d)
+        };
         let lambda = match opt.opt {
-            Opt::Ngd => LambdaMode::Ngd(opt.lr),
-            Opt::Adam => LambdaMode::Adam(opt.lr),
-            Opt::Qhm | Opt::Nesterov => {
-                LambdaMode::Fixed(flat(&(DMatrix::identity(d, d) * opt.lr)))
-            }
-            _ => LambdaMode::Fixed(flat(&opt.lambda(&model.k, &zero, &model.c).ok_or(
-                "the optimizer's learning-rate matrix does not exist (K is singular)",
-            )?)),
+            Opt::Qhm | Opt::Nesterov => flat(&(DMatrix::identity(d, d) * opt.lr)),
+            _ => flat(
+                &opt.lambda(&model.k, &sigma, &model.noise(&sigma))
+                    .ok_or("the optimizer's learning-rate matrix does not exist (K is singular)")?,
+            ),
         };
         Ok(Dynamics {
             dim: d,
             k: flat(&model.k),
-            noise: Noise::Additive {
-                l: psd_cholesky(&model.c),
-                dist,
-                fisher: model.c_fisher,
+            noise: if opt.opt.depends_on_sigma() {
+                Noise::Additive {
+                    l: psd_cholesky(&model.noise(&sigma)),
+                    dist,
+                    fisher: 0.0,
+                }
+            } else {
+                Noise::Additive {
+                    l: psd_cholesky(&model.c),
+                    dist,
+                    fisher: model.c_fisher,
+                }
             },
             rule: Rule::of(opt),
             lambda,
@@ -188,18 +202,36 @@ impl Dynamics {
     /// Replaces the noise by the true gradient of minibatches of `batch` points of `data`.
     pub fn with_minibatches(
         mut self,
-        data: data::DataSet,
+        data: Arc<data::DataSet>,
         batch: usize,
         replace: bool,
     ) -> Dynamics {
         assert_eq!(data.dim, self.dim);
         self.k = flat(&data.k);
         self.noise = Noise::Minibatch {
-            data: Box::new(data),
+            data,
             batch,
             replace,
         };
         self
+    }
+
+    /// The dynamics the parameters describe on `model` (from [`Model::from_params`]): the
+    /// optimizer, the noise distribution (`dist`, `dof`), and real minibatches when the model
+    /// carries a data set (`batch`, `replace`).
+    pub fn from_params(p: &crate::params::Params, model: &Model) -> Result<Dynamics, String> {
+        use crate::params::Dist as D;
+        let dof = |default: u32| if p.dof == 0 { default } else { p.dof as u32 };
+        let dist = match p.dist {
+            D::Gauss => Dist::Gauss,
+            D::Student => Dist::Student(dof(4)),
+            D::Chi2 => Dist::Chi2(dof(3)),
+        };
+        let dy = Dynamics::new(model, &Optimizer::from_params(p), dist)?;
+        Ok(match &model.data {
+            Some(d) => dy.with_minibatches(d.clone(), p.batch as usize, p.replace == 1),
+            None => dy,
+        })
     }
 
     /// The dimension of the weights.
@@ -209,7 +241,6 @@ impl Dynamics {
 
     fn fast(&self) -> bool {
         matches!(self.noise, Noise::Additive { dist: Dist::Gauss, fisher, .. } if fisher == 0.0)
-            && matches!(self.lambda, LambdaMode::Fixed(_))
     }
 }
 
@@ -366,20 +397,9 @@ impl Ensemble {
         &self.series
     }
 
-    /// Starts every walker from N(0, Σ₀) instead of the origin (used by NGD and Adam, whose
-    /// learning rate needs a non-degenerate ensemble).
-    pub fn spread(&mut self, sigma0: &DMatrix<f64>) {
-        let l = psd_cholesky(sigma0);
-        for i in 0..self.n {
-            let z0 = self.scalar.normal(&mut self.rng);
-            let z1 = if self.dim == 2 {
-                self.scalar.normal(&mut self.rng)
-            } else {
-                0.0
-            };
-            self.w[0][i] = l[0] * z0;
-            self.w[1][i] = l[2] * z0 + l[3] * z1;
-        }
+    /// The ensemble the parameters describe: `walkers` walkers from `seed` at the origin.
+    pub fn from_params(p: &crate::params::Params, model: &Model) -> Ensemble {
+        Ensemble::new(model.dim(), p.walkers as usize, p.seed)
     }
 
     /// The dimension of the weights.
@@ -445,7 +465,7 @@ impl Ensemble {
             "dynamics and ensemble differ in dimension"
         );
         for _ in 0..n {
-            let lambda = self.lambda_now(dynamics);
+            let lambda = dynamics.lambda;
             let obs = if dynamics.fast() {
                 // Plain SGD (a = 0, c = 0, d = 1) keeps no buffer: m is neither read nor written.
                 let r = dynamics.rule;
@@ -469,54 +489,6 @@ impl Ensemble {
             }
             self.steps += 1;
         }
-    }
-
-    /// The learning-rate matrix for this step (row-major).
-    fn lambda_now(&self, dy: &Dynamics) -> [f64; 4] {
-        let lr = match dy.lambda {
-            LambdaMode::Fixed(l) => return l,
-            LambdaMode::Ngd(lr) | LambdaMode::Adam(lr) => lr,
-        };
-        let d = self.dim;
-        let k = if d == 1 {
-            DMatrix::from_element(1, 1, dy.k[0])
-        } else {
-            DMatrix::from_row_slice(2, 2, &dy.k)
-        };
-        let second = self.second_moment();
-        let fisher = &k * &second * &k;
-        let m = match (&dy.lambda, &dy.noise) {
-            (LambdaMode::Ngd(_), _) => fisher.try_inverse(),
-            (_, Noise::Additive { l, fisher: cf, .. }) => {
-                let lm = if d == 1 {
-                    DMatrix::from_element(1, 1, l[0])
-                } else {
-                    DMatrix::from_row_slice(2, 2, l)
-                };
-                let ggt = &fisher * (1.0 + cf) + &lm * lm.transpose();
-                sqrt_and_inv_sqrt(&ggt).map(|(_, inv)| inv)
-            }
-            (_, Noise::Minibatch { .. }) => sqrt_and_inv_sqrt(&fisher).map(|(_, inv)| inv),
-        };
-        m.map_or([0.0; 4], |m| flat(&(m * lr)))
-    }
-
-    /// E[w wᵀ] over the live walkers.
-    fn second_moment(&self) -> DMatrix<f64> {
-        let d = self.dim;
-        let mut s = DMatrix::zeros(d, d);
-        let mut n = 0.0_f64;
-        for i in 0..self.n {
-            if self.alive[i] > 0.5 {
-                n += 1.0;
-                for a in 0..d {
-                    for b in 0..d {
-                        s[(a, b)] += self.w[a][i] * self.w[b][i];
-                    }
-                }
-            }
-        }
-        s / n.max(1.0)
     }
 
     /// The fast kernel for 2-D Gaussian noise and a constant Λ; returns the sums of the
@@ -728,4 +700,43 @@ impl Ensemble {
             cov_se: se,
         })
     }
+}
+
+/// Runs the simulation the parameters describe — `walkers` walkers, `steps` steps, `seed` —
+/// and reports it as JSON, the same natively (`nqm simulate`) and in WebAssembly:
+/// `sigma_empirical` (± `sigma_empirical_se`), `mean`, `loss_empirical`, `walkers_alive`,
+/// `diverged`, `steps`, and Yaida's observables `observed` (plain and half-running averages of
+/// the ensemble means of loss, O_L, O_R and |∇f|²). `first_walker` is walker 0's final
+/// position, for reproducibility checks.
+pub fn simulate_report(p: &crate::params::Params) -> serde_json::Value {
+    use crate::theory::{expected_loss, matrix_json, number_json};
+    use serde_json::json;
+    let model = Model::from_params(p);
+    let dynamics = match Dynamics::from_params(p, &model) {
+        Ok(d) => d,
+        Err(e) => return json!({ "params": p.to_json(crate::params::Audience::Cli), "error": e }),
+    };
+    let mut e = Ensemble::from_params(p, &model);
+    e.observe(true);
+    e.advance(&dynamics, p.steps);
+    let m = e.moments();
+    let s = e.series();
+    let avg = |v: &[f64]| json!({ "running": number_json(Series::running(v)), "half_running": number_json(Series::half_running(v)) });
+    json!({
+        "params": p.to_json(crate::params::Audience::Cli),
+        "steps": e.steps(),
+        "walkers_alive": e.len() - e.diverged(),
+        "diverged": e.diverged(),
+        "mean": m.as_ref().map(|m| json!(m.mean)),
+        "sigma_empirical": matrix_json(m.as_ref().map(|m| &m.cov)),
+        "sigma_empirical_se": matrix_json(m.as_ref().map(|m| &m.cov_se)),
+        "loss_empirical": number_json(m.as_ref().map(|m| expected_loss(&model.k, &m.cov))),
+        "observed": {
+            "loss": avg(&s.loss),
+            "o_l": avg(&s.o_l),
+            "o_r": avg(&s.o_r),
+            "grad_sq": avg(&s.grad_sq),
+        },
+        "first_walker": (!e.is_empty() && e.is_alive(0)).then(|| json!([e.coords(0)[0], if e.dim() == 2 { e.coords(1)[0] } else { 0.0 }])),
+    })
 }

@@ -94,7 +94,7 @@ fn spectrum_json(p: &Params, opt: &Optimizer, with_t: bool) -> Value {
             Noise::Hessian => p.a * k,
             Noise::Mixed => p.sigma2 + p.a * k,
             Noise::General => p.c1,
-            Noise::Fisher => 0.0,
+            Noise::Fisher | Noise::Minibatch => 0.0,
         })
         .collect();
     let cf = if p.noise == Noise::Fisher { p.cf } else { 0.0 };

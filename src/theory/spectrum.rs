@@ -18,6 +18,7 @@ fn mode(k: f64, c: f64, c_fisher: f64) -> Model {
         k: DMatrix::from_element(1, 1, k),
         c: DMatrix::from_element(1, 1, c),
         c_fisher,
+        data: None,
     }
 }
 
