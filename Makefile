@@ -44,6 +44,11 @@ browser-deps:
 browser: browser-deps
 	cd tests/browser && node --test --test-concurrency=1
 
-## Criterion benchmarks of the core (theory solve, walker update)
-bench:
+## Benchmarks: criterion (native), the numpy baseline, the browser benchmark; one table
+bench: wasm browser-deps
 	$(CARGO) bench --bench core
+	@mkdir -p target/bench
+	@python3 -c "import numpy" 2>/dev/null || pip install --quiet numpy
+	python3 benches/numpy_baseline.py 10000 1000 > target/bench/numpy.json
+	cd tests/browser && node bench.mjs > ../../target/bench/browser.json
+	@python3 benches/table.py

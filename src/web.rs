@@ -42,6 +42,28 @@ pub fn theory_json(query: &str) -> String {
     out.to_string()
 }
 
+/// Runs a simulation for a query string and reports it as JSON — the same as
+/// `nqm simulate '<query>'` prints, number for number. Invalid fields are reported in `errors`.
+#[wasm_bindgen]
+pub fn simulate_json(query: &str) -> String {
+    let (p, errors) = params::parse_query(query, params::Audience::Cli);
+    let mut out = crate::sim::simulate_report(&p);
+    out["errors"] = errors.iter().map(|e| serde_json::json!(e.message())).collect();
+    out.to_string()
+}
+
+/// The benchmark kernel: `steps` steps of `walkers` 2-D SGD walkers with Gaussian noise
+/// (K = diag(1, 0.1), C = I, λ = 0.5). Returns a checksum; the caller times the call.
+#[wasm_bindgen]
+pub fn bench_kernel(walkers: u32, steps: u32) -> f64 {
+    let (p, _) = params::parse_query("lr=0.5&noise=white", params::Audience::Cli);
+    let model = crate::model::Model::from_params(&p);
+    let dy = crate::sim::Dynamics::heavy_ball(&model, p.lr, 0.0);
+    let mut e = crate::sim::Ensemble::new(2, walkers as usize, 1);
+    e.advance(&dy, steps as u64);
+    e.coords(0).iter().sum()
+}
+
 /// A fresh seed from the browser's cryptographic generator, in [0, 2⁵³).
 #[wasm_bindgen]
 pub fn random_seed() -> Result<f64, JsValue> {

@@ -2,7 +2,8 @@
 // exports, keeps the URL in step with the state, runs the animation loop, and shows the numbers
 // Rust computes. No physics here. Nothing from the URL is inserted as HTML (textContent only).
 
-import init, { Explorer, schema, random_seed, theory_json } from './pkg/nqm_explorer.js';
+import init, { Explorer, schema, random_seed, theory_json, simulate_json, bench_kernel } from './pkg/nqm_explorer.js';
+import { Pool } from './pool.js';
 
 const $ = (id) => document.getElementById(id);
 const URL_DELAY_MS = 120;       // replaceState at most this often while dragging
@@ -43,6 +44,7 @@ class Page {
     this.urlTimer = null;
     this.lastReadout = 0;
     this.dragging = false;
+    this.frameTimes = [];
     this.dark = matchMedia('(prefers-color-scheme: dark)');
     this.buildControls();
     this.showErrors(JSON.parse(this.explorer.errors()));
@@ -226,6 +228,7 @@ class Page {
   }
 
   frame() {
+    const t0 = performance.now();
     try {
       this.explorer.advance();
       this.explorer.draw(window.devicePixelRatio || 1, this.dark.matches);
@@ -233,7 +236,115 @@ class Page {
     } catch (e) {
       console.error('nqm-explorer frame failed:', e);
     }
+    // The work of the last 600 frames, for the browser benchmark.
+    this.frameTimes.push(performance.now() - t0);
+    if (this.frameTimes.length > 600) this.frameTimes.shift();
     requestAnimationFrame((t) => this.frame(t));
+  }
+}
+
+// Sweeps: one Monte Carlo point per query, in a worker pool (default) or on the main thread.
+class Sweeps {
+  constructor() {
+    this.pool = null;
+    this.mainRun = null;
+    $('sweep-where').options[0].textContent = `Web Workers (${navigator.hardwareConcurrency || 2})`;
+    $('sweep-run').addEventListener('click', () => this.runFromPage());
+    $('sweep-cancel').addEventListener('click', () => this.cancel());
+  }
+
+  status(msg) {
+    const el = $('worker-status');
+    el.textContent = msg;
+    el.hidden = !msg;
+  }
+
+  ensurePool(size) {
+    if (!this.pool || (size && this.pool.size !== size)) {
+      this.pool?.cancel('the pool was replaced');
+      this.pool?.workers.forEach((w) => w.terminate());
+      this.pool = new Pool({ size, onStatus: (m) => this.status(m) });
+    }
+    return this.pool;
+  }
+
+  // Runs `queries`; resolves {results, cancelled, reason, seconds}. A newer call supersedes.
+  async run(queries, { where = 'workers', workers, onPoint = () => {}, onProgress = () => {} } = {}) {
+    this.cancel('superseded by a newer request');
+    if (where === 'main') {
+      const run = { cancelled: false, reason: '' };
+      this.mainRun = run;
+      const start = performance.now();
+      const results = new Array(queries.length).fill(null);
+      for (let i = 0; i < queries.length && !run.cancelled; i++) {
+        await new Promise((r) => setTimeout(r, 0)); // let the page breathe between points
+        if (run.cancelled) break;
+        results[i] = JSON.parse(simulate_json(queries[i]));
+        onPoint(i, results[i]);
+        onProgress(i + 1, queries.length);
+      }
+      if (this.mainRun === run) this.mainRun = null;
+      return { results, cancelled: run.cancelled, reason: run.reason, seconds: (performance.now() - start) / 1000 };
+    }
+    return this.ensurePool(workers).sweep(queries, { onPoint, onProgress });
+  }
+
+  cancel(reason = 'cancelled') {
+    if (this.mainRun) {
+      this.mainRun.cancelled = true;
+      this.mainRun.reason = reason;
+      this.mainRun = null;
+    }
+    this.pool?.cancel(reason);
+  }
+
+  async runFromPage() {
+    const page = window.nqm;
+    const p = page.params();
+    const t = page.theory(page.query());
+    const limit = t.necessary_limit / (t.necessary_value / p.lr);
+    const lrs = Array.from({ length: 40 }, (_, i) => (limit * (i + 0.5)) / 40);
+    const base = page.query();
+    const queries = lrs.map((lr) => `${base}&lr=${lr}&walkers=10000&steps=1000`);
+    const body = $('sweep-table').querySelector('tbody');
+    body.replaceChildren();
+    $('sweep-details').hidden = false;
+    const rows = lrs.map((lr) => {
+      const tr = document.createElement('tr');
+      const th = page.theory(`${base}&lr=${lr}`);
+      const tr2 = (m) => (m ? m.reduce((s, r, i) => s + r[i], 0) : null);
+      for (const text of [fmt(lr), '…', fmt(tr2(th.sigma_discrete)), fmt(tr2(th.sigma_continuous))]) {
+        const td = document.createElement('td');
+        td.textContent = text;
+        tr.append(td);
+      }
+      body.append(tr);
+      return tr;
+    });
+    $('sweep-run').disabled = true;
+    $('sweep-cancel').disabled = false;
+    $('sweep-status').textContent = 'running…';
+    const out = await this.run(queries, {
+      where: $('sweep-where').value,
+      onPoint: (i, r) => {
+        const cell = rows[i].children[1];
+        if (!r || r.error || !r.sigma_empirical) {
+          cell.textContent = r && r.error ? `error: ${r.error}` : `diverged (${r ? r.diverged : '?'} walkers)`;
+          return;
+        }
+        const tr = r.sigma_empirical.reduce((s, row, k) => s + row[k], 0);
+        const se = Math.sqrt(r.sigma_empirical_se.reduce((s, row, k) => s + row[k] * row[k], 0));
+        cell.textContent = `${fmt(tr)} ± ${fmt(se)}`;
+      },
+      onProgress: (done, total) => {
+        $('sweep-progress').value = done / total;
+      },
+    });
+    $('sweep-run').disabled = false;
+    $('sweep-cancel').disabled = true;
+    $('sweep-status').textContent = out.cancelled
+      ? `stopped (${out.reason}); the points shown are partial`
+      : `done in ${out.seconds.toFixed(2)} s`;
   }
 }
 
@@ -245,7 +356,22 @@ async function main() {
     return;
   }
   const page = new Page(JSON.parse(schema()));
+  const sweeps = new Sweeps();
   window.nqm = {
+    // Monte Carlo points for a list of queries, in workers (default) or on the main thread.
+    sweep: (queries, options) => sweeps.run(queries, options),
+    cancelSweep: () => sweeps.cancel(),
+    simulate: (query) => JSON.parse(simulate_json(String(query))),
+    // Walker-steps per second of the 2-D SGD Gaussian kernel in this browser.
+    benchmark: async ({ walkers = 10000, steps = 1000 } = {}) => {
+      bench_kernel(Math.min(walkers, 1000), 10); // warm up
+      const t0 = performance.now();
+      bench_kernel(walkers, steps);
+      const seconds = (performance.now() - t0) / 1000;
+      return { walker_steps_per_second: (walkers * steps) / seconds, seconds };
+    },
+    pool: () => sweeps.pool,
+    frameTimes: () => page.frameTimes.slice(),
     params: () => JSON.parse(page.explorer.params_json()),
     readouts: () => JSON.parse(page.explorer.readouts_json()),
     query: () => page.explorer.query(),
