@@ -27,6 +27,15 @@ pub fn schema() -> String {
     params::schema_json()
 }
 
+/// `out` with the rejected fields' messages as `errors`, as a JSON string.
+fn with_errors(mut out: serde_json::Value, errors: &[params::ParamError]) -> String {
+    out["errors"] = errors
+        .iter()
+        .map(|e| serde_json::json!(e.message()))
+        .collect();
+    out.to_string()
+}
+
 /// Every applicable theoretical result for a query string, as JSON — the same as
 /// `nqm theory '<query>'` prints. Invalid fields are reported in `errors` and keep their
 /// defaults.
@@ -47,9 +56,7 @@ pub fn theory_json(query: &str) -> String {
 #[wasm_bindgen]
 pub fn simulate_json(query: &str) -> String {
     let (p, errors) = params::parse_query(query, params::Audience::Cli);
-    let mut out = crate::sim::simulate_report(&p);
-    out["errors"] = errors.iter().map(|e| serde_json::json!(e.message())).collect();
-    out.to_string()
+    with_errors(crate::sim::simulate_report(&p), &errors)
 }
 
 /// The benchmark kernel: `steps` steps of `walkers` 2-D SGD walkers with Gaussian noise
