@@ -200,11 +200,6 @@ impl StateSpace {
             dim: d,
         }
     }
-
-    /// Advances a state covariance by one step: P ↦ A P Aᵀ + B C Bᵀ.
-    pub fn step_covariance(&self, p: &DMatrix<f64>, c: &DMatrix<f64>) -> DMatrix<f64> {
-        &self.a * p * self.a.transpose() + &self.b * c * self.b.transpose()
-    }
 }
 
 impl Optimizer {

@@ -8,6 +8,17 @@ use crate::model::Model;
 use crate::optimizer::Optimizer;
 use nalgebra::DMatrix;
 
+/// The Σ at which the optimizer's map is taken: the stationary one for NGD and Adam (the
+/// paper's idealisation; `None` if it does not exist), irrelevant (zero) for the others.
+fn map_sigma(model: &Model, opt: &Optimizer) -> Option<DMatrix<f64>> {
+    let d = model.dim();
+    if opt.opt.depends_on_sigma() {
+        Some(stationary(model, opt).ok()?.sigma)
+    } else {
+        Some(DMatrix::zeros(d, d))
+    }
+}
+
 /// The exact covariance of the whole state after `t` steps from state covariance `p0`:
 /// P_t = A P_{t-1} Aᵀ + c_f·G P_{t-1} Gᵀ + B C₀ Bᵀ. For NGD and Adam the map is taken at its
 /// stationary Σ (the paper's idealisation); `None` if that does not exist.
@@ -17,12 +28,7 @@ pub fn state_covariance_after(
     p0: &DMatrix<f64>,
     t: u64,
 ) -> Option<DMatrix<f64>> {
-    let d = model.dim();
-    let sigma = if opt.opt.depends_on_sigma() {
-        stationary(model, opt).ok()?.sigma
-    } else {
-        DMatrix::zeros(d, d)
-    };
+    let sigma = map_sigma(model, opt)?;
     let map = opt.state_space(&model.k, &sigma, &model.noise(&sigma))?;
     let q = &map.b * &model.c * map.b.transpose();
     let g = (model.c_fisher > 0.0).then(|| fisher_gain(&map, &model.k));
@@ -51,12 +57,7 @@ pub fn escape_discrete(model: &Model, opt: &Optimizer, t: u64) -> Option<f64> {
 /// counterpart started at the minimum (Eq. 19 for SGD). For NGD and Adam the effective learning
 /// rate is taken at the discrete stationary Σ.
 pub fn escape_continuous(model: &Model, opt: &Optimizer, t: f64) -> Option<f64> {
-    let d = model.dim();
-    let sigma = if opt.opt.depends_on_sigma() {
-        stationary(model, opt).ok()?.sigma
-    } else {
-        DMatrix::zeros(d, d)
-    };
+    let sigma = map_sigma(model, opt)?;
     let e = opt.effective_lr(&model.k, &sigma, &model.noise(&sigma))?;
     let m = &e * &model.k;
     let r = &e * &model.c * e.transpose();
