@@ -5,7 +5,7 @@ WASM := target/wasm32-unknown-unknown/release/nqm_explorer.wasm
 PORT ?= 8000
 CARGO ?= cargo
 
-.PHONY: serve test wasm tools lint unit browser browser-deps cli bench
+.PHONY: serve test wasm tools lint unit browser browser-deps cli bench soak
 
 ## Build the WebAssembly and serve the explorer at http://127.0.0.1:$(PORT)/
 serve: wasm
@@ -43,6 +43,10 @@ browser-deps:
 
 browser: browser-deps
 	cd tests/browser && node --test --test-concurrency=1
+
+## The long soak: drive the λ slider for 10 minutes, report memory and frame times
+soak: wasm browser-deps
+	cd tests/browser && node soak.mjs 600
 
 ## Benchmarks: criterion (native), the numpy baseline, the browser benchmark; one table
 bench: wasm browser-deps

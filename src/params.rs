@@ -323,7 +323,8 @@ impl Field {
                     .parse()
                     .map_err(|_| format!("'{}' is not a number", printable(s)))?;
                 if !x.is_finite() {
-                    return Err(format!("'{}' is not a finite number", printable(s)));
+                    // Not echoed: a page never shows "NaN" or "inf", even quoting a stranger.
+                    return Err("the value is not a finite number".into());
                 }
                 if !(min..=max).contains(&x) {
                     return Err(format!("{x} is outside the range [{min}, {max}]"));

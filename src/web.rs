@@ -71,6 +71,13 @@ pub fn bench_kernel(walkers: u32, steps: u32) -> f64 {
     e.coords(0).iter().sum()
 }
 
+/// Panics on purpose: a test hook for the page's recovery from a Rust panic (the panic hook
+/// prints the message to the console first).
+#[wasm_bindgen]
+pub fn debug_panic() {
+    panic!("debug_panic called: a deliberate panic to test recovery");
+}
+
 /// A fresh seed from the browser's cryptographic generator, in [0, 2⁵³).
 #[wasm_bindgen]
 pub fn random_seed() -> Result<f64, JsValue> {

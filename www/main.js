@@ -2,7 +2,7 @@
 // exports, keeps the URL in step with the state, runs the animation loop, and shows the numbers
 // Rust computes. No physics here. Nothing from the URL is inserted as HTML (textContent only).
 
-import init, { Explorer, schema, random_seed, theory_json, simulate_json, bench_kernel } from './pkg/nqm_explorer.js';
+import init, { Explorer, schema, random_seed, theory_json, simulate_json, bench_kernel, debug_panic } from './pkg/nqm_explorer.js';
 import { Pool } from './pool.js';
 
 const $ = (id) => document.getElementById(id);
@@ -128,8 +128,36 @@ class Page {
     }
   }
 
+  // After a panic the WebAssembly instance cannot be trusted: the next change reloads the page
+  // with the state it shows (the URL always holds all of it), plus the change.
+  fail(e) {
+    if (this.broken) return;
+    this.broken = true;
+    console.error('nqm-explorer: the simulation stopped:', e);
+    const status = $('status');
+    status.textContent = 'The simulation stopped on an internal error (details in the browser console). ' +
+      'It restarts, with the same settings, on your next change.';
+    status.hidden = false;
+  }
+
+  recover(key, value) {
+    const q = new URLSearchParams(this.lastQuery || location.search);
+    if (key) q.set(key, value);
+    location.replace(`${location.pathname}?${q.toString()}`);
+  }
+
   set(key, value, source) {
-    const err = this.explorer.set(key, value);
+    if (this.broken) {
+      this.recover(key, value);
+      return;
+    }
+    let err;
+    try {
+      err = this.explorer.set(key, value);
+    } catch (e) {
+      this.fail(e);
+      return;
+    }
     if (err !== undefined && err !== null) {
       this.showErrors([{ key, message: `${key}: ${err}; kept ${this.explorer.get(key)}` }]);
     } else {
@@ -176,7 +204,9 @@ class Page {
   }
 
   writeUrl() {
+    if (this.broken) return;
     const q = '?' + this.explorer.query();
+    this.lastQuery = q;
     if (q !== location.search) history.replaceState(null, '', q);
   }
 
@@ -228,13 +258,15 @@ class Page {
   }
 
   frame() {
+    if (this.broken) return; // no more frames until the page recovers
     const t0 = performance.now();
     try {
       this.explorer.advance();
       this.explorer.draw(window.devicePixelRatio || 1, this.dark.matches);
       this.updateReadouts(false);
     } catch (e) {
-      console.error('nqm-explorer frame failed:', e);
+      this.fail(e);
+      return;
     }
     // The work of the last 600 frames, for the browser benchmark.
     this.frameTimes.push(performance.now() - t0);
@@ -349,8 +381,9 @@ class Sweeps {
 }
 
 async function main() {
+  let wasm;
   try {
-    await init();
+    wasm = await init();
   } catch (e) {
     showLoadError(e);
     return;
@@ -372,6 +405,16 @@ async function main() {
     },
     pool: () => sweeps.pool,
     frameTimes: () => page.frameTimes.slice(),
+    // Memory in use: WebAssembly linear memory and (where the browser reports it) the JS heap.
+    memory: () => ({ wasm_bytes: wasm.memory.buffer.byteLength, js_heap_bytes: performance.memory ? performance.memory.usedJSHeapSize : null }),
+    // Test hook: a deliberate Rust panic, to exercise recovery.
+    debugPanic: () => {
+      try {
+        debug_panic();
+      } catch (e) {
+        page.fail(e);
+      }
+    },
     params: () => JSON.parse(page.explorer.params_json()),
     readouts: () => JSON.parse(page.explorer.readouts_json()),
     query: () => page.explorer.query(),

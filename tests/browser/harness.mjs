@@ -12,6 +12,8 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 const CHROMIUM_ARGS = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic',
+  // window.gc() and unquantised performance.memory, for the soak's memory figures.
+  '--js-flags=--expose-gc', '--enable-precise-memory-info',
 ];
 
 /** Starts `python3 -m http.server` on a free port; resolves to {url, close}. */

@@ -1,0 +1,66 @@
+// The soak: drive the λ slider back and forth for `seconds` with 5 000 walkers, after a
+// warm-up of a quarter of the time; report the growth of WebAssembly memory and of the JS
+// heap (after a forced garbage collection) from the end of the warm-up to the end, the longest
+// frame after the warm-up, and console errors. `node soak.mjs [seconds]` runs it alone
+// (`make soak`: 600 s).
+
+import { fileURLToPath } from 'node:url';
+import { serve, launch, openPage } from './harness.mjs';
+
+export async function soak(browser, url, { seconds = 20 } = {}) {
+  const page = await openPage(browser, `${url}?walkers=5000&speed=2&lr=0.5`);
+  const slider = page.locator('#ctl-lr');
+  const box = await slider.boundingBox();
+  const y = box.y + box.height / 2;
+  const sample = () => page.evaluate(() => {
+    if (window.gc) window.gc();
+    return window.nqm.memory();
+  });
+  const drive = async (ms) => {
+    await page.mouse.move(box.x + 10, y);
+    await page.mouse.down();
+    const end = Date.now() + ms;
+    let x = box.x + 10;
+    let dir = 1;
+    while (Date.now() < end) {
+      x += dir * 8;
+      if (x > box.x + box.width * 0.45 || x < box.x + 10) dir = -dir;
+      await page.mouse.move(x, y);
+      await page.waitForTimeout(16);
+    }
+    await page.mouse.up();
+  };
+  await drive(seconds * 250);
+  const warm = await sample();
+  await page.evaluate(() => window.nqm.frameTimes().length);
+  const framesBefore = await page.evaluate(() => window.nqm.frameTimes().length);
+  await drive(seconds * 750);
+  const end = await sample();
+  const frames = await page.evaluate(() => window.nqm.frameTimes());
+  const result = {
+    seconds,
+    wasm_bytes_after_warmup: warm.wasm_bytes,
+    wasm_bytes_end: end.wasm_bytes,
+    wasm_growth: (end.wasm_bytes - warm.wasm_bytes) / warm.wasm_bytes,
+    js_heap_after_warmup: warm.js_heap_bytes,
+    js_heap_end: end.js_heap_bytes,
+    js_heap_growth: (end.js_heap_bytes - warm.js_heap_bytes) / warm.js_heap_bytes,
+    max_frame_ms: Math.max(...frames),
+    frames_recorded: frames.length,
+    console_errors: page.problems.length,
+  };
+  void framesBefore;
+  await page.context().close();
+  return result;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const server = await serve();
+  const browser = await launch();
+  try {
+    console.log(JSON.stringify(await soak(browser, server.url, { seconds: Number(process.argv[2] || 600) })));
+  } finally {
+    await browser.close();
+    server.close();
+  }
+}
