@@ -3,34 +3,16 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import path from 'node:path';
-import { ROOT, serve, launch, openPage } from './harness.mjs';
+import { useBrowser, openPage, nqm, assertNear } from './harness.mjs';
 
-const NQM = path.join(ROOT, 'target/release/nqm');
-let server;
-let browser;
-
-before(async () => {
-  server = await serve();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  server?.close();
-});
+const env = useBrowser({ before, after });
 
 /** The native theory for a page query string. */
-function theory(query) {
-  return JSON.parse(execFileSync(NQM, ['theory', query], { encoding: 'utf8' }));
-}
+const theory = (query) => nqm('theory', query);
 
 function assertClose(actual, expected, rel, what) {
   assert.ok(Array.isArray(actual) && Array.isArray(expected), `${what}: ${actual} vs ${expected}`);
-  actual.flat().forEach((a, i) => {
-    const e = expected.flat()[i];
-    assert.ok(Math.abs(a - e) <= rel * Math.abs(e) + 1e-300, `${what}[${i}]: ${a} vs ${e}`);
-  });
+  assertNear(actual, expected, what, rel);
 }
 
 async function noNaNOnPage(page) {
@@ -39,7 +21,7 @@ async function noNaNOnPage(page) {
 }
 
 test('the page loads with no console errors and draws a crisp plot', async () => {
-  const page = await openPage(browser, server.url);
+  const page = await openPage(env.browser, env.server.url);
   const ctx = await page.context();
   await page.waitForTimeout(500);
   const info = await page.evaluate(() => {
@@ -62,9 +44,9 @@ test('the page loads with no console errors and draws a crisp plot', async () =>
 });
 
 test('at device pixel ratio 2 the canvas has twice the CSS pixels', async () => {
-  const ctx = await browser.newContext({ viewport: { width: 800, height: 700 }, deviceScaleFactor: 2 });
+  const ctx = await env.browser.newContext({ viewport: { width: 800, height: 700 }, deviceScaleFactor: 2 });
   const page = await ctx.newPage();
-  await page.goto(server.url);
+  await page.goto(env.server.url);
   await page.waitForFunction(() => document.documentElement.dataset.ready === '1');
   await page.waitForTimeout(300);
   const s = await page.evaluate(() => {
@@ -76,7 +58,7 @@ test('at device pixel ratio 2 the canvas has twice the CSS pixels', async () => 
 });
 
 test('dragging λ from 0.2 to 1.8 updates the readouts to the Rust theory and the URL', async () => {
-  const page = await openPage(browser, `${server.url}?lr=0.2&noise=general`);
+  const page = await openPage(env.browser, `${env.server.url}?lr=0.2&noise=general`);
   const slider = page.locator('#ctl-lr');
   const check = async () => {
     const [q, r] = await page.evaluate(() => [window.nqm.query(), window.nqm.readouts()]);
@@ -115,7 +97,7 @@ test('dragging λ from 0.2 to 1.8 updates the readouts to the Rust theory and th
   // The URL restores the same state in a new page.
   const url = page.url();
   const params = await page.evaluate(() => window.nqm.params());
-  const again = await openPage(browser, url);
+  const again = await openPage(env.browser, url);
   assert.deepEqual(await again.evaluate(() => window.nqm.params()), params);
   assert.equal(await again.evaluate(() => window.nqm.query()), url.split('?')[1]);
   assert.deepEqual(page.problems, []);
@@ -126,7 +108,7 @@ test('dragging λ from 0.2 to 1.8 updates the readouts to the Rust theory and th
 });
 
 test('beyond the stability limit the page says SGD diverges, and shows no NaN', async () => {
-  const page = await openPage(browser, `${server.url}?lr=1.5&mu=0`);
+  const page = await openPage(env.browser, `${env.server.url}?lr=1.5&mu=0`);
   await page.locator('#ctl-lr').fill('2.4');
   await page.waitForSelector('#status:not([hidden])');
   const status = await page.textContent('#status');
@@ -150,7 +132,7 @@ test('beyond the stability limit the page says SGD diverges, and shows no NaN', 
 
 test('a hostile link is named, falls back per field, and injects nothing', async () => {
   const q = '?lr=abc&mu=0.5&noise=%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E&walkers=1000000000&h2=0.3';
-  const page = await openPage(browser, server.url + q);
+  const page = await openPage(env.browser, env.server.url + q);
   const msg = await page.textContent('#messages');
   assert.match(msg, /lr: 'abc' is not a number; using 0\.5 instead/);
   assert.match(msg, /noise: .* is not one of/);
@@ -169,7 +151,7 @@ test('a hostile link is named, falls back per field, and injects nothing', async
 });
 
 test('controls are keyboard-operable and the noise kind shows its own controls', async () => {
-  const page = await openPage(browser, `${server.url}?lr=0.5`);
+  const page = await openPage(env.browser, `${env.server.url}?lr=0.5`);
   await page.focus('#ctl-lr');
   await page.keyboard.press('ArrowRight');
   await page.keyboard.press('ArrowRight');
@@ -194,11 +176,14 @@ test('controls are keyboard-operable and the noise kind shows its own controls',
 });
 
 test('Reset restarts the walkers at the origin, and a seed reproduces them', async () => {
-  const page = await openPage(browser, `${server.url}?seed=42&walkers=1000`);
+  const page = await openPage(env.browser, `${env.server.url}?seed=42&walkers=1000`);
   await page.waitForTimeout(300);
-  await page.click('#reset');
-  const r = await page.evaluate(() => window.nqm.readouts());
-  assert.ok(r.steps <= 8, `${r.steps} steps after Reset`);
+  // Click and read in one task, so no animation frame runs in between.
+  const r = await page.evaluate(() => {
+    document.getElementById('reset').click();
+    return window.nqm.readouts();
+  });
+  assert.equal(r.steps, 0);
   await page.click('#new-seed');
   const seed = (await page.evaluate(() => window.nqm.params())).seed;
   assert.notEqual(seed, 42);
@@ -208,7 +193,7 @@ test('Reset restarts the walkers at the origin, and a seed reproduces them', asy
 });
 
 test('the wasm theory API returns what the native command line prints', async () => {
-  const page = await openPage(browser, server.url);
+  const page = await openPage(env.browser, env.server.url);
   for (const q of [
     'opt=qhm&qhm_nu=0.7&mu=0.9&lr=1&t=10&n_data=1000&batch=100&dl=0.01',
     'opt=ngd&noise=fisher&cf=0.01&lr=0.5',
@@ -222,16 +207,7 @@ test('the wasm theory API returns what the native command line prints', async ()
     assert.deepEqual(web.errors, []);
     delete web.errors;
     assert.deepEqual(Object.keys(web).sort(), Object.keys(native).sort(), q);
-    const walk = (a, b, path) => {
-      if (typeof a === 'number') {
-        assert.ok(Math.abs(a - b) <= 1e-12 * Math.max(1, Math.abs(b)), `${q} ${path}: ${a} vs ${b}`);
-      } else if (a && typeof a === 'object') {
-        for (const k of Object.keys(b)) walk(a[k], b[k], `${path}.${k}`);
-      } else {
-        assert.deepEqual(a, b, `${q} ${path}`);
-      }
-    };
-    walk(web, native, '');
+    assertNear(web, native, q);
   }
   const bad = await page.evaluate(() => window.nqm.theory('lr=abc&opt=sgd'));
   assert.match(bad.errors[0], /lr: 'abc' is not a number/);

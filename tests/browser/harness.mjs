@@ -2,7 +2,8 @@
 // (as `make serve` does) on a free port of 127.0.0.1, and drive Debian's Chromium headless
 // through playwright-core.
 
-import { spawn } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
+import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
@@ -58,4 +59,45 @@ export async function openPage(browser, url, { viewport = { width: 1200, height:
   await page.goto(url);
   if (ready) await page.waitForFunction(() => document.documentElement.dataset.ready === '1');
   return page;
+}
+
+/**
+ * Registers before/after hooks that start the server and the browser for a test file and stop
+ * them; returns an object whose `server` and `browser` are set once they run.
+ */
+export function useBrowser({ before, after }) {
+  const env = { server: null, browser: null };
+  before(async () => {
+    env.server = await serve();
+    env.browser = await launch();
+  });
+  after(async () => {
+    await env.browser?.close();
+    env.server?.close();
+  });
+  return env;
+}
+
+/** The native `nqm` command's JSON for `command` (`theory` or `simulate`) and a query. */
+export function nqm(command, query) {
+  return JSON.parse(execFileSync(path.join(ROOT, 'target/release/nqm'), [command, query], { encoding: 'utf8' }));
+}
+
+/**
+ * Asserts that `actual` equals `expected` everywhere, numbers to `rel` relative accuracy
+ * (walking arrays and objects; `expected`'s keys decide what is compared).
+ */
+export function assertNear(actual, expected, what, rel = 1e-12) {
+  if (typeof expected === 'number') {
+    if (!(typeof actual === 'number' && Math.abs(actual - expected) <= rel * Math.max(1, Math.abs(expected)))) {
+      throw new assert.AssertionError({ message: `${what}: ${actual} vs ${expected}`, actual, expected });
+    }
+  } else if (expected && typeof expected === 'object') {
+    if (!(actual && typeof actual === 'object')) {
+      throw new assert.AssertionError({ message: `${what}: ${JSON.stringify(actual)} vs an object`, actual, expected });
+    }
+    for (const k of Object.keys(expected)) assertNear(actual[k], expected[k], `${what}.${k}`, rel);
+  } else {
+    assert.deepEqual(actual, expected, what);
+  }
 }

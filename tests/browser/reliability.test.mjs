@@ -3,20 +3,10 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { serve, launch, openPage } from './harness.mjs';
+import { useBrowser, openPage } from './harness.mjs';
 import { soak } from './soak.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await serve();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  server?.close();
-});
+const env = useBrowser({ before, after });
 
 async function clean(page, what) {
   const text = await page.evaluate(() => document.body.innerText);
@@ -38,7 +28,7 @@ const HOSTILE = [
 
 for (const [name, query, key] of HOSTILE) {
   test(`a hostile link with ${name} is named and the rest applies`, async () => {
-    const page = await openPage(browser, `${server.url}?${query}&sigma2=2`);
+    const page = await openPage(env.browser, `${env.server.url}?${query}&sigma2=2`);
     await page.waitForTimeout(200);
     if (key) {
       const msg = await page.textContent('#messages');
@@ -54,7 +44,7 @@ for (const [name, query, key] of HOSTILE) {
 }
 
 test('a 100 kB query is refused whole, by name, and the page keeps working', async () => {
-  const page = await openPage(browser, `${server.url}?lr=0.7`);
+  const page = await openPage(env.browser, `${env.server.url}?lr=0.7`);
   await page.evaluate(() => {
     history.pushState(null, '', `?lr=1.1&pad=${'x'.repeat(100000)}`);
     dispatchEvent(new PopStateEvent('popstate'));
@@ -67,7 +57,7 @@ test('a 100 kB query is refused whole, by name, and the page keeps working', asy
 });
 
 test('every slider at both ends: no NaN, no infinity, no console error', async () => {
-  const page = await openPage(browser, `${server.url}?walkers=2000&noise=general`);
+  const page = await openPage(env.browser, `${env.server.url}?walkers=2000&noise=general`);
   const sliders = await page.$$eval('input[type=range]', (els) => els.map((e) => ({ id: e.id, min: e.min, max: e.max })));
   assert.ok(sliders.length >= 10);
   for (const noise of ['general', 'mixed']) {
@@ -93,17 +83,17 @@ test('every slider at both ends: no NaN, no infinity, no console error', async (
 });
 
 test('if the WebAssembly does not load, the page says so in words', async () => {
-  const context = await browser.newContext();
+  const context = await env.browser.newContext();
   await context.route('**/*.wasm', (route) => route.abort());
   const page = await context.newPage();
-  await page.goto(server.url);
+  await page.goto(env.server.url);
   await page.waitForSelector('#load-error:not([hidden])');
   assert.match(await page.textContent('#load-error'), /could not start: its WebAssembly module did not load/);
   await context.close();
 });
 
 test('a panic in Rust reaches the console and the page recovers on the next change', async () => {
-  const page = await openPage(browser, `${server.url}?lr=0.3&seed=5`);
+  const page = await openPage(env.browser, `${env.server.url}?lr=0.3&seed=5`);
   await page.evaluate(() => window.nqm.debugPanic());
   assert.ok(page.problems.some((p) => /panicked at/.test(p) && /deliberate panic/.test(p)), page.problems.join('\n'));
   assert.match(await page.textContent('#status'), /restarts, with the same settings, on your next change/);
@@ -121,7 +111,7 @@ test('a panic in Rust reaches the console and the page recovers on the next chan
 });
 
 test('a short soak: memory flat, no long frame, no console error', async () => {
-  const r = await soak(browser, server.url, { seconds: Number(process.env.SOAK_SECONDS || 20) });
+  const r = await soak(env.browser, env.server.url, { seconds: Number(process.env.SOAK_SECONDS || 20) });
   console.log(`soak: ${JSON.stringify(r)}`);
   assert.ok(r.wasm_growth < 0.05, `wasm memory grew ${(100 * r.wasm_growth).toFixed(1)} %`);
   assert.ok(r.js_heap_growth < 0.05, `JS heap grew ${(100 * r.js_heap_growth).toFixed(1)} %`);

@@ -3,34 +3,14 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import path from 'node:path';
-import { ROOT, serve, launch, openPage } from './harness.mjs';
+import { useBrowser, openPage, nqm, assertNear } from './harness.mjs';
 
-const NQM = path.join(ROOT, 'target/release/nqm');
-let server;
-let browser;
-
-before(async () => {
-  server = await serve();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  server?.close();
-});
-
-const native = (q) => JSON.parse(execFileSync(NQM, ['simulate', q], { encoding: 'utf8' }));
-
-function close(a, b, what) {
-  const fa = [a].flat(3);
-  const fb = [b].flat(3);
-  assert.equal(fa.length, fb.length, what);
-  fa.forEach((x, i) => assert.ok(Math.abs(x - fb[i]) <= 1e-12 * Math.max(1, Math.abs(fb[i])), `${what}[${i}]: ${x} vs ${fb[i]}`));
-}
+const env = useBrowser({ before, after });
+const native = (q) => nqm('simulate', q);
+const close = (a, b, what) => assertNear(a, b, what);
 
 test('a seed gives the same walkers in WebAssembly as natively', async () => {
-  const page = await openPage(browser, server.url);
+  const page = await openPage(env.browser, env.server.url);
   for (const q of [
     'lr=1.2&mu=0.3&noise=general&walkers=1000&steps=200&seed=7',
     'dim=1&lr=1.9&noise=white&walkers=333&steps=50&seed=8',
@@ -48,7 +28,7 @@ test('a seed gives the same walkers in WebAssembly as natively', async () => {
 });
 
 test('a sweep in the worker pool returns every point, identical to the native runs', async () => {
-  const page = await openPage(browser, server.url);
+  const page = await openPage(env.browser, env.server.url);
   const queries = [0.2, 0.6, 1.0, 1.4, 1.8, 2.2].map((lr) => `lr=${lr}&noise=white&walkers=2000&steps=300&seed=3`);
   const out = await page.evaluate(async (qs) => {
     const progress = [];
@@ -71,7 +51,7 @@ test('a sweep in the worker pool returns every point, identical to the native ru
 });
 
 test('cancel takes effect within 100 ms and a newer sweep supersedes an older one', async () => {
-  const page = await openPage(browser, server.url);
+  const page = await openPage(env.browser, env.server.url);
   const timing = await page.evaluate(async () => {
     const big = Array.from({ length: 40 }, (_, i) => `dim=1&lr=${0.05 * (i + 1)}&walkers=10000&steps=1000&seed=${i}`);
     const run = window.nqm.sweep(big, { workers: 2 });
@@ -98,7 +78,7 @@ test('cancel takes effect within 100 ms and a newer sweep supersedes an older on
 });
 
 test('a worker that throws is restarted with a visible message and its point re-run', async () => {
-  const page = await openPage(browser, server.url);
+  const page = await openPage(env.browser, env.server.url);
   const out = await page.evaluate(async () => {
     const qs = Array.from({ length: 6 }, (_, i) => `lr=0.5&walkers=5000&steps=300&seed=${i}`);
     const run = window.nqm.sweep(qs, { workers: 2 });
@@ -114,7 +94,7 @@ test('a worker that throws is restarted with a visible message and its point re-
 });
 
 test('the page sweep shows progress, results beside the theory, and can be cancelled', async () => {
-  const page = await openPage(browser, `${server.url}?lr=0.5&noise=white`);
+  const page = await openPage(env.browser, `${env.server.url}?lr=0.5&noise=white`);
   await page.click('#sweep-run');
   await page.waitForFunction(() => document.getElementById('sweep-progress').value > 0);
   await page.click('#sweep-cancel');
