@@ -186,3 +186,11 @@ fn a_power_law_spectrum_of_a_thousand_modes() {
     assert!(s["loss_discrete"].as_f64().unwrap() > s["loss_continuous"].as_f64().unwrap());
     assert!(s["escape_discrete"].as_f64().unwrap() >= s["escape_continuous"].as_f64().unwrap());
 }
+
+#[test]
+fn a_simulation_that_cannot_run_says_why_and_exits_non_zero() {
+    let (code, out, err) = nqm(&["simulate", "opt=dnm&h2=0&walkers=10&steps=1"]);
+    assert_ne!(code, 0);
+    assert!(out.is_empty());
+    assert!(err.contains("learning-rate matrix does not exist"), "{err}");
+}

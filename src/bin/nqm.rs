@@ -67,6 +67,10 @@ fn main() -> ExitCode {
         }
         None => unreachable!(),
     };
+    if let Some(e) = out.get("error").and_then(|e| e.as_str()) {
+        eprintln!("nqm: {e}");
+        return ExitCode::from(2);
+    }
     println!(
         "{}",
         serde_json::to_string_pretty(&out).expect("JSON serialises")
