@@ -32,9 +32,9 @@ export async function soak(browser, url, { seconds = 20 } = {}) {
   };
   await drive(seconds * 250);
   const warm = await sample();
-  await page.evaluate(() => window.nqm.frameTimes().length);
-  const framesBefore = await page.evaluate(() => window.nqm.frameTimes().length);
+  await page.evaluate(() => window.nqm.takeFrameMax());
   await drive(seconds * 750);
+  const maxFrame = await page.evaluate(() => window.nqm.takeFrameMax());
   const end = await sample();
   const frames = await page.evaluate(() => window.nqm.frameTimes());
   const result = {
@@ -45,11 +45,10 @@ export async function soak(browser, url, { seconds = 20 } = {}) {
     js_heap_after_warmup: warm.js_heap_bytes,
     js_heap_end: end.js_heap_bytes,
     js_heap_growth: (end.js_heap_bytes - warm.js_heap_bytes) / warm.js_heap_bytes,
-    max_frame_ms: Math.max(...frames),
-    frames_recorded: frames.length,
+    max_frame_ms: maxFrame,
+    frame_ms_p95_last_600: frames.sort((a, b) => a - b)[Math.floor(0.95 * (frames.length - 1))],
     console_errors: page.problems.length,
   };
-  void framesBefore;
   await page.context().close();
   return result;
 }
