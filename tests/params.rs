@@ -7,7 +7,7 @@ use nqm_explorer::params::{
 use proptest::prelude::*;
 
 /// Valid values of a field other than its default: its ends and an interior value.
-fn samples(key: &str) -> Vec<String> {
+fn samples(key: &str, audience: Audience) -> Vec<String> {
     let f = field(key).unwrap();
     match f.kind {
         Kind::Real { min, max, .. } => vec![min, max, min + 0.37 * (max - min), 0.1 + min]
@@ -18,7 +18,13 @@ fn samples(key: &str) -> Vec<String> {
             .into_iter()
             .map(|n| n.to_string())
             .collect(),
-        Kind::Choice(words) => words.iter().map(|w| w.to_string()).collect(),
+        Kind::Choice(words) => {
+            let words = match audience {
+                Audience::Page => f.page_words.unwrap_or(words),
+                Audience::Cli => words,
+            };
+            words.iter().map(|w| w.to_string()).collect()
+        }
     }
 }
 
@@ -26,7 +32,7 @@ fn samples(key: &str) -> Vec<String> {
 fn every_field_round_trips_through_the_query() {
     for audience in [Audience::Page, Audience::Cli] {
         for f in FIELDS.iter().filter(|f| f.serves(audience)) {
-            for v in samples(f.key) {
+            for v in samples(f.key, audience) {
                 // A data set smaller than the default minibatch needs a minibatch to match.
                 let extra = match f.key {
                     "n_data" => "&batch=1",
@@ -104,6 +110,18 @@ fn bad_values_are_named_and_fall_back_to_the_default() {
         assert!(m.contains(says), "{q}: {m}");
         assert!(m.contains("instead"), "{q}: {m}");
     }
+}
+
+#[test]
+fn the_page_offers_fewer_noise_kinds_than_the_command_line() {
+    let (p, errors) = parse_query("noise=minibatch&lr=0.7", Audience::Page);
+    assert_eq!(errors[0].key, "noise");
+    assert!(errors[0].message().contains("not offered on this page"));
+    assert_eq!(p.lr, 0.7);
+    let (p, errors) = parse_query("noise=minibatch", Audience::Cli);
+    assert!(errors.is_empty());
+    assert_eq!(p.noise, nqm_explorer::params::Noise::Minibatch);
+    assert!(!nqm_explorer::params::schema_json().contains("\"minibatch\""));
 }
 
 #[test]

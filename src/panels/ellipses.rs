@@ -61,6 +61,12 @@ fn nice_ceil(x: f64) -> f64 {
         .unwrap_or(10.0 * p)
 }
 
+/// The walkers' dynamics for the page's parameters: heavy-ball SGD with the page's noise,
+/// real minibatches included (SGD's learning rate always exists, so this cannot fail).
+fn page_dynamics(p: &Params, model: &Model) -> Dynamics {
+    Dynamics::from_params(p, model).expect("SGD's learning-rate matrix always exists")
+}
+
 /// Largest half-extent of the 3σ ellipse of Σ along either axis: 3 max(√Σ₀₀, √Σ₁₁).
 fn extent(s: &Matrix2<f64>) -> f64 {
     3.0 * s[(0, 0)].max(s[(1, 1)]).max(0.0).sqrt()
@@ -71,8 +77,8 @@ impl EllipseExplorer {
     pub fn new(mut params: Params) -> EllipseExplorer {
         params.dim = 2;
         let model = Model::from_params(&params);
-        let prediction = theory::predict(&model, &Optimizer::sgd(params.lr, params.mu, 2));
-        let dynamics = Dynamics::heavy_ball(&model, params.lr, params.mu);
+        let prediction = theory::predict(&model, &Optimizer::from_params(&params));
+        let dynamics = page_dynamics(&params, &model);
         let ensemble = Ensemble::new(2, params.walkers as usize, params.seed);
         let mut e = EllipseExplorer {
             params,
@@ -116,7 +122,7 @@ impl EllipseExplorer {
             .filter(|f| f.serves(Audience::Page))
             .ok_or_else(|| format!("'{key}' is not a parameter of this page"))?;
         let mut p = self.params.clone();
-        f.set_str(&mut p, raw)?;
+        f.set_str_for(&mut p, raw, Audience::Page)?;
         self.replace_params(p);
         Ok(())
     }
@@ -134,11 +140,8 @@ impl EllipseExplorer {
         let restart = p.walkers != self.params.walkers || p.seed != self.params.seed;
         self.params = p;
         self.model = Model::from_params(&self.params);
-        self.prediction = theory::predict(
-            &self.model,
-            &Optimizer::sgd(self.params.lr, self.params.mu, 2),
-        );
-        self.dynamics = Dynamics::heavy_ball(&self.model, self.params.lr, self.params.mu);
+        self.prediction = theory::predict(&self.model, &Optimizer::from_params(&self.params));
+        self.dynamics = page_dynamics(&self.params, &self.model);
         if restart {
             self.reset();
         } else if self.prediction.stable && self.ensemble.diverged() > 0 {

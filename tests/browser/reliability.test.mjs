@@ -60,7 +60,9 @@ test('every slider at both ends: no NaN, no infinity, no console error', async (
   const page = await openPage(env.browser, `${env.server.url}?walkers=2000&noise=general`);
   const sliders = await page.$$eval('input[type=range]', (els) => els.map((e) => ({ id: e.id, min: e.min, max: e.max })));
   assert.ok(sliders.length >= 10);
-  for (const noise of ['general', 'mixed']) {
+  const kinds = await page.$$eval('#ctl-noise option', (os) => os.map((o) => o.value));
+  assert.deepEqual(kinds, ['white', 'hessian', 'mixed', 'general', 'fisher']);
+  for (const noise of kinds) {
     await page.selectOption('#ctl-noise', noise);
     for (const s of sliders) {
       if (!(await page.isVisible(`#${s.id}`))) continue;
