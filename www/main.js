@@ -344,6 +344,7 @@ class Sweeps {
     const body = $('sweep-table').querySelector('tbody');
     body.replaceChildren();
     $('sweep-details').hidden = false;
+    $('sweep-details').open = true;
     const rows = lrs.map((lr) => {
       const tr = document.createElement('tr');
       const th = page.theory(`${base}&lr=${lr}`);
