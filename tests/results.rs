@@ -253,7 +253,7 @@ fn spd(e1: f64, e2: f64, ang: f64) -> DMatrix<f64> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 2000, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 2000, failure_persistence: None, rng_seed: proptest::test_runner::RngSeed::Fixed(20261122), ..ProptestConfig::default() })]
 
     /// Over random K, C, λ and μ inside and outside the stability region: Σ is symmetric and
     /// positive semi-definite and solves the Lyapunov equation; there is no stationary state
