@@ -1,8 +1,8 @@
 //! Monte Carlo: ensembles of independent SGD walkers on the noisy quadratic model.
 //!
 //! Walkers are stored as structure-of-arrays (one vector per coordinate, padded to a multiple
-//! of [`LANES`]) and advanced eight at a time by loops over lane arrays that LLVM vectorises.
-//! Random numbers come from eight lock-step Xoshiro256++ streams with Box–Muller normals
+//! of [`LANES`] = 16) and advanced sixteen at a time by loops over lane arrays that LLVM vectorises.
+//! Random numbers come from sixteen lock-step Xoshiro256++ streams with Box–Muller normals
 //! ([`rng`]), written with platform-independent arithmetic, so a seed gives the same walkers
 //! natively and in WebAssembly.
 //!
@@ -280,7 +280,7 @@ struct Coefs2 {
     p: [f64; 4],
 }
 
-/// One step of eight 2-D walkers (see [`Rule`]); a walker that leaves the escape ball is
+/// One step of [`LANES`] 2-D walkers (see [`Rule`]); a walker that leaves the escape ball is
 /// zeroed and marked dead.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]

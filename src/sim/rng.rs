@@ -1,4 +1,4 @@
-//! The walkers' random numbers: eight Xoshiro256++ streams advanced in lock-step (so the
+//! The walkers' random numbers: [`LANES`] (16) Xoshiro256++ streams advanced in lock-step (so the
 //! generator vectorises), seeded through SplitMix64 from one 64-bit seed, and exact standard
 //! normals by the Box–Muller transform with the platform-independent [`super::math`] functions.
 //! Integer and floating-point operations only, so a seed gives the same numbers on every
@@ -6,7 +6,7 @@
 
 use super::math::{cos_sin_turn, ln, F, LANES};
 
-/// Eight Xoshiro256++ generators in lock-step.
+/// [`LANES`] Xoshiro256++ generators in lock-step.
 #[derive(Clone, Debug)]
 pub struct LaneRng {
     s: [[u64; LANES]; 4],
