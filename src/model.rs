@@ -2,7 +2,7 @@
 //! noise, built from the parameters (Liu et al., Sec. 4.1, Eq. 4 with w* shifted to 0).
 
 use crate::params::{Noise, Params};
-use crate::sim::data::DataSet;
+use crate::sim::data::{DataSet, Minibatch};
 use nalgebra::{DMatrix, Matrix2};
 use std::sync::Arc;
 
@@ -15,9 +15,9 @@ pub struct Model {
     pub c: DMatrix<f64>,
     /// The coefficient c_f of the state-dependent part c_f·KΣK (0 for constant noise).
     pub c_fisher: f64,
-    /// The data set behind real minibatch noise, if any (then K is its empirical Hessian and
-    /// C the covariance of the minibatch gradient at the minimum).
-    pub data: Option<Arc<DataSet>>,
+    /// Real minibatch noise, if any: then K is the data set's empirical Hessian, C₀ the
+    /// minibatch gradient's covariance at the minimum, and its state dependence is exact.
+    pub data: Option<Arc<Minibatch>>,
 }
 
 /// The rotation by `degrees`.
@@ -61,7 +61,11 @@ impl Model {
                     k: data.k.clone(),
                     c,
                     c_fisher: 0.0,
-                    data: Some(Arc::new(data)),
+                    data: Some(Arc::new(Minibatch::new(
+                        data,
+                        p.batch as usize,
+                        p.replace == 1,
+                    ))),
                 };
             }
             // Too few points to span the space (N < D, or h = 0): no data set, no noise.
@@ -110,12 +114,28 @@ impl Model {
         }
     }
 
-    /// The noise covariance at stationary covariance Σ: C₀ + c_f·KΣK.
-    pub fn noise(&self, sigma: &DMatrix<f64>) -> DMatrix<f64> {
-        if self.c_fisher == 0.0 {
-            return self.c.clone();
+    /// The state-dependent part of the noise as a linear map on vec Σ (D² × D²):
+    /// c_f·K ⊗ K for Fisher noise plus the minibatch map; `None` for constant noise.
+    pub fn noise_op(&self) -> Option<DMatrix<f64>> {
+        let fisher = (self.c_fisher > 0.0).then(|| self.k.kronecker(&self.k) * self.c_fisher);
+        match (fisher, &self.data) {
+            (f, None) => f,
+            (None, Some(mb)) => Some(mb.op.clone()),
+            (Some(f), Some(mb)) => Some(f + &mb.op),
         }
-        &self.c + &self.k * sigma * &self.k * self.c_fisher
+    }
+
+    /// The noise covariance at second moment Σ: C₀ + c_f·KΣK (+ the minibatch part).
+    pub fn noise(&self, sigma: &DMatrix<f64>) -> DMatrix<f64> {
+        match self.noise_op() {
+            None => self.c.clone(),
+            Some(op) => {
+                let d = self.dim();
+                let v = op * DMatrix::from_column_slice(d * d, 1, sigma.as_slice());
+                let extra = DMatrix::from_column_slice(d, d, v.as_slice());
+                &self.c + (&extra + extra.transpose()) * 0.5
+            }
+        }
     }
 
     /// The dimension D.

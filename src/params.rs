@@ -510,7 +510,7 @@ pub static FIELDS: &[Field] = &[
         kind: Kind::Choice(Noise::WORDS),
         scope: Scope::Both,
         when_noise: None,
-        // The page's exact theory for real minibatch noise is not wired in yet.
+        // Real minibatch noise needs its data-set controls (n_data, batch, replace) on the page.
         page_words: Some(&["white", "hessian", "mixed", "general", "fisher"]),
         get: |p| Value::Word(p.noise.word()),
         set: |p, v| {

@@ -145,3 +145,52 @@ impl DataSet {
         cov * factor
     }
 }
+
+/// Real minibatch noise: a data set, the minibatch size and the sampling, and the exact linear
+/// map from the walkers' second moment Σ to the state-dependent part of the noise covariance.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Minibatch {
+    /// The data set.
+    pub data: DataSet,
+    /// Minibatch size S.
+    pub batch: usize,
+    /// Drawn with replacement?
+    pub replace: bool,
+    /// The D² × D² matrix L with vec C(Σ) = vec C₀ + L vec Σ (see [`Minibatch::new`]).
+    pub op: DMatrix<f64>,
+}
+
+impl Minibatch {
+    /// The noise of minibatches of `batch` points of `data`. Averaged over walkers with
+    /// E[u] = 0 and E[u uᵀ] = Σ, the minibatch gradient's covariance is exactly
+    /// C(Σ) = f·[(1/N) Σₙ Xₙ (xₙᵀΣxₙ + rₙ²) − KΣK],  Xₙ = xₙxₙᵀ,
+    /// with f = 1/S (with replacement) or (N − S)/(S(N − 1)) (without): a constant part C₀ (its
+    /// value at the minimum) plus L vec Σ, L = f·[(1/N) Σₙ vec Xₙ vec Xₙᵀ − K ⊗ K].
+    pub fn new(data: DataSet, batch: usize, replace: bool) -> Minibatch {
+        let (n, d) = (data.len(), data.dim);
+        let (nf, sf) = (n as f64, batch as f64);
+        let f = if replace {
+            1.0 / sf
+        } else {
+            (nf - sf) / (sf * (nf - 1.0).max(1.0))
+        };
+        let mut op = DMatrix::zeros(d * d, d * d);
+        for i in 0..n {
+            let x = [data.x[0][i], if d == 2 { data.x[1][i] } else { 0.0 }];
+            let vx: Vec<f64> = (0..d * d).map(|k| x[k % d] * x[k / d]).collect();
+            for a in 0..d * d {
+                for b in 0..d * d {
+                    op[(a, b)] += vx[a] * vx[b] / nf;
+                }
+            }
+        }
+        op -= data.k.kronecker(&data.k);
+        op *= f;
+        Minibatch {
+            data,
+            batch,
+            replace,
+            op,
+        }
+    }
+}

@@ -229,7 +229,7 @@ impl Dynamics {
         };
         let dy = Dynamics::new(model, &Optimizer::from_params(p), dist)?;
         Ok(match &model.data {
-            Some(d) => dy.with_minibatches(d.clone(), p.batch as usize, p.replace == 1),
+            Some(mb) => dy.with_minibatches(Arc::new(mb.data.clone()), mb.batch, mb.replace),
             None => dy,
         })
     }

@@ -3,7 +3,7 @@
 //! beside the continuous-time value; Eqs. (18) and (19) are its closed-form checks.
 
 use super::lyapunov;
-use super::{expected_loss, fisher_gain, stationary};
+use super::{expected_loss, state_noise_op, stationary};
 use crate::model::Model;
 use crate::optimizer::Optimizer;
 use nalgebra::DMatrix;
@@ -31,10 +31,9 @@ pub fn state_covariance_after(
     let sigma = map_sigma(model, opt)?;
     let map = opt.state_space(&model.k, &sigma, &model.noise(&sigma))?;
     let q = &map.b * &model.c * map.b.transpose();
-    let g = (model.c_fisher > 0.0).then(|| fisher_gain(&map, &model.k));
     Some(lyapunov::stein_after(
         &map.a,
-        g.as_ref().map(|g| (model.c_fisher, g)),
+        state_noise_op(&map, model).as_ref(),
         &q,
         p0,
         t,
@@ -61,7 +60,7 @@ pub fn escape_continuous(model: &Model, opt: &Optimizer, t: f64) -> Option<f64> 
     let e = opt.effective_lr(&model.k, &sigma, &model.noise(&sigma))?;
     let m = &e * &model.k;
     let r = &e * &model.c * e.transpose();
-    let extra = (model.c_fisher > 0.0).then(|| m.clone());
-    let s = lyapunov::continuous_after(&m, extra.as_ref().map(|n| (model.c_fisher, n)), &r, t)?;
+    let extra = model.noise_op().map(|l| e.kronecker(&e) * l);
+    let s = lyapunov::continuous_after(&m, extra.as_ref(), &r, t)?;
     Some(expected_loss(&model.k, &s))
 }

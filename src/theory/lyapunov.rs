@@ -81,22 +81,23 @@ pub fn discrete_lyapunov(a: &DMatrix<f64>, q: &DMatrix<f64>) -> Option<DMatrix<f
     stein(a, None, q).ok()
 }
 
-/// Solves P = A P Aᵀ + c·G P Gᵀ + Q: the stationary second moment of
-/// x_t = A x_{t-1} + B η_{t-1} when the noise covariance has a part proportional to the
-/// state's own second moment (c·G P Gᵀ, as for noise C = c_f·KΣK with G = B K [I 0]).
+/// Solves vec P = (A⊗A + E) vec P + vec Q: the stationary second moment of
+/// x_t = A x_{t-1} + B η_{t-1} when the noise covariance has a part linear in the state's own
+/// second moment (E = (B⊗B) L (S⊗S) for noise C₀ + unvec(L vec Σ), S = [I 0] picking the
+/// weights; c_f·KΣK is L = c_f K⊗K).
 ///
-/// Solved as (I − A⊗A − c·G⊗G) vec P = vec Q. The second moment converges iff the mean-square
-/// radius r = √ρ(A⊗A + c·G⊗G) < 1 (with c = 0, r = ρ(A)); `Err(r)` when r ≥ 1 − [`MARGINAL`],
-/// when the solution is not positive semi-definite, or when the system cannot be solved.
+/// The second moment converges iff the mean-square radius r = √ρ(A⊗A + E) < 1 (with no E,
+/// r = ρ(A)); `Err(r)` when r ≥ 1 − [`MARGINAL`], when the solution is not finite, or when the
+/// system cannot be solved.
 pub fn stein(
     a: &DMatrix<f64>,
-    extra: Option<(f64, &DMatrix<f64>)>,
+    extra: Option<&DMatrix<f64>>,
     q: &DMatrix<f64>,
 ) -> Result<DMatrix<f64>, f64> {
     let n = a.nrows();
     let mut op = a.kronecker(a);
-    if let Some((c, g)) = extra {
-        op += g.kronecker(g) * c;
+    if let Some(e) = extra {
+        op += e;
     }
     let radius = match extra {
         None => spectral_radius(a),
@@ -111,21 +112,22 @@ pub fn stein(
     Ok(p)
 }
 
-/// Advances P ↦ A P Aᵀ + c·G P Gᵀ + Q `t` times from `p0`: the exact second moment after t
-/// steps (finite for every t, whether or not a stationary state exists).
+/// Advances P ↦ A P Aᵀ + unvec(E vec P) + Q `t` times from `p0` (see [`stein`]): the exact
+/// second moment after t steps (finite for every t, whether or not a stationary state exists).
 pub fn stein_after(
     a: &DMatrix<f64>,
-    extra: Option<(f64, &DMatrix<f64>)>,
+    extra: Option<&DMatrix<f64>>,
     q: &DMatrix<f64>,
     p0: &DMatrix<f64>,
     t: u64,
 ) -> DMatrix<f64> {
+    let n = a.nrows();
     let at = a.transpose();
     let mut p = p0.clone();
     for _ in 0..t {
         let mut next = a * &p * &at + q;
-        if let Some((c, g)) = extra {
-            next += g * &p * g.transpose() * c;
+        if let Some(e) = extra {
+            next += unvec(&(e * vec_of(&p)), n);
         }
         p = (&next + next.transpose()) * 0.5;
     }
@@ -141,24 +143,24 @@ pub fn continuous_lyapunov(k: &DMatrix<f64>, r: &DMatrix<f64>) -> Option<DMatrix
     continuous_stationary(k, None, r)
 }
 
-/// The operator 𝓜 = I⊗M + M⊗I − c·N⊗N of dΣ/dt = R − MΣ − ΣMᵀ + c·NΣNᵀ on vec Σ.
-fn continuous_operator(m: &DMatrix<f64>, extra: Option<(f64, &DMatrix<f64>)>) -> DMatrix<f64> {
+/// The operator 𝓜 = I⊗M + M⊗I − E of dΣ/dt = R − MΣ − ΣMᵀ + unvec(E vec Σ) on vec Σ.
+fn continuous_operator(m: &DMatrix<f64>, extra: Option<&DMatrix<f64>>) -> DMatrix<f64> {
     let n = m.nrows();
     let id = DMatrix::<f64>::identity(n, n);
     let mut op = id.kronecker(m) + m.kronecker(&id);
-    if let Some((c, g)) = extra {
-        op -= g.kronecker(g) * c;
+    if let Some(e) = extra {
+        op -= e;
     }
     op
 }
 
-/// Solves M Σ + Σ Mᵀ − c·N Σ Nᵀ = R: the stationary covariance of the linear SDE
-/// dw = −M w dt + noise of covariance rate R + c·N Σ Nᵀ (the continuous-time counterpart of an
-/// optimizer; c = 0 and M = K is Eq. 1). `None` unless every eigenvalue of the operator
-/// I⊗M + M⊗I − c·N⊗N has a positive real part (the only case with a stationary state).
+/// Solves M Σ + Σ Mᵀ − unvec(E vec Σ) = R: the stationary covariance of the linear SDE
+/// dw = −M w dt + noise of covariance rate R + unvec(E vec Σ) (the continuous-time
+/// counterpart of an optimizer; no E and M = K is Eq. 1). `None` unless every eigenvalue of
+/// the operator I⊗M + M⊗I − E has a positive real part (the only case with a stationary state).
 pub fn continuous_stationary(
     m: &DMatrix<f64>,
-    extra: Option<(f64, &DMatrix<f64>)>,
+    extra: Option<&DMatrix<f64>>,
     r: &DMatrix<f64>,
 ) -> Option<DMatrix<f64>> {
     let n = m.nrows();
@@ -180,10 +182,10 @@ pub fn continuous_stationary(
 }
 
 /// The covariance at time t of the same SDE started from Σ(0) = 0:
-/// vec Σ(t) = 𝓜⁻¹ (I − e^{−𝓜t}) vec R, with 𝓜 = I⊗M + M⊗I − c·N⊗N. `None` if 𝓜 is singular.
+/// vec Σ(t) = 𝓜⁻¹ (I − e^{−𝓜t}) vec R, with 𝓜 = I⊗M + M⊗I − E. `None` if 𝓜 is singular.
 pub fn continuous_after(
     m: &DMatrix<f64>,
-    extra: Option<(f64, &DMatrix<f64>)>,
+    extra: Option<&DMatrix<f64>>,
     r: &DMatrix<f64>,
     t: f64,
 ) -> Option<DMatrix<f64>> {
@@ -311,10 +313,10 @@ mod tests {
         let p = discrete_lyapunov(&one(0.5), &one(3.0)).unwrap();
         assert!((p[(0, 0)] - 4.0).abs() < 1e-14);
         assert!(discrete_lyapunov(&one(-1.0), &one(1.0)).is_none());
-        // p = a² p + c g² p + q  ⇒  p = q / (1 − a² − c g²)
-        let p = stein(&one(0.5), Some((2.0, &one(0.5))), &one(1.0)).unwrap();
+        // p = a² p + e p + q  ⇒  p = q / (1 − a² − e)
+        let p = stein(&one(0.5), Some(&one(0.5)), &one(1.0)).unwrap();
         assert!((p[(0, 0)] - 4.0).abs() < 1e-14);
-        assert!(stein(&one(0.5), Some((3.0, &one(0.5))), &one(1.0)).is_err());
+        assert!(stein(&one(0.5), Some(&one(0.75)), &one(1.0)).is_err());
     }
 
     #[test]

@@ -38,12 +38,15 @@ pub struct Stationary {
     pub map: StateSpace,
 }
 
-/// G = B K [I 0]: the state-dependent noise c_f·KΣK enters the state as c_f·G P Gᵀ.
-pub fn fisher_gain(map: &StateSpace, k: &DMatrix<f64>) -> DMatrix<f64> {
+/// How the state-dependent part of the noise, unvec(L vec Σ), enters the state's second-moment
+/// recursion: E = (B⊗B) L (S⊗S) on vec P, with S = [I 0] picking the weights' block.
+/// `None` for constant noise.
+pub fn state_noise_op(map: &StateSpace, model: &Model) -> Option<DMatrix<f64>> {
+    let l = model.noise_op()?;
     let (n, d) = (map.a.nrows(), map.dim);
-    let mut g = DMatrix::zeros(n, n);
-    g.view_mut((0, 0), (n, d)).copy_from(&(&map.b * k));
-    g
+    let mut sel = DMatrix::zeros(d, n);
+    sel.view_mut((0, 0), (d, d)).fill_with_identity();
+    Some(map.b.kronecker(&map.b) * l * sel.kronecker(&sel))
 }
 
 /// The optimizer's map and its stationary state covariance, for a candidate Σ; `Err(radius)`
@@ -52,8 +55,9 @@ pub fn fisher_gain(map: &StateSpace, k: &DMatrix<f64>) -> DMatrix<f64> {
 /// For a map that depends on Σ (NGD, Adam) everything is evaluated at the candidate, as in Liu
 /// et al. Sec. 4.7 ("Σ can be solved by setting C = C(Σ)"): Λ(Σ) and the noise C(Σ) enter as
 /// constants, and the stationary Σ is the candidate that reproduces itself. Otherwise the
-/// state-dependent part c_f·KΣK is the noise's exact dependence on the current state, a term
-/// c_f·G P Gᵀ of the second-moment recursion, and one linear solve gives P.
+/// state-dependent part (c_f·KΣK, or the exact minibatch dependence) is the noise's exact
+/// dependence on the current second moment, a linear term of the recursion
+/// ([`state_noise_op`]), and one linear solve gives P.
 fn solve_at(
     model: &Model,
     opt: &Optimizer,
@@ -66,8 +70,7 @@ fn solve_at(
         lyapunov::stein(&map.a, None, &q)?
     } else {
         let q = &map.b * &model.c * map.b.transpose();
-        let g = (model.c_fisher > 0.0).then(|| fisher_gain(&map, &model.k));
-        lyapunov::stein(&map.a, g.as_ref().map(|g| (model.c_fisher, g)), &q)?
+        lyapunov::stein(&map.a, state_noise_op(&map, model).as_ref(), &q)?
     };
     Ok((map, p))
 }
@@ -135,13 +138,11 @@ pub fn continuous(model: &Model, opt: &Optimizer) -> Option<DMatrix<f64>> {
         let e = opt.effective_lr(&model.k, s, &c)?;
         let m = &e * &model.k;
         // As in `solve_at`: C(Σ) at the candidate for NGD and Adam, exact state dependence else.
-        let (r, extra) = if dependent || model.c_fisher == 0.0 {
-            (&e * &c * e.transpose(), None)
-        } else {
-            (&e * &model.c * e.transpose(), Some(m.clone()))
+        let (r, extra) = match model.noise_op() {
+            Some(l) if !dependent => (&e * &model.c * e.transpose(), Some(e.kronecker(&e) * l)),
+            _ => (&e * &c * e.transpose(), None),
         };
-        let sol =
-            lyapunov::continuous_stationary(&m, extra.as_ref().map(|n| (model.c_fisher, n)), &r)?;
+        let sol = lyapunov::continuous_stationary(&m, extra.as_ref(), &r)?;
         (lyapunov::sym_eigenvalues(&sol)?.min() >= -1e-12 * sol.norm()).then_some(sol)
     };
     if dependent {
@@ -191,7 +192,7 @@ pub fn expected_loss(k: &DMatrix<f64>, sigma: &DMatrix<f64>) -> f64 {
 /// QHM: λ/4 Tr C + λ²/8 [1 + 2μν/(1−μ) (2μν/(1+μ) − 1)] Tr KC; Nesterov as QHM with
 /// λ/(1−μ) and ν = μ.
 pub fn loss_expansion(model: &Model, opt: &Optimizer) -> Option<f64> {
-    if model.c_fisher != 0.0 {
+    if model.noise_op().is_some() {
         return None;
     }
     let (tc, tkc) = (model.c.trace(), (&model.k * &model.c).trace());
@@ -222,17 +223,16 @@ pub fn predict(model: &Model, opt: &Optimizer) -> Prediction {
     let map = opt.state_space(&model.k, &sigma_for_map, &noise);
     let spectral_radius = match (&outcome, &map) {
         (Ok(s), _) => lyapunov::spectral_radius(&s.map.a),
-        (Err(r), _) if model.c_fisher == 0.0 => *r,
+        (Err(r), _) if model.noise_op().is_none() => *r,
         (Err(_), Some(m)) => lyapunov::spectral_radius(&m.a),
         (Err(r), None) => *r,
     };
-    let multiplicative = model.c_fisher > 0.0 && !opt.opt.depends_on_sigma();
+    let multiplicative = model.noise_op().is_some() && !opt.opt.depends_on_sigma();
     let mean_square_radius = multiplicative.then(|| match (&outcome, &map) {
         (Err(r), _) => *r,
         (Ok(_), Some(m)) => {
-            let g = fisher_gain(m, &model.k);
-            lyapunov::spectral_radius(&(m.a.kronecker(&m.a) + g.kronecker(&g) * model.c_fisher))
-                .sqrt()
+            let e = state_noise_op(m, model).expect("state-dependent noise");
+            lyapunov::spectral_radius(&(m.a.kronecker(&m.a) + e)).sqrt()
         }
         (Ok(_), None) => f64::NAN,
     });
@@ -277,7 +277,7 @@ pub fn predict(model: &Model, opt: &Optimizer) -> Prediction {
             )
         } else if mean_square_radius.is_some() {
             format!(
-                "No stationary state: with noise c_f·KΣK that grows with the fluctuations, the \
+                "No stationary state: with noise that grows with the fluctuations (state-dependent), the \
                  second moment grows at every step (mean-square radius {rho} ≥ 1)."
             )
         } else if opt.opt.depends_on_sigma() {

@@ -18,7 +18,7 @@ fn commute(a: &DMatrix<f64>, b: &DMatrix<f64>) -> bool {
 pub fn closed_form(model: &Model, opt: &Optimizer) -> Value {
     let (k, c, lr, mu) = (&model.k, &model.c, opt.lr, opt.mu);
     let d = model.dim();
-    let constant = model.c_fisher == 0.0;
+    let constant = model.noise_op().is_none();
     let commuting = constant && commute(c, k);
     let loss = |s: &Option<DMatrix<f64>>| s.as_ref().map(|s| super::expected_loss(k, s));
     let (source, sigma, l) = match opt.opt {
@@ -187,7 +187,8 @@ pub fn theory_json(p: &Params, given: &[&str]) -> Value {
             "escape_continuous".into(),
             number_json(escape::escape_continuous(&model, &opt, p.t as f64)),
         );
-        let plain = opt.opt == Opt::Sgd && p.mu == 0.0 && p.damp == 0.0 && model.c_fisher == 0.0;
+        let plain =
+            opt.opt == Opt::Sgd && p.mu == 0.0 && p.damp == 0.0 && model.noise_op().is_none();
         o.insert(
             "escape_eq18".into(),
             number_json(
