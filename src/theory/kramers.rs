@@ -24,29 +24,20 @@ pub struct Kramers {
 }
 
 impl Kramers {
+    /// (ΔL, k_a, |k_b|) of the loss scaled by r.
+    fn scaled(&self) -> (f64, f64, f64) {
+        (self.r * self.dl, self.r * self.ka, self.r * self.kb)
+    }
+
     /// Eq. (23) at scale r; `None` when λ r k_a ≥ 2 (no stationary distribution in the well).
     pub fn rate(&self) -> Option<f64> {
-        let r = self.r;
-        eq23_kramers(
-            self.lr,
-            self.batch,
-            r * self.dl,
-            r * self.ka,
-            r * self.kb,
-            self.l,
-        )
+        let (dl, ka, kb) = self.scaled();
+        eq23_kramers(self.lr, self.batch, dl, ka, kb, self.l)
     }
 
     /// Eq. (24) at scale r (independent of r).
     pub fn rate_continuous(&self) -> f64 {
-        let r = self.r;
-        eq24_kramers(
-            self.lr,
-            self.batch,
-            r * self.dl,
-            r * self.ka,
-            r * self.kb,
-            self.l,
-        )
+        let (dl, ka, kb) = self.scaled();
+        eq24_kramers(self.lr, self.batch, dl, ka, kb, self.l)
     }
 }
