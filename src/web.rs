@@ -43,12 +43,7 @@ fn with_errors(mut out: serde_json::Value, errors: &[params::ParamError]) -> Str
 pub fn theory_json(query: &str) -> String {
     let (p, errors) = params::parse_query(query, params::Audience::Cli);
     let given = params::given_keys(query, params::Audience::Cli);
-    let mut out = crate::theory::report::theory_json(&p, &given);
-    out["errors"] = errors
-        .iter()
-        .map(|e| serde_json::json!(e.message()))
-        .collect();
-    out.to_string()
+    with_errors(crate::theory::report::theory_json(&p, &given), &errors)
 }
 
 /// Runs a simulation for a query string and reports it as JSON — the same as
