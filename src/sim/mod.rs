@@ -293,7 +293,7 @@ fn step_chunk_2d<const OBS: bool, const BUF: bool>(
     z0: &F,
     z1: &F,
     co: &Coefs2,
-    acc: &mut [F; 4],
+    acc: &mut [F; 5],
 ) {
     let [k00, k01, k10, k11] = co.k;
     let [l00, _, l10, l11] = co.l;
@@ -312,6 +312,7 @@ fn step_chunk_2d<const OBS: bool, const BUF: bool>(
             acc[1][i] += live * (x0 * g0 + x1 * g1);
             acc[2][i] += live * (m0[i] * m0[i] + m1[i] * m1[i]);
             acc[3][i] += live * (f0 * f0 + f1 * f1);
+            acc[4][i] += live;
         }
         let (n0, n1) = if BUF {
             (a * m0[i] + b * g0, a * m1[i] + b * g1)
@@ -481,7 +482,8 @@ impl Ensemble {
                 self.general(dynamics, &lambda)
             };
             if self.observe {
-                let live = (self.n - self.diverged()).max(1) as f64;
+                // Means over the walkers that were live when the step began (obs[4] counts them).
+                let live = obs[4].max(1.0);
                 self.series.loss.push(obs[0] / live);
                 self.series.o_l.push(obs[1] / live);
                 self.series.o_r.push(dynamics.o_r_factor * obs[2] / live);
@@ -492,12 +494,12 @@ impl Ensemble {
     }
 
     /// The fast kernel for 2-D Gaussian noise and a constant Λ; returns the sums of the
-    /// observables [loss, O_L, v², |Kw|²] when `OBS`.
+    /// observables [loss, O_L, v², |Kw|², live walkers] when `OBS`.
     fn fast_2d<const OBS: bool, const BUF: bool>(
         &mut self,
         dy: &Dynamics,
         lam: &[f64; 4],
-    ) -> [f64; 4] {
+    ) -> [f64; 5] {
         let Noise::Additive { l, .. } = dy.noise else {
             unreachable!()
         };
@@ -507,7 +509,7 @@ impl Ensemble {
             rule: dy.rule,
             p: *lam,
         };
-        let mut acc = [[0.0; LANES]; 4];
+        let mut acc = [[0.0; LANES]; 5];
         let [w0, w1] = &mut self.w;
         let [m0, m1] = &mut self.m;
         let rng = &mut self.rng;
@@ -535,14 +537,14 @@ impl Ensemble {
     }
 
     /// The fast kernel for 1-D Gaussian noise: each Box–Muller pair serves two walkers.
-    fn fast_1d<const OBS: bool>(&mut self, dy: &Dynamics, lam: &[f64; 4]) -> [f64; 4] {
+    fn fast_1d<const OBS: bool>(&mut self, dy: &Dynamics, lam: &[f64; 4]) -> [f64; 5] {
         let k = dy.k[0];
         let Noise::Additive { l: [l0, ..], .. } = dy.noise else {
             unreachable!()
         };
         let Rule { a, b, c, d } = dy.rule;
         let p = lam[0];
-        let mut acc = [[0.0; LANES]; 4];
+        let mut acc = [[0.0; LANES]; 5];
         let chunks = self.alive.len() / LANES;
         let mut z_spare: Option<F> = None;
         for ch in 0..chunks {
@@ -568,6 +570,7 @@ impl Ensemble {
                     acc[1][i] += live * x * g;
                     acc[2][i] += live * m[i] * m[i];
                     acc[3][i] += live * f * f;
+                    acc[4][i] += live;
                 }
                 let n = a * m[i] + b * g;
                 let y = x - p * (c * g + d * n);
@@ -604,7 +607,7 @@ impl Ensemble {
     }
 
     /// The general (scalar) path: any noise distribution, state-dependent noise, minibatches.
-    fn general(&mut self, dy: &Dynamics, lam: &[f64; 4]) -> [f64; 4] {
+    fn general(&mut self, dy: &Dynamics, lam: &[f64; 4]) -> [f64; 5] {
         let [k00, k01, k10, k11] = dy.k;
         let Rule { a, b, c, d } = dy.rule;
         let [p00, p01, p10, p11] = *lam;
@@ -614,7 +617,7 @@ impl Ensemble {
                 self.perm = (0..data.len() as u32).collect();
             }
         }
-        let mut acc = [0.0; 4];
+        let mut acc = [0.0; 5];
         for i in 0..self.n {
             if self.alive[i] < 0.5 {
                 continue;
@@ -650,6 +653,7 @@ impl Ensemble {
             acc[1] += x[0] * g[0] + x[1] * g[1];
             acc[2] += mv[0] * mv[0] + mv[1] * mv[1];
             acc[3] += f[0] * f[0] + f[1] * f[1];
+            acc[4] += 1.0;
             let nm = [a * mv[0] + b * g[0], a * mv[1] + b * g[1]];
             let s = [c * g[0] + d * nm[0], c * g[1] + d * nm[1]];
             let y = [
