@@ -12,12 +12,14 @@
 //!   continuous-time prediction (Eq. 1), losses, stability; the paper's closed forms as oracles.
 //! - [`sim`] — ensembles of SGD walkers with a portable seeded generator.
 //! - [`panels`] — one module per figure: parameters → theory and Monte Carlo data.
+//! - [`figure`] — figures as data: the public JSON/CSV format of every panel's series.
 //! - [`render`] — plotters drawing, generic over the backend.
 //! - `web` (wasm32 only) — the wasm-bindgen surface used by the page; nothing else touches
 //!   the browser.
 //!
 //! Everything but `web` is plain Rust, built and tested natively.
 
+pub mod figure;
 pub mod model;
 pub mod optimizer;
 pub mod panels;

@@ -15,13 +15,19 @@ use serde::Serialize;
 use std::fmt::Write as _;
 
 /// Version of the permalink schema, written as `v=` in every query this build produces.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Version 2 added panels (`panel=`); a version-1 link is the ellipse explorer's (see
+/// [`migrate`]).
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Longest query string that is parsed at all; a longer one is rejected whole.
 pub const MAX_QUERY_LEN: usize = 4096;
 
 /// Largest data set generated for real minibatch noise.
 pub const MAX_DATA: u64 = 1_000_000;
+
+/// Most walker-steps one Monte Carlo run (one point of a sweep) may ask for: about 15 s in a
+/// browser. A link asking for more gets fewer steps, and says so.
+pub const MAX_WORK: u64 = 1_000_000_000;
 
 /// Longest single value that is looked at.
 const MAX_VALUE_LEN: usize = 64;
@@ -109,6 +115,19 @@ impl Dist {
 /// Every parameter of the explorer and of the command-line tool.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Params {
+    /// The figure panel (`crate::panels`) the parameters are for.
+    pub panel: &'static str,
+    /// Points of a sweep (Monte Carlo points, or the grid of a theory curve).
+    pub points: u64,
+    /// Logarithmic y axis (1) or linear (0).
+    pub ylog: u64,
+    /// Loss contours behind the ellipses: none, loss, effective (Sec. 4.6), both.
+    pub contours: &'static str,
+    // Fields of group A: momentum, noise-shape, second-order.
+    // Fields of group B: escape, training-loss, bayes.
+    // Fields of group C: kramers, limit-cycles.
+    // Fields of group D: fdr1, fdr-schedule, fdr-variance.
+    // Fields of group E: fdr2, loss-band.
     /// Dimension of the model: 1 (h1 and c1 or σ² only) or 2.
     pub dim: u64,
     /// Learning rate λ.
@@ -186,6 +205,15 @@ pub struct Params {
 impl Default for Params {
     fn default() -> Self {
         Params {
+            panel: "ellipses",
+            points: 40,
+            ylog: 0,
+            contours: "none",
+            // Fields of group A: momentum, noise-shape, second-order.
+            // Fields of group B: escape, training-loss, bayes.
+            // Fields of group C: kramers, limit-cycles.
+            // Fields of group D: fdr1, fdr-schedule, fdr-variance.
+            // Fields of group E: fdr2, loss-band.
             dim: 2,
             lr: 0.5,
             mu: 0.0,
@@ -267,15 +295,8 @@ pub enum Kind {
     Choice(&'static [&'static str]),
 }
 
-/// Where a field is used.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Scope {
-    /// On the page (a control and a permalink key) and on the command line.
-    Both,
-    /// Only on the command line.
-    Cli,
-}
+/// A condition on another field: its key and the words for which a field matters.
+pub type When = (&'static str, &'static [&'static str]);
 
 /// One parameter: its key, how it is shown, what it accepts, and how to read and write it.
 pub struct Field {
@@ -289,12 +310,9 @@ pub struct Field {
     pub help: &'static str,
     /// The values it accepts.
     pub kind: Kind,
-    /// Where it is used.
-    pub scope: Scope,
-    /// The field matters only when `noise` is one of these words (`None`: always).
-    pub when_noise: Option<&'static [&'static str]>,
-    /// For a choice, the words the page offers, when fewer than all (`None`: all).
-    pub page_words: Option<&'static [&'static str]>,
+    /// The field matters only when another field (a choice) has one of these words
+    /// (`None`: always); the page hides it otherwise.
+    pub when: Option<When>,
     get: fn(&Params) -> Value,
     set: fn(&mut Params, Value),
 }
@@ -359,21 +377,6 @@ impl Field {
         (self.set)(p, v);
         Ok(())
     }
-
-    /// [`Field::set_str`] for `audience`: the page also refuses choices it does not offer.
-    pub fn set_str_for(&self, p: &mut Params, raw: &str, audience: Audience) -> Result<(), String> {
-        if let (Audience::Page, Some(words), Ok(Value::Word(w))) =
-            (audience, self.page_words, self.validate(raw))
-        {
-            if !words.contains(&w) {
-                return Err(format!(
-                    "'{w}' is not offered on this page (only {}); the command line has it",
-                    words.join(", ")
-                ));
-            }
-        }
-        self.set_str(p, raw)
-    }
 }
 
 /// Shortens and escapes a stranger's value for use inside a message (plain text only).
@@ -402,9 +405,7 @@ macro_rules! real {
                 max: $max,
                 step: $step,
             },
-            scope: Scope::Both,
-            when_noise: $when,
-            page_words: None,
+            when: $when,
             get: |p| Value::Real(p.$f),
             set: |p, v| {
                 if let Value::Real(x) = v {
@@ -417,16 +418,12 @@ macro_rules! real {
 
 macro_rules! real_cli {
     ($key:literal, $f:ident, $label:literal, $help:literal, [$min:expr, $max:expr]) => {
-        Field {
-            scope: Scope::Cli,
-            ..real!($key, $f, $label, "", $help, [$min, $max, 0.001], None)
-        }
+        real!($key, $f, $label, "", $help, [$min, $max, 0.001], None)
     };
 }
 
 macro_rules! int {
-    ($key:literal, $f:ident, $label:literal, $help:literal, [$min:expr, $max:expr, $step:expr],
-     $scope:expr) => {
+    ($key:literal, $f:ident, $label:literal, $help:literal, [$min:expr, $max:expr, $step:expr]) => {
         Field {
             key: $key,
             label: $label,
@@ -437,9 +434,7 @@ macro_rules! int {
                 max: $max,
                 step: $step,
             },
-            scope: $scope,
-            when_noise: None,
-            page_words: None,
+            when: None,
             get: |p| Value::Int(p.$f),
             set: |p, v| {
                 if let Value::Int(n) = v {
@@ -450,13 +445,33 @@ macro_rules! int {
     };
 }
 
-const SIGMA_NOISE: Option<&[&str]> = Some(&["white", "mixed"]);
-const A_NOISE: Option<&[&str]> = Some(&["hessian", "mixed"]);
-const GENERAL_NOISE: Option<&[&str]> = Some(&["general"]);
-const FISHER_NOISE: Option<&[&str]> = Some(&["fisher"]);
+/// The words of `contours`.
+pub const CONTOURS: &[&str] = &["none", "loss", "effective", "both"];
+
+const SIGMA_NOISE: Option<When> = Some(("noise", &["white", "mixed"]));
+const A_NOISE: Option<When> = Some(("noise", &["hessian", "mixed"]));
+const GENERAL_NOISE: Option<When> = Some(("noise", &["general"]));
+const FISHER_NOISE: Option<When> = Some(("noise", &["fisher"]));
+const DATA_NOISE: Option<When> = Some(("noise", &["minibatch"]));
+const QHM_OPT: Option<When> = Some(("opt", &["qhm"]));
+const PRECOND_OPT: Option<When> = Some(("opt", &["precond"]));
 
 /// The schema: every parameter, in the order the page shows them.
 pub static FIELDS: &[Field] = &[
+    Field {
+        key: "panel",
+        label: "panel",
+        unit: "",
+        help: "The figure shown: a query that names a panel starts from that panel's defaults.",
+        kind: Kind::Choice(crate::panels::NAMES),
+        when: None,
+        get: |p| Value::Word(p.panel),
+        set: |p, v| {
+            if let Value::Word(w) = v {
+                p.panel = w
+            }
+        },
+    },
     real!(
         "lr",
         lr,
@@ -508,10 +523,7 @@ pub static FIELDS: &[Field] = &[
         unit: "",
         help: "Covariance C of the gradient noise: σ²I, aK, σ²I + aK, or general.",
         kind: Kind::Choice(Noise::WORDS),
-        scope: Scope::Both,
-        when_noise: None,
-        // Real minibatch noise needs its data-set controls (n_data, batch, replace) on the page.
-        page_words: Some(&["white", "hessian", "mixed", "general", "fisher"]),
+        when: None,
         get: |p| Value::Word(p.noise.word()),
         set: |p, v| {
             if let Value::Word(w) = v {
@@ -582,9 +594,7 @@ pub static FIELDS: &[Field] = &[
         help: "Update rule: SGD with momentum and dampening, Nesterov, QHM, damped Newton, \
                natural gradient, Adam, or SGD preconditioned by P.",
         kind: Kind::Choice(Opt::WORDS),
-        scope: Scope::Cli,
-        when_noise: None,
-        page_words: None,
+        when: None,
         get: |p| Value::Word(p.opt.word()),
         set: |p, v| {
             if let Value::Word(w) = v {
@@ -594,14 +604,17 @@ pub static FIELDS: &[Field] = &[
             }
         },
     },
-    real_cli!(
-        "qhm_nu",
-        qhm_nu,
-        "QHM ν",
-        "QHM's interpolation ν between SGD (0) and \
+    Field {
+        when: QHM_OPT,
+        ..real_cli!(
+            "qhm_nu",
+            qhm_nu,
+            "QHM ν",
+            "QHM's interpolation ν between SGD (0) and \
         normalised momentum (1).",
-        [0.0, 1.0]
-    ),
+            [0.0, 1.0]
+        )
+    },
     real_cli!(
         "damp",
         damp,
@@ -609,52 +622,64 @@ pub static FIELDS: &[Field] = &[
         "Dampening ν of the momentum buffer (Yaida).",
         [0.0, 0.99]
     ),
-    real_cli!(
-        "p1",
-        p1,
-        "preconditioner p₁",
-        "First eigenvalue of P (opt=precond, Λ = λP).",
-        [0.01, 10.0]
-    ),
-    real_cli!(
-        "p2",
-        p2,
-        "preconditioner p₂",
-        "Second eigenvalue of P.",
-        [0.01, 10.0]
-    ),
-    real_cli!(
-        "p_angle",
-        p_angle,
-        "preconditioner angle",
-        "Rotation of P's eigenbasis, degrees.",
-        [-90.0, 90.0]
-    ),
+    Field {
+        when: PRECOND_OPT,
+        ..real_cli!(
+            "p1",
+            p1,
+            "preconditioner p₁",
+            "First eigenvalue of P (opt=precond, Λ = λP).",
+            [0.01, 10.0]
+        )
+    },
+    Field {
+        when: PRECOND_OPT,
+        ..real_cli!(
+            "p2",
+            p2,
+            "preconditioner p₂",
+            "Second eigenvalue of P.",
+            [0.01, 10.0]
+        )
+    },
+    Field {
+        when: PRECOND_OPT,
+        ..real_cli!(
+            "p_angle",
+            p_angle,
+            "preconditioner angle",
+            "Rotation of P's eigenbasis, degrees.",
+            [-90.0, 90.0]
+        )
+    },
     int!(
         "t",
         t,
         "steps t",
         "Steps for transient results: covariance after t steps from the \
         minimum, escape efficiency.",
-        [0, 100_000, 1],
-        Scope::Cli
+        [0, 100_000, 1]
     ),
-    int!(
-        "n_data",
-        n_data,
-        "data set size N",
-        "Number of training points N.",
-        [1, 10_000_000, 1],
-        Scope::Cli
-    ),
-    int!(
-        "batch",
-        batch,
-        "minibatch size S",
-        "Minibatch size S (at most N).",
-        [1, 10_000_000, 1],
-        Scope::Cli
-    ),
+    Field {
+        when: DATA_NOISE,
+        ..int!(
+            "n_data",
+            n_data,
+            "data set size N",
+            "Number of training points N.",
+            [1, 10_000_000, 1]
+        )
+    },
+    Field {
+        when: DATA_NOISE,
+        ..int!(
+            "batch",
+            batch,
+            "minibatch size S",
+            "Minibatch size S (at most N).",
+            [1, 10_000_000, 1]
+        )
+    },
     real_cli!(
         "dl",
         dl,
@@ -696,8 +721,7 @@ pub static FIELDS: &[Field] = &[
         "spectrum dimension D",
         "Also report a D-dimensional power-law \
         spectrum kᵢ = h1·i^(−spec_decay), noise aligned (0: off).",
-        [0, 100_000, 1],
-        Scope::Cli
+        [0, 100_000, 1]
     ),
     real_cli!(
         "spec_decay",
@@ -713,9 +737,7 @@ pub static FIELDS: &[Field] = &[
         help: "Distribution of the gradient noise: Gaussian, Student-t or centred χ² (Fig. 8), \
                rescaled to the covariance C.",
         kind: Kind::Choice(Dist::WORDS),
-        scope: Scope::Cli,
-        when_noise: None,
-        page_words: None,
+        when: None,
         get: |p| Value::Word(p.dist.word()),
         set: |p, v| {
             if let Value::Word(w) = v {
@@ -731,57 +753,87 @@ pub static FIELDS: &[Field] = &[
         "degrees of freedom",
         "Degrees of freedom of student (≥ 3) or chi2 (≥ 1); \
         0 means the paper's 4 and 3.",
-        [0, 100, 1],
-        Scope::Cli
+        [0, 100, 1]
     ),
-    int!(
-        "replace",
-        replace,
-        "with replacement",
-        "Minibatches drawn with replacement (1) or \
+    Field {
+        when: DATA_NOISE,
+        ..int!(
+            "replace",
+            replace,
+            "with replacement",
+            "Minibatches drawn with replacement (1) or \
         without (0).",
-        [0, 1, 1],
-        Scope::Cli
-    ),
+            [0, 1, 1]
+        )
+    },
     int!(
         "walkers",
         walkers,
         "walkers",
         "Number of independent SGD runs.",
-        [1, 100_000, 100],
-        Scope::Both
+        [1, 100_000, 100]
     ),
     int!(
         "seed",
         seed,
         "seed",
         "Seed of the random numbers; the same seed gives the same run.",
-        [0, (1u64 << 53) - 1, 1],
-        Scope::Both
+        [0, (1u64 << 53) - 1, 1]
     ),
     int!(
         "speed",
         speed,
         "steps per frame",
         "SGD steps taken per animation frame.",
-        [1, 50, 1],
-        Scope::Both
+        [1, 50, 1]
     ),
     int!(
         "dim",
         dim,
         "dimension",
         "1 for the 1-D model (h1, and c1 or σ²), 2 for the 2-D model.",
-        [1, 2, 1],
-        Scope::Cli
+        [1, 2, 1]
+    ),
+    Field {
+        key: "contours",
+        label: "contours",
+        unit: "",
+        help: "Contours behind the walkers: of the loss ½wᵀKw, of the effective loss \
+               ½wᵀ(K + λK²/2)w of Sec. 4.6, of both, or none.",
+        kind: Kind::Choice(CONTOURS),
+        when: None,
+        get: |p| Value::Word(p.contours),
+        set: |p, v| {
+            if let Value::Word(w) = v {
+                p.contours = w
+            }
+        },
+    },
+    // Fields of group A: momentum, noise-shape, second-order.
+    // Fields of group B: escape, training-loss, bayes.
+    // Fields of group C: kramers, limit-cycles.
+    // Fields of group D: fdr1, fdr-schedule, fdr-variance.
+    // Fields of group E: fdr2, loss-band.
+    int!(
+        "points",
+        points,
+        "points",
+        "Points of a sweep: Monte Carlo points, one per value of the swept parameter.",
+        [2, 200, 1]
+    ),
+    int!(
+        "ylog",
+        ylog,
+        "log scale",
+        "Logarithmic y axis (1) or linear (0).",
+        [0, 1, 1]
     ),
     int!(
         "steps",
         steps,
         "steps",
         "SGD steps to simulate.",
-        [0, 1_000_000, 1],
-        Scope::Cli
+        [0, 1_000_000, 1]
     ),
 ];
 
@@ -800,9 +852,12 @@ pub enum Audience {
 }
 
 impl Field {
-    /// Whether this field is read and written for `audience`.
-    pub fn serves(&self, audience: Audience) -> bool {
-        audience == Audience::Cli || self.scope == Scope::Both
+    /// Whether this field is read and written for `audience` when `panel` is shown: the
+    /// command line takes every field, the page the panel's own.
+    pub fn serves(&self, audience: Audience, panel: &str) -> bool {
+        audience == Audience::Cli
+            || self.key == "panel"
+            || crate::panels::spec(panel).is_some_and(|s| s.keys.contains(&self.key))
     }
 }
 
@@ -834,15 +889,29 @@ impl std::fmt::Display for ParamError {
 }
 
 /// Parses a query string (`lr=1.5&noise=white`, with or without a leading `?`) on top of the
-/// defaults. Unknown keys are ignored; a key given twice takes its last value; every rejected
-/// field is reported and keeps its default.
+/// defaults of the panel it names (the ellipse explorer if none). Unknown keys, and for the
+/// page keys that the panel does not use, are ignored; a key given twice takes its last value;
+/// every rejected field is reported and keeps its default.
 pub fn parse_query(query: &str, audience: Audience) -> (Params, Vec<ParamError>) {
     let mut p = Params::default();
     let errors = apply_query(&mut p, query, audience);
     (p, errors)
 }
 
-/// Applies a query string on top of `p` (see [`parse_query`]).
+/// The `key=value` pairs of a query of schema version `version`, rewritten as the current
+/// version writes them. Version 1 (before panels) described the ellipse explorer with the
+/// same keys, so its links gain `panel=ellipses` and are otherwise read as they are.
+pub fn migrate(version: u32, mut pairs: Vec<(String, String)>) -> Vec<(String, String)> {
+    if version == 1 {
+        pairs.retain(|(k, _)| k != "panel");
+        pairs.insert(0, ("panel".into(), "ellipses".into()));
+    }
+    pairs
+}
+
+/// Applies a query string on top of `p` (see [`parse_query`]). A query that names a panel
+/// (`panel=…`, valid) starts again from that panel's defaults, so a permalink means the same
+/// state whatever came before it.
 pub fn apply_query(p: &mut Params, query: &str, audience: Audience) -> Vec<ParamError> {
     let mut errors = Vec::new();
     let query = query.strip_prefix('?').unwrap_or(query);
@@ -858,25 +927,43 @@ pub fn apply_query(p: &mut Params, query: &str, audience: Audience) -> Vec<Param
         });
         return errors;
     }
-    for (key, raw) in form_urlencoded::parse(query.as_bytes()) {
-        if key == "v" {
-            if raw != SCHEMA_VERSION.to_string() {
-                errors.push(ParamError {
-                    key: "v".into(),
-                    reason: format!(
-                        "'{}' is not a known schema version; the other fields were read as \
-                         v={SCHEMA_VERSION}",
-                        printable(&raw)
-                    ),
-                    fallback: Some(SCHEMA_VERSION.to_string()),
-                });
-            }
-            continue;
+    let mut pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let mut version = SCHEMA_VERSION;
+    if let Some((_, raw)) = pairs.iter().rev().find(|(k, _)| k == "v") {
+        match raw.trim().parse::<u32>() {
+            Ok(v) if (1..=SCHEMA_VERSION).contains(&v) => version = v,
+            _ => errors.push(ParamError {
+                key: "v".into(),
+                reason: format!(
+                    "'{}' is not a known schema version; the other fields were read as \
+                     v={SCHEMA_VERSION}",
+                    printable(raw)
+                ),
+                fallback: Some(SCHEMA_VERSION.to_string()),
+            }),
         }
-        let Some(f) = field(&key).filter(|f| f.serves(audience)) else {
+    }
+    pairs.retain(|(k, _)| k != "v");
+    pairs = migrate(version, pairs);
+    if let Some((_, raw)) = pairs.iter().rev().find(|(k, _)| k == "panel") {
+        let f = field("panel").expect("the schema has panel");
+        match f.validate(raw) {
+            Ok(Value::Word(name)) => *p = Params::for_panel(name),
+            Ok(_) => {}
+            Err(why) => errors.push(ParamError {
+                key: "panel".into(),
+                reason: why,
+                fallback: Some(p.panel.into()),
+            }),
+        }
+    }
+    for (key, raw) in pairs.iter().filter(|(k, _)| k != "panel") {
+        let Some(f) = field(key).filter(|f| f.serves(audience, p.panel)) else {
             continue;
         };
-        if let Err(why) = f.set_str_for(p, &raw, audience) {
+        if let Err(why) = f.set_str(p, raw) {
             errors.retain(|e: &ParamError| e.key != f.key);
             errors.push(ParamError {
                 key: f.key.into(),
@@ -898,10 +985,11 @@ pub fn given_keys(query: &str, audience: Audience) -> Vec<&'static str> {
     if query.len() > MAX_QUERY_LEN {
         return Vec::new();
     }
+    let (p, _) = parse_query(query, audience);
     let mut keys: Vec<&'static str> = form_urlencoded::parse(query.as_bytes())
         .filter_map(|(k, v)| {
             field(&k)
-                .filter(|f| f.serves(audience) && f.validate(&v).is_ok())
+                .filter(|f| f.serves(audience, p.panel) && f.validate(&v).is_ok())
                 .map(|f| f.key)
         })
         .collect();
@@ -910,11 +998,12 @@ pub fn given_keys(query: &str, audience: Audience) -> Vec<&'static str> {
     keys
 }
 
-/// Writes every field of `p` for `audience` (and `v=`) as a query string, in schema order.
-/// Reading it back with [`parse_query`] gives `p` exactly.
+/// Writes `v=`, `panel=` and every field of `p` for `audience` (for the page: the panel's
+/// fields) as a query string, in schema order. Reading it back with [`parse_query`] gives
+/// the same state.
 pub fn to_query(p: &Params, audience: Audience) -> String {
     let mut out = format!("v={SCHEMA_VERSION}");
-    for f in FIELDS.iter().filter(|f| f.serves(audience)) {
+    for f in FIELDS.iter().filter(|f| f.serves(audience, p.panel)) {
         let _ = write!(out, "&{}={}", f.key, f.get(p).to_query_string());
     }
     out
@@ -932,14 +1021,14 @@ struct FieldJson {
     step: Option<f64>,
     options: Option<&'static [&'static str]>,
     default: String,
-    scope: Scope,
-    when_noise: Option<&'static [&'static str]>,
+    when: Option<When>,
 }
 
 /// The schema as JSON, for building controls: one object per field with `key`, `label`,
 /// `unit`, `help`, `kind` (`real`, `int`, `choice`), `min`, `max`, `step`, `options` (the words
 /// the page offers),
-/// `default`, `scope` and `when_noise`.
+/// `default` (the ellipse explorer's; each panel's own are in its `defaults`) and
+/// `when`.
 pub fn schema_json() -> String {
     let fields: Vec<FieldJson> = FIELDS
         .iter()
@@ -953,13 +1042,7 @@ pub fn schema_json() -> String {
                     Some(step as f64),
                     None,
                 ),
-                Kind::Choice(words) => (
-                    "choice",
-                    None,
-                    None,
-                    None,
-                    Some(f.page_words.unwrap_or(words)),
-                ),
+                Kind::Choice(words) => ("choice", None, None, None, Some(words)),
             };
             FieldJson {
                 key: f.key,
@@ -972,8 +1055,7 @@ pub fn schema_json() -> String {
                 step,
                 options,
                 default: f.default_value().to_query_string(),
-                scope: f.scope,
-                when_noise: f.when_noise,
+                when: f.when,
             }
         })
         .collect();
@@ -1003,6 +1085,16 @@ pub fn help_text() -> String {
 }
 
 impl Params {
+    /// The defaults of panel `name` (the general defaults if there is no such panel).
+    pub fn for_panel(name: &str) -> Params {
+        let mut p = Params::default();
+        if let Some(spec) = crate::panels::spec(name) {
+            p.panel = spec.name;
+            (spec.defaults)(&mut p);
+        }
+        p
+    }
+
     /// Enforces the rules between fields — a minibatch is no larger than the data set — and
     /// reports what it changed.
     pub fn reconcile(&mut self) -> Option<ParamError> {
@@ -1025,6 +1117,19 @@ impl Params {
                     "{was} points are more than the {MAX_DATA} a generated data set holds"
                 ),
                 fallback: Some(MAX_DATA.to_string()),
+            });
+        }
+        if self.walkers.saturating_mul(self.steps) > MAX_WORK {
+            let was = self.steps;
+            self.steps = (MAX_WORK / self.walkers.max(1)).max(1);
+            return Some(ParamError {
+                key: "steps".into(),
+                reason: format!(
+                    "{was} steps × {} walkers is more than the {MAX_WORK} walker-steps one run \
+                     may take",
+                    self.walkers
+                ),
+                fallback: Some(self.steps.to_string()),
             });
         }
         if self.batch > self.n_data {
@@ -1050,7 +1155,7 @@ impl Params {
     /// The fields for `audience` as a JSON object keyed as in the query (numbers as numbers).
     pub fn to_json(&self, audience: Audience) -> serde_json::Value {
         let mut map = serde_json::Map::new();
-        for f in FIELDS.iter().filter(|f| f.serves(audience)) {
+        for f in FIELDS.iter().filter(|f| f.serves(audience, self.panel)) {
             let v = match f.get(self) {
                 Value::Real(x) => serde_json::json!(x),
                 Value::Int(n) => serde_json::json!(n),

@@ -1,15 +1,24 @@
 //! `nqm`: the explorer's theory and Monte Carlo on the command line, taking the page's query
-//! strings. `nqm theory '<query>'` and `nqm simulate '<query>'` print JSON; `nqm help` lists
-//! the keys.
+//! strings. `nqm theory '<query>'` and `nqm simulate '<query>'` print JSON; `nqm figure <panel>
+//! '<query>'` renders a panel through the page's drawing code to SVG or PNG, or prints its data
+//! series as JSON; `nqm help` lists the keys.
 
 use nqm_explorer::params::{self, Audience, Params};
-use nqm_explorer::theory;
+use nqm_explorer::render::{self, Theme};
+use nqm_explorer::{figure::Figure, panels, theory};
 use std::process::ExitCode;
 
 const USAGE: &str = "\
 usage: nqm theory   '<query>'   exact discrete and continuous stationary covariance, as JSON
        nqm simulate '<query>'   Monte Carlo of `walkers` SGD runs for `steps` steps, as JSON
+       nqm figure <panel> '<query>' [--out FILE.svg|FILE.png] [--json] [--size WxH]
+                  [--threads N] [--dark] [--font FILE.ttf]
+                                the panel's figure, Monte Carlo included: drawn to FILE (the
+                                page's drawing code), and/or its data series as JSON (--json,
+                                the page's JSON export format; the default without --out)
        nqm help                 this text
+
+Panels: PANELS
 
 A query is the explorer page's permalink query, e.g. 'lr=1.5&h1=1&h2=0.1&noise=white&sigma2=1'.
 Keys not given take their defaults; unknown keys are ignored; an invalid value is an error.
@@ -17,7 +26,11 @@ Keys:
 ";
 
 fn usage() -> String {
-    format!("{USAGE}{}", params::help_text())
+    format!(
+        "{}{}",
+        USAGE.replace("PANELS", &panels::NAMES.join(", ")),
+        params::help_text()
+    )
 }
 
 fn parse(query: &str) -> Result<Params, String> {
@@ -42,6 +55,15 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         } else {
             ExitCode::SUCCESS
+        };
+    }
+    if cmd == Some("figure") {
+        return match figure_command(&args[1..]) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("nqm: {e}");
+                ExitCode::from(2)
+            }
         };
     }
     if args.len() > 2 {
@@ -76,4 +98,177 @@ fn main() -> ExitCode {
         serde_json::to_string_pretty(&out).expect("JSON serialises")
     );
     ExitCode::SUCCESS
+}
+
+/// Options of `nqm figure`.
+struct FigureArgs {
+    panel: String,
+    query: String,
+    out: Option<String>,
+    json: bool,
+    size: (u32, u32),
+    threads: usize,
+    dark: bool,
+    font: Option<String>,
+}
+
+fn figure_args(args: &[String]) -> Result<FigureArgs, String> {
+    let mut a = FigureArgs {
+        panel: String::new(),
+        query: String::new(),
+        out: None,
+        json: false,
+        size: (900, 600),
+        threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        dark: false,
+        font: None,
+    };
+    let mut positional = Vec::new();
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        let mut value = |name: &str| {
+            it.next()
+                .cloned()
+                .ok_or_else(|| format!("{name} needs a value"))
+        };
+        match arg.as_str() {
+            "--out" | "-o" => a.out = Some(value("--out")?),
+            "--json" => a.json = true,
+            "--dark" => a.dark = true,
+            "--font" => a.font = Some(value("--font")?),
+            "--threads" => {
+                a.threads = value("--threads")?
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=256).contains(n))
+                    .ok_or("--threads takes a whole number from 1 to 256")?
+            }
+            "--size" => {
+                let v = value("--size")?;
+                let (w, h) = v
+                    .split_once('x')
+                    .and_then(|(w, h)| Some((w.parse().ok()?, h.parse().ok()?)))
+                    .filter(|&(w, h): &(u32, u32)| {
+                        (100..=8000).contains(&w) && (100..=8000).contains(&h)
+                    })
+                    .ok_or("--size takes WxH, each from 100 to 8000 pixels, e.g. 900x600")?;
+                a.size = (w, h);
+            }
+            s if s.starts_with("--") => return Err(format!("unknown option {s}\n\n{}", usage())),
+            _ => positional.push(arg.clone()),
+        }
+    }
+    match positional.as_slice() {
+        [panel] => a.panel = panel.clone(),
+        [panel, query] => {
+            a.panel = panel.clone();
+            a.query = query.clone();
+        }
+        _ => return Err(format!("figure takes a panel and one query\n\n{}", usage())),
+    }
+    if panels::find(&a.panel).is_none() {
+        return Err(format!(
+            "unknown panel '{}'; the panels are {}",
+            a.panel,
+            panels::NAMES.join(", ")
+        ));
+    }
+    if a.out.is_none() {
+        a.json = true;
+    }
+    Ok(a)
+}
+
+fn figure_command(args: &[String]) -> Result<(), String> {
+    let a = figure_args(args)?;
+    let mut p = Params::for_panel(&a.panel);
+    let errors = params::apply_query(&mut p, &a.query, Audience::Cli);
+    if !errors.is_empty() {
+        return Err(errors
+            .iter()
+            .map(|e| format!("invalid query: {e}"))
+            .collect::<Vec<_>>()
+            .join("\n"));
+    }
+    if p.panel != a.panel {
+        return Err(format!(
+            "the query names panel '{}' but the command names '{}'",
+            p.panel, a.panel
+        ));
+    }
+    let fig = panels::build(&p, a.threads).expect("the panel exists");
+    let theme = if a.dark { Theme::DARK } else { Theme::LIGHT };
+    if let Some(out) = &a.out {
+        write_figure(&fig, out, a.size, &theme, a.font.as_deref())?;
+    }
+    if a.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&fig.to_json()).expect("JSON serialises")
+        );
+    }
+    Ok(())
+}
+
+fn write_figure(
+    fig: &Figure,
+    out: &str,
+    (w, h): (u32, u32),
+    theme: &Theme,
+    font: Option<&str>,
+) -> Result<(), String> {
+    let lower = out.to_ascii_lowercase();
+    if lower.ends_with(".svg") {
+        let svg = render::svg(fig, w, h, theme)?;
+        std::fs::write(out, svg).map_err(|e| format!("cannot write {out}: {e}"))
+    } else if lower.ends_with(".png") {
+        load_font(font)?;
+        use plotters::prelude::*;
+        let root = BitMapBackend::new(out, (w, h)).into_drawing_area();
+        render::draw_figure(&root, fig, theme, 1.0).map_err(|e| format!("drawing failed: {e}"))?;
+        root.present()
+            .map_err(|e| format!("cannot write {out}: {e}"))
+    } else {
+        Err(format!(
+            "--out {out}: the file name must end in .svg or .png"
+        ))
+    }
+}
+
+/// Registers a TrueType font for bitmap text: `--font`, `$NQM_FONT`, or a common system font.
+fn load_font(explicit: Option<&str>) -> Result<(), String> {
+    const CANDIDATES: &[&str] = &[
+        "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+        "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
+        "/usr/share/fonts/TTF/DejaVuSans.ttf",
+        "/usr/share/fonts/dejavu/DejaVuSans.ttf",
+        "/Library/Fonts/Arial.ttf",
+        "C:\\Windows\\Fonts\\arial.ttf",
+    ];
+    let env = std::env::var("NQM_FONT").ok();
+    let paths: Vec<&str> = match explicit {
+        Some(p) => vec![p],
+        None => env
+            .iter()
+            .map(String::as_str)
+            .chain(CANDIDATES.iter().copied())
+            .collect(),
+    };
+    for path in &paths {
+        if let Ok(bytes) = std::fs::read(path) {
+            let bytes: &'static [u8] = Box::leak(bytes.into_boxed_slice());
+            return plotters::style::register_font(
+                "sans-serif",
+                plotters::style::FontStyle::Normal,
+                bytes,
+            )
+            .map_err(|_| format!("{path} is not a TrueType font"));
+        }
+    }
+    Err(format!(
+        "PNG output needs a TrueType font and none was found (looked in {}); pass --font \
+         FILE.ttf, set NQM_FONT, or install one (Debian: apt-get install fonts-dejavu-core). \
+         SVG output needs no font.",
+        paths.join(", ")
+    ))
 }

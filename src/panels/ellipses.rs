@@ -6,9 +6,12 @@
 //! through the parameter schema, recomputes the theory on every change, and keeps the walkers
 //! evolving under the new setting.
 
+use super::{figure, Panel, Spec};
+use crate::figure::{Figure, Patch, Plot, Readout, Series, SeriesKind, Style};
 use crate::model::Model;
 use crate::optimizer::Optimizer;
 use crate::params::{self, Audience, ParamError, Params};
+use crate::render::ellipse_points;
 use crate::sim::{Dynamics, Ensemble, Moments};
 use crate::theory::{self, matrix_json, number_json, Prediction};
 use nalgebra::{DMatrix, Matrix2};
@@ -19,7 +22,7 @@ pub struct EllipseExplorer {
     params: Params,
     model: Model,
     prediction: Prediction,
-    dynamics: Dynamics,
+    dynamics: Result<Dynamics, String>,
     ensemble: Ensemble,
     moments: Option<Moments>,
     half_width: f64,
@@ -61,10 +64,11 @@ fn nice_ceil(x: f64) -> f64 {
         .unwrap_or(10.0 * p)
 }
 
-/// The walkers' dynamics for the page's parameters: heavy-ball SGD with the page's noise,
-/// real minibatches included (SGD's learning rate always exists, so this cannot fail).
-fn page_dynamics(p: &Params, model: &Model) -> Dynamics {
-    Dynamics::from_params(p, model).expect("SGD's learning-rate matrix always exists")
+/// The walkers' dynamics for the page's parameters: the optimizer with the page's noise, real
+/// minibatches included; `Err` says why there are none (NGD or Adam without a stationary state,
+/// damped Newton with a singular K), and then the walkers stand still.
+fn page_dynamics(p: &Params, model: &Model) -> Result<Dynamics, String> {
+    Dynamics::from_params(p, model)
 }
 
 /// Largest half-extent of the 3σ ellipse of Σ along either axis: 3 max(√Σ₀₀, √Σ₁₁).
@@ -119,10 +123,12 @@ impl EllipseExplorer {
     /// change keeps them evolving under the new setting.
     pub fn set(&mut self, key: &str, raw: &str) -> Result<(), String> {
         let f = params::field(key)
-            .filter(|f| f.serves(Audience::Page))
-            .ok_or_else(|| format!("'{key}' is not a parameter of this page"))?;
+            .filter(|f| f.key != "panel" && f.serves(Audience::Page, self.params.panel))
+            .ok_or_else(|| format!("'{key}' is not a parameter of this panel"))?;
         let mut p = self.params.clone();
-        f.set_str_for(&mut p, raw, Audience::Page)?;
+        f.set_str(&mut p, raw)?;
+        // A minibatch larger than a shrunken data set is clamped (the control shows it).
+        let _ = p.reconcile();
         self.replace_params(p);
         Ok(())
     }
@@ -163,14 +169,18 @@ impl EllipseExplorer {
 
     /// Advances the walkers by `speed` steps and refreshes their moments and the zoom.
     pub fn advance(&mut self) {
-        self.ensemble.advance(&self.dynamics, self.params.speed);
+        if let Ok(dy) = &self.dynamics {
+            self.ensemble.advance(dy, self.params.speed);
+        }
         self.moments = self.ensemble.moments();
         self.fit_view(false);
     }
 
     /// Advances the walkers by `n` steps (for tests and benchmarks).
     pub fn advance_steps(&mut self, n: u64) {
-        self.ensemble.advance(&self.dynamics, n);
+        if let Ok(dy) = &self.dynamics {
+            self.ensemble.advance(dy, n);
+        }
         self.moments = self.ensemble.moments();
     }
 
@@ -219,7 +229,9 @@ impl EllipseExplorer {
         let p = &self.prediction;
         let diverged = self.ensemble.diverged();
         let mut parts = Vec::new();
-        if !p.stable {
+        if let Err(e) = &self.dynamics {
+            parts.push(format!("No walkers: {e}"));
+        } else if !p.stable {
             parts.push(if p.necessary_condition {
                 "No stationary state: spectral radius ≥ 1".to_string()
             } else {
@@ -262,6 +274,237 @@ impl EllipseExplorer {
         obj.insert("diverged".into(), json!(self.ensemble.diverged()));
         obj.insert("steps".into(), json!(self.ensemble.steps()));
         out
+    }
+}
+
+/// The panel: on the page it is the live [`EllipseExplorer`]; as a figure (`nqm figure
+/// ellipses`, exports) it is the walkers after `steps` steps from the origin.
+pub struct EllipsesPanel;
+
+static SPEC: Spec = Spec {
+    name: "ellipses",
+    title: "Stationary 3σ ellipses",
+    claim: "SGD's stationary fluctuations are the exact discrete-time ellipse, not the \
+            continuous-time one: they distort and blow up as λ·k_max → 2.",
+    caption: "<p>Walkers run SGD on <math><mi>L</mi><mo>(</mo><mi>w</mi><mo>)</mo><mo>=</mo>\
+              <mfrac><mn>1</mn><mn>2</mn></mfrac><msup><mi>w</mi><mi>T</mi></msup><mi>K</mi>\
+              <mi>w</mi></math> with gradient noise of covariance <math><mi>C</mi></math>. The \
+              exact stationary covariance solves <math><mi>Σ</mi><mo>=</mo><mo>(</mo><mi>I</mi>\
+              <mo>−</mo><mi>λ</mi><mi>K</mi><mo>)</mo><mi>Σ</mi><mo>(</mo><mi>I</mi><mo>−</mo>\
+              <mi>λ</mi><mi>K</mi><mo>)</mo><mo>+</mo><msup><mi>λ</mi><mn>2</mn></msup><mi>C</mi>\
+              </math> (Liu et al. 2021, Thm 1; Thm 2 with momentum, Thms 3, 10, 11 and Cors 5–7 \
+              for the other optimizers); the continuous-time approximation solves <math><mi>K</mi>\
+              <mi>Σ</mi><mo>+</mo><mi>Σ</mi><mi>K</mi><mo>=</mo><mi>λ</mi><mi>C</mi></math> \
+              (their Eq. 1). Minibatch noise comes from a real linear-regression data set. The \
+              optional effective-loss contours are <math><msup><mi>w</mi><mi>T</mi></msup><mo>(\
+              </mo><mi>K</mi><mo>+</mo><mfrac><mi>λ</mi><mn>2</mn></mfrac><msup><mi>K</mi><mn>2\
+              </mn></msup><mo>)</mo><mi>w</mi></math> as printed in Sec. 4.6; for white noise \
+              the exact density has <math><msup><mi>Σ</mi><mrow><mo>−</mo><mn>1</mn></mrow>\
+              </msup><mo>∝</mo><mi>K</mi><mo>−</mo><mfrac><mi>λ</mi><mn>2</mn></mfrac><msup>\
+              <mi>K</mi><mn>2</mn></msup></math> (the discrete ellipse itself).</p>",
+    source: "Liu, Ziyin & Ueda (2021), Fig. 3a–f; Thms 1–3, 10, 11; Eq. 1; Sec. 4.6",
+    keys: &[
+        "lr", "mu", "opt", "qhm_nu", "h1", "h2", "h_angle", "noise", "sigma2", "a", "c1", "c2",
+        "c_angle", "cf", "n_data", "batch", "replace", "contours", "walkers", "seed", "speed",
+    ],
+    defaults: |_| {},
+    presets: &[
+        (
+            "Fig. 3a: white noise, λ = 0.1",
+            "noise=white&sigma2=1&lr=0.1&mu=0&opt=sgd",
+        ),
+        (
+            "Fig. 3c: white noise, λ = 1.5",
+            "noise=white&sigma2=1&lr=1.5&mu=0&opt=sgd",
+        ),
+        (
+            "Fig. 3d: minibatch, λ = 0.1",
+            "noise=minibatch&n_data=1000&batch=100&lr=0.1&mu=0&opt=sgd",
+        ),
+        (
+            "Fig. 3f: minibatch, λ = 1.5",
+            "noise=minibatch&n_data=1000&batch=100&lr=1.5&mu=0&opt=sgd",
+        ),
+    ],
+    live: true,
+};
+
+/// Series of the ellipse figure, in order.
+const WALKERS: usize = 0;
+const EMPIRICAL: usize = 1;
+
+/// A closed ellipse as a series (`None` gives an empty one).
+fn ellipse_series(name: &str, kind: SeriesKind, s: Option<&Matrix2<f64>>) -> Series {
+    let pts = s.map(|s| ellipse_points(s, 3.0, 180)).unwrap_or_default();
+    let (x, y) = pts.into_iter().unzip();
+    let mut s = Series::new(name, kind, x, y);
+    s.y_err = None;
+    s.styled(match kind {
+        SeriesKind::TheoryContinuous => Style::Dashed,
+        SeriesKind::MonteCarlo => Style::Dotted,
+        _ => Style::Line,
+    })
+}
+
+/// Level sets {w : wᵀ M w = r²} of a quadratic form, for r spread over the view, as one series
+/// with NaN breaks (none if M is not positive definite).
+fn contour_series(name: &str, m: &Matrix2<f64>, half_width: f64, color: usize) -> Option<Series> {
+    let inv = m.try_inverse()?;
+    let eig = nalgebra::SymmetricEigen::new(*m);
+    if eig.eigenvalues.min() <= 0.0 {
+        return None;
+    }
+    let r_max = half_width * eig.eigenvalues.max().sqrt() * 1.5;
+    let (mut x, mut y) = (Vec::new(), Vec::new());
+    for j in 1..=8 {
+        for (a, b) in ellipse_points(&inv, r_max * j as f64 / 8.0, 120) {
+            x.push(a);
+            y.push(b);
+        }
+        x.push(f64::NAN);
+        y.push(f64::NAN);
+    }
+    Some(
+        Series::new(name, SeriesKind::TheoryOther, x, y)
+            .styled(Style::Dotted)
+            .colored(color),
+    )
+}
+
+impl EllipseExplorer {
+    /// The current state as a figure (walkers as dots, the three ellipses, the chosen
+    /// contours), for exports and `nqm figure`.
+    pub fn figure(&self) -> Figure {
+        let scene = self.scene();
+        let hw = scene.half_width;
+        let mut plot = Plot::new("w₁", "w₂");
+        plot.equal = true;
+        plot.x_range = Some((-hw, hw));
+        plot.y_range = Some((-hw, hw));
+        plot.note = scene.note.clone();
+        let mut fig = figure(&self.params, vec![plot]);
+        let (mut xs, mut ys) = (Vec::new(), Vec::new());
+        for i in 0..self.ensemble.len() {
+            if scene.alive[i] > 0.5 {
+                xs.push(scene.xs[i]);
+                ys.push(scene.ys[i]);
+            }
+        }
+        let mut walkers = Series::new("walkers", SeriesKind::MonteCarlo, xs, ys)
+            .styled(Style::Dots)
+            .colored(7);
+        walkers.y_err = None;
+        fig.series.push(walkers);
+        fig.series.push(
+            ellipse_series(
+                "empirical 3σ",
+                SeriesKind::MonteCarlo,
+                scene.empirical.as_ref(),
+            )
+            .colored(2),
+        );
+        fig.series.push(ellipse_series(
+            "exact discrete 3σ",
+            SeriesKind::TheoryDiscrete,
+            scene.discrete.as_ref(),
+        ));
+        fig.series.push(ellipse_series(
+            "continuous 3σ",
+            SeriesKind::TheoryContinuous,
+            scene.continuous.as_ref(),
+        ));
+        let k = to2(&self.model.k);
+        let c = self.params.contours;
+        if c == "loss" || c == "both" {
+            fig.series.extend(contour_series("loss ½wᵀKw", &k, hw, 1));
+        }
+        if c == "effective" || c == "both" {
+            let eff = k + k * k * (self.params.lr / 2.0);
+            fig.series
+                .extend(contour_series("effective loss wᵀ(K + λK²/2)w", &eff, hw, 6));
+        }
+        let r = self.readouts();
+        let num = |key: &str| r[key].as_f64();
+        let tr = |key: &str| {
+            r[key]
+                .as_array()
+                .map(|m| (0..m.len()).filter_map(|i| m[i][i].as_f64()).sum::<f64>())
+        };
+        fig.readouts = vec![
+            Readout::new(
+                "trace_discrete",
+                "Tr Σ, exact discrete",
+                tr("sigma_discrete"),
+            ),
+            Readout::new(
+                "trace_continuous",
+                "Tr Σ, continuous",
+                tr("sigma_continuous"),
+            ),
+            Readout::new("trace_empirical", "Tr Σ, walkers", tr("sigma_empirical")),
+            Readout::new("spectral_radius", "spectral radius", num("spectral_radius")),
+            Readout::new("steps", "steps", num("steps")),
+            Readout::new("diverged", "walkers diverged", num("diverged")),
+        ];
+        fig
+    }
+}
+
+impl Panel for EllipsesPanel {
+    fn spec(&self) -> &'static Spec {
+        &SPEC
+    }
+
+    fn plan(&self, p: &Params) -> Figure {
+        let mut fig = EllipseExplorer::new(p.clone()).figure();
+        fig.jobs = 1;
+        fig
+    }
+
+    fn job(&self, p: &Params, _i: usize) -> Vec<Patch> {
+        let mut e = EllipseExplorer::new(p.clone());
+        e.advance_steps(p.steps);
+        e.fit_view(true);
+        let fig = e.figure();
+        [WALKERS, EMPIRICAL]
+            .iter()
+            .map(|&s| Patch {
+                series: s,
+                index: 0,
+                x: Some(fig.series[s].x.clone()),
+                y: fig.series[s].y.clone(),
+                y_err: None,
+            })
+            .collect()
+    }
+
+    fn finish(&self, _p: &Params, fig: &mut Figure) {
+        // Once the walkers have run: the view fits all three ellipses, and the readouts take
+        // the walkers' trace.
+        if !fig.complete() || fig.jobs == 0 {
+            return;
+        }
+        let reach = fig.series[EMPIRICAL..EMPIRICAL + 3]
+            .iter()
+            .flat_map(|s| s.finite_points())
+            .fold(0.0f64, |m, (x, y)| m.max(x.abs()).max(y.abs()));
+        if reach.is_finite() && reach > 0.0 {
+            let hw = nice_ceil(1.1 * reach.min(crate::sim::ESCAPE_RADIUS));
+            fig.plots[0].x_range = Some((-hw, hw));
+            fig.plots[0].y_range = Some((-hw, hw));
+        }
+        let w = &fig.series[WALKERS];
+        let n = w.x.len() as f64;
+        let var = |v: &[f64]| {
+            let m = v.iter().sum::<f64>() / n;
+            v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (n - 1.0)
+        };
+        let trace = (n >= 2.0).then(|| var(&w.x) + var(&w.y));
+        for r in &mut fig.readouts {
+            if r.key == "trace_empirical" {
+                *r = Readout::new("trace_empirical", "Tr Σ, walkers", trace);
+            }
+        }
     }
 }
 

@@ -1,6 +1,12 @@
 //! Drawing, generic over any plotters [`DrawingBackend`] (the page's canvas, SVG, bitmaps), so
 //! that the same code draws every output.
 
+mod figure;
+mod measured;
+
+pub use figure::{draw_figure, svg, svg_with};
+pub use measured::{approximate_text_size, Measured};
+
 use crate::panels::ellipses::Scene;
 use nalgebra::{Matrix2, SymmetricEigen};
 use plotters::coord::Shift;

@@ -1,0 +1,107 @@
+//! `nqm figure` for every panel, at a small sample size: the JSON is the public format (panel,
+//! params, series with a known kind and matching lengths, complete), and the SVG has the axes,
+//! the legend labels and a drawn element for every series.
+
+use nqm_explorer::panels::NAMES;
+use serde_json::Value;
+use std::process::Command;
+
+/// A small sample for every panel: panels size their Monte Carlo by these keys.
+const QUICK: &str = "walkers=200&points=4&steps=200";
+
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+#[test]
+fn every_panel_renders_its_series_to_svg_and_json() {
+    let dir = std::env::temp_dir().join(format!("nqm-figures-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for name in NAMES {
+        let svg_path = dir.join(format!("{name}.svg"));
+        let out = Command::new(env!("CARGO_BIN_EXE_nqm"))
+            .args(["figure", name, QUICK, "--json", "--out"])
+            .arg(&svg_path)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let fig: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(fig["panel"], *name);
+        assert_eq!(fig["complete"], true, "{name}");
+        assert!(fig["params"].is_object());
+        let series = fig["series"].as_array().unwrap();
+        assert!(!series.is_empty(), "{name}: no series");
+        let kinds = [
+            "monte-carlo",
+            "theory-discrete",
+            "theory-continuous",
+            "theory-other",
+        ];
+        for s in series {
+            let kind = s["kind"].as_str().unwrap();
+            assert!(kinds.contains(&kind), "{name}: kind {kind}");
+            let n = s["x"].as_array().unwrap().len();
+            assert_eq!(s["y"].as_array().unwrap().len(), n, "{name}: {}", s["name"]);
+            if let Some(e) = s["y_err"].as_array() {
+                assert_eq!(e.len(), n, "{name}: {}", s["name"]);
+            }
+            assert!(!s.to_string().contains("NaN"));
+        }
+        assert!(
+            series.iter().any(|s| s["kind"] == "monte-carlo"
+                && s["y"].as_array().unwrap().iter().any(|v| v.is_number())),
+            "{name}: no Monte Carlo value at all"
+        );
+
+        let svg = std::fs::read_to_string(&svg_path).unwrap();
+        assert!(
+            svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"),
+            "{name}"
+        );
+        for plot in fig["plots"].as_array().unwrap() {
+            for label in ["x_label", "y_label"] {
+                let l = xml_escape(plot[label].as_str().unwrap());
+                assert!(
+                    svg.contains(&format!(">{l}<")) || svg.contains(&l),
+                    "{name}: axis {l}"
+                );
+            }
+        }
+        for s in series.iter().filter(|s| s["legend"] == true) {
+            let l = xml_escape(s["name"].as_str().unwrap());
+            assert!(svg.contains(&l), "{name}: legend label {l} missing");
+        }
+        let drawn = svg.matches("<polyline").count()
+            + svg.matches("<circle").count()
+            + svg.matches("<line").count()
+            + svg.matches("<path").count();
+        assert!(
+            drawn >= series.len(),
+            "{name}: {drawn} elements for {} series",
+            series.len()
+        );
+    }
+}
+
+#[test]
+fn an_unknown_panel_or_bad_query_is_an_error_not_a_crash() {
+    for args in [
+        vec!["figure", "nope"],
+        vec!["figure", "lr-sweep", "points=1000000"],
+        vec!["figure", "lr-sweep", "", "--size", "5x5"],
+        vec!["figure", "lr-sweep", "", "--out", "/tmp/x.gif"],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_nqm"))
+            .args(&args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(!String::from_utf8_lossy(&out.stderr).is_empty());
+    }
+}
