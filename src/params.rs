@@ -29,6 +29,10 @@ pub const MAX_DATA: u64 = 1_000_000;
 /// browser. A link asking for more gets fewer steps, and says so.
 pub const MAX_WORK: u64 = 1_000_000_000;
 
+/// Most walker-steps (times the minibatch size, for real minibatches) one animation frame of
+/// a live panel may ask for: about 50 ms.
+pub const MAX_FRAME_WORK: u64 = 20_000_000;
+
 /// Longest single value that is looked at.
 const MAX_VALUE_LEN: usize = 64;
 
@@ -974,7 +978,7 @@ pub fn apply_query(p: &mut Params, query: &str, audience: Audience) -> Vec<Param
             errors.retain(|e| e.key != f.key);
         }
     }
-    errors.extend(p.reconcile());
+    errors.extend(p.reconcile_all());
     errors
 }
 
@@ -1095,6 +1099,19 @@ impl Params {
         p
     }
 
+    /// [`Params::reconcile`] until every rule holds; every change it made.
+    pub fn reconcile_all(&mut self) -> Vec<ParamError> {
+        let mut out = Vec::new();
+        // Each fix only lowers a value, so a few rounds settle it.
+        for _ in 0..8 {
+            match self.reconcile() {
+                Some(e) => out.push(e),
+                None => break,
+            }
+        }
+        out
+    }
+
     /// Enforces the rules between fields — a minibatch is no larger than the data set — and
     /// reports what it changed.
     pub fn reconcile(&mut self) -> Option<ParamError> {
@@ -1119,17 +1136,47 @@ impl Params {
                 fallback: Some(MAX_DATA.to_string()),
             });
         }
-        if self.walkers.saturating_mul(self.steps) > MAX_WORK {
+        // Each walker-step of real minibatch noise costs a minibatch of gradients.
+        let unit = if self.noise == Noise::Minibatch {
+            self.batch.max(1)
+        } else {
+            1
+        };
+        let per_step = self.walkers.max(1).saturating_mul(unit);
+        if per_step.saturating_mul(self.steps) > MAX_WORK {
             let was = self.steps;
-            self.steps = (MAX_WORK / self.walkers.max(1)).max(1);
+            self.steps = (MAX_WORK / per_step).max(1);
             return Some(ParamError {
                 key: "steps".into(),
                 reason: format!(
-                    "{was} steps × {} walkers is more than the {MAX_WORK} walker-steps one run \
+                    "{was} steps × {} walkers{} is more than the {MAX_WORK} walker-steps one run \
                      may take",
-                    self.walkers
+                    self.walkers,
+                    if unit > 1 { " × the minibatch" } else { "" }
                 ),
                 fallback: Some(self.steps.to_string()),
+            });
+        }
+        let live = crate::panels::spec(self.panel).is_some_and(|s| s.live);
+        if live && per_step.saturating_mul(self.speed) > MAX_FRAME_WORK {
+            let was = (self.walkers, self.speed);
+            self.speed = (MAX_FRAME_WORK / per_step).max(1);
+            if per_step > MAX_FRAME_WORK {
+                self.walkers = (MAX_FRAME_WORK / unit).max(1);
+            }
+            return Some(ParamError {
+                key: if self.walkers != was.0 { "walkers" } else { "speed" }.into(),
+                reason: format!(
+                    "{} walkers × {} steps a frame{} is more work than a frame can do",
+                    was.0,
+                    was.1,
+                    if unit > 1 { " × the minibatch" } else { "" }
+                ),
+                fallback: Some(if self.walkers != was.0 {
+                    self.walkers.to_string()
+                } else {
+                    self.speed.to_string()
+                }),
             });
         }
         if self.batch > self.n_data {

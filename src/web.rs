@@ -1,10 +1,12 @@
 //! The wasm-bindgen surface: the only module that knows about the browser.
 //!
-//! JavaScript gets an opaque [`Explorer`] handle and small copied results (strings of JSON);
-//! every number it shows is computed here, by the pure-Rust core.
+//! JavaScript gets opaque handles — [`Explorer`] for the live ellipse panel, [`FigureView`] for
+//! the figure panels — and small copied results (strings of JSON); every number it shows is
+//! computed here, by the pure-Rust core. Web Workers call [`panel_job`] for Monte Carlo points.
 
-use crate::panels::ellipses::EllipseExplorer;
-use crate::params;
+use crate::figure::{Figure, Patch};
+use crate::panels::{self, ellipses::EllipseExplorer};
+use crate::params::{self, Audience, ParamError, Params};
 use crate::render::{self, Theme};
 use plotters::prelude::*;
 use plotters_backend::{
@@ -25,6 +27,221 @@ pub fn start() {
 #[wasm_bindgen]
 pub fn schema() -> String {
     params::schema_json()
+}
+
+/// Every panel's name, title, claim, caption, source, keys, presets and default query, as JSON.
+#[wasm_bindgen]
+pub fn panels_json() -> String {
+    panels::specs_json().to_string()
+}
+
+/// The panel a page query names (`ellipses` when it names none or an unknown one).
+#[wasm_bindgen]
+pub fn panel_of(query: &str) -> String {
+    params::parse_query(query, Audience::Page).0.panel.to_string()
+}
+
+/// Monte Carlo job `index` of the figure a page query describes, as a JSON array of patches
+/// (a worker's work; the same numbers as `nqm figure`).
+#[wasm_bindgen]
+pub fn panel_job(query: &str, index: u32) -> String {
+    let (p, _) = params::parse_query(query, Audience::Page);
+    let patches: Vec<Patch> = match panels::find(p.panel) {
+        Some(panel) if (index as usize) < usize::MAX => panel.job(&p, index as usize),
+        _ => Vec::new(),
+    };
+    serde_json::to_string(&patches).expect("patches serialise")
+}
+
+/// Draws the theory-only figure of a panel at its defaults onto `canvas` (the landing view's
+/// thumbnails).
+#[wasm_bindgen]
+pub fn draw_thumbnail(canvas: &HtmlCanvasElement, panel: &str, dpr: f64, dark: bool) -> Result<(), JsValue> {
+    let p = Params::for_panel(panel);
+    let fig = panels::plan(&p).ok_or_else(|| JsValue::from_str("no such panel"))?;
+    draw_on(canvas, &fig, dpr, dark)
+}
+
+/// The rejected fields as a JSON array of `{key, reason, fallback, message}`.
+fn errors_json(errors: &[ParamError]) -> String {
+    let list: Vec<_> = errors
+        .iter()
+        .map(|e| {
+            serde_json::json!({
+                "key": e.key, "reason": e.reason, "fallback": e.fallback,
+                "message": e.message(),
+            })
+        })
+        .collect();
+    serde_json::to_string(&list).expect("JSON serialises")
+}
+
+fn theme(dark: bool) -> Theme {
+    if dark {
+        Theme::DARK
+    } else {
+        Theme::LIGHT
+    }
+}
+
+/// Draws `fig` on `canvas` at device pixel ratio `dpr`.
+fn draw_on(canvas: &HtmlCanvasElement, fig: &Figure, dpr: f64, dark: bool) -> Result<(), JsValue> {
+    let backend =
+        Canvas::new(canvas).ok_or_else(|| JsValue::from_str("the canvas has no 2-D context"))?;
+    let root = backend.into_drawing_area();
+    render::draw_figure(&root, fig, &theme(dark), dpr)
+        .map_err(|e| JsValue::from_str(&format!("drawing failed: {e}")))?;
+    root.present()
+        .map_err(|e| JsValue::from_str(&format!("drawing failed: {e}")))
+}
+
+/// `fig` as SVG, text measured with `canvas`'s 2-D context.
+fn svg_of(canvas: &HtmlCanvasElement, fig: &Figure, w: u32, h: u32, dark: bool) -> Result<String, JsValue> {
+    let context = canvas
+        .get_context("2d")
+        .ok()
+        .flatten()
+        .and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())
+        .ok_or_else(|| JsValue::from_str("the canvas has no 2-D context"))?;
+    let measure = |text: &str, size: f64| {
+        context.set_font(&format!("{size}px sans-serif"));
+        match context.measure_text(text) {
+            Ok(m) => (m.width().ceil() as u32, size.ceil() as u32),
+            Err(_) => render::approximate_text_size(text, size),
+        }
+    };
+    render::svg_with(fig, w, h, &theme(dark), measure).map_err(|e| JsValue::from_str(&e))
+}
+
+/// A figure panel behind the page: its parameters and its figure, filled in by Monte Carlo
+/// patches as workers report them.
+#[wasm_bindgen]
+pub struct FigureView {
+    params: Params,
+    figure: Figure,
+    canvas: HtmlCanvasElement,
+    errors: Vec<ParamError>,
+}
+
+#[wasm_bindgen]
+impl FigureView {
+    /// The figure of a page query string, theory computed and Monte Carlo pending, drawing on
+    /// `canvas`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(canvas: HtmlCanvasElement, query: &str) -> FigureView {
+        let (params, errors) = params::parse_query(query, Audience::Page);
+        let figure = panels::plan(&params).expect("a parsed panel exists");
+        FigureView {
+            params,
+            figure,
+            canvas,
+            errors,
+        }
+    }
+
+    fn replan(&mut self) {
+        self.figure = panels::plan(&self.params).expect("the panel exists");
+    }
+
+    /// The fields rejected by the last query applied, as JSON.
+    pub fn errors(&self) -> String {
+        errors_json(&self.errors)
+    }
+
+    /// Applies a query string on top of the current state; the Monte Carlo starts again.
+    pub fn apply_query(&mut self, query: &str) {
+        let mut p = self.params.clone();
+        self.errors = params::apply_query(&mut p, query, Audience::Page);
+        self.params = p;
+        self.replan();
+    }
+
+    /// Sets one parameter from its query-string form; returns the reason if it is rejected
+    /// (and then nothing changes). A change re-plans the figure: theory at once, Monte Carlo
+    /// pending.
+    pub fn set(&mut self, key: &str, value: &str) -> Option<String> {
+        let Some(f) = params::field(key).filter(|f| f.key != "panel" && f.serves(Audience::Page, self.params.panel)) else {
+            return Some(format!("'{key}' is not a parameter of this panel"));
+        };
+        let mut p = self.params.clone();
+        if let Err(e) = f.set_str(&mut p, value) {
+            return Some(e);
+        }
+        let _ = p.reconcile_all();
+        if p != self.params {
+            self.params = p;
+            self.replan();
+        }
+        None
+    }
+
+    /// The current value of a parameter, as written in the query string.
+    pub fn get(&self, key: &str) -> Option<String> {
+        self.params.get_str(key)
+    }
+
+    /// The permalink query string of the current state (without `?`).
+    pub fn query(&self) -> String {
+        params::to_query(&self.params, Audience::Page)
+    }
+
+    /// The current parameters as JSON.
+    pub fn params_json(&self) -> String {
+        self.params.to_json(Audience::Page).to_string()
+    }
+
+    /// Number of Monte Carlo jobs of the current plan.
+    pub fn jobs(&self) -> u32 {
+        self.figure.jobs as u32
+    }
+
+    /// Applies a worker's patches (JSON from [`panel_job`]) and updates fits and readouts.
+    /// Malformed input is refused with a message, never a panic.
+    pub fn apply(&mut self, patches: &str) -> Result<(), JsValue> {
+        let patches: Vec<Patch> = serde_json::from_str(patches)
+            .map_err(|e| JsValue::from_str(&format!("a worker's answer did not parse: {e}")))?;
+        self.figure.apply(&patches);
+        if let Some(panel) = panels::find(self.params.panel) {
+            panel.finish(&self.params, &mut self.figure);
+        }
+        Ok(())
+    }
+
+    /// Readouts as JSON: `{readouts: [...], complete, jobs, jobs_done}`.
+    pub fn readouts_json(&self) -> String {
+        serde_json::json!({
+            "readouts": self.figure.readouts,
+            "complete": self.figure.complete(),
+            "jobs": self.figure.jobs,
+            "jobs_done": self.figure.jobs_done,
+        })
+        .to_string()
+    }
+
+    /// The figure in the public JSON format.
+    pub fn figure_json(&self) -> String {
+        self.figure.to_json().to_string()
+    }
+
+    /// The figure's series as CSV with the state in its header.
+    pub fn csv(&self) -> String {
+        self.figure.to_csv()
+    }
+
+    /// The figure as an SVG document of `w` × `h` pixels.
+    pub fn svg(&self, w: u32, h: u32, dark: bool) -> Result<String, JsValue> {
+        svg_of(&self.canvas, &self.figure, w, h, dark)
+    }
+
+    /// Draws the figure on its canvas at device pixel ratio `dpr`.
+    pub fn draw(&self, dpr: f64, dark: bool) -> Result<(), JsValue> {
+        draw_on(&self.canvas, &self.figure, dpr, dark)
+    }
+
+    /// Draws the figure on another canvas (PNG export at a chosen size).
+    pub fn draw_to(&self, canvas: &HtmlCanvasElement, dpr: f64, dark: bool) -> Result<(), JsValue> {
+        draw_on(canvas, &self.figure, dpr, dark)
+    }
 }
 
 /// `out` with the rejected fields' messages as `errors`, as a JSON string.
@@ -106,17 +323,27 @@ impl Explorer {
     /// The fields rejected by the last query applied, as a JSON array of
     /// `{key, reason, fallback, message}`.
     pub fn errors(&self) -> String {
-        let list: Vec<_> = self
-            .errors
-            .iter()
-            .map(|e| {
-                serde_json::json!({
-                    "key": e.key, "reason": e.reason, "fallback": e.fallback,
-                    "message": e.message(),
-                })
-            })
-            .collect();
-        serde_json::to_string(&list).expect("JSON serialises")
+        errors_json(&self.errors)
+    }
+
+    /// The current state as a figure in the public JSON format (walkers, ellipses, contours).
+    pub fn figure_json(&self) -> String {
+        self.inner.figure().to_json().to_string()
+    }
+
+    /// The current state's series as CSV with the state in its header.
+    pub fn csv(&self) -> String {
+        self.inner.figure().to_csv()
+    }
+
+    /// The current state as an SVG document of `w` × `h` pixels.
+    pub fn svg(&self, w: u32, h: u32, dark: bool) -> Result<String, JsValue> {
+        svg_of(&self.canvas, &self.inner.figure(), w, h, dark)
+    }
+
+    /// Draws the current state on another canvas (PNG export at a chosen size).
+    pub fn draw_to(&self, canvas: &HtmlCanvasElement, dpr: f64, dark: bool) -> Result<(), JsValue> {
+        self.draw_canvas(canvas, dpr, dark)
     }
 
     /// Applies a query string on top of the current state (back/forward, embedding pages).
@@ -165,11 +392,16 @@ impl Explorer {
 
     /// Draws the plot at device pixel ratio `dpr` in the light or dark theme.
     pub fn draw(&self, dpr: f64, dark: bool) -> Result<(), JsValue> {
-        let backend = Canvas::new(&self.canvas)
+        self.draw_canvas(&self.canvas, dpr, dark)
+    }
+}
+
+impl Explorer {
+    fn draw_canvas(&self, canvas: &HtmlCanvasElement, dpr: f64, dark: bool) -> Result<(), JsValue> {
+        let backend = Canvas::new(canvas)
             .ok_or_else(|| JsValue::from_str("the canvas has no 2-D context"))?;
         let root = backend.into_drawing_area();
-        let theme = if dark { Theme::DARK } else { Theme::LIGHT };
-        render::draw_ellipses(&root, &self.inner.scene(), &theme, dpr)
+        render::draw_ellipses(&root, &self.inner.scene(), &theme(dark), dpr)
             .map_err(|e| JsValue::from_str(&format!("drawing failed: {e}")))?;
         root.present()
             .map_err(|e| JsValue::from_str(&format!("drawing failed: {e}")))

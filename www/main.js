@@ -1,13 +1,14 @@
-// Thin glue between the page and the Rust core: builds the controls from the schema that Rust
-// exports, keeps the URL in step with the state, runs the animation loop, and shows the numbers
-// Rust computes. No physics here. Nothing from the URL is inserted as HTML (textContent only).
+// Thin glue between the page and the Rust core: routes `?panel=…` to a view, builds the landing
+// list, runs Monte Carlo jobs in the worker pool, exports figures, talks to an embedding page,
+// and offers the scripting API `window.nqm`. No physics here. Nothing from the URL is inserted
+// as HTML (textContent only); the only markup inserted is the panels' own captions.
 
-import init, { Explorer, schema, random_seed, theory_json, simulate_json, bench_kernel, debug_panic } from './pkg/nqm_explorer.js';
+import init, { schema, panels_json, panel_of, theory_json, simulate_json, bench_kernel, debug_panic, draw_thumbnail } from './pkg/nqm_explorer.js';
 import { Pool } from './pool.js';
-
-const $ = (id) => document.getElementById(id);
-const URL_DELAY_MS = 120;       // replaceState at most this often while dragging
-const READOUT_PERIOD_MS = 250;  // readouts refresh period
+import { $ } from './controls.js';
+import { LiveView, FigureView, runJobHere } from './views.js';
+import { exportFigure, download } from './export.js';
+import { listen as listenToParent } from './embed.js';
 
 function showLoadError(err) {
   const el = $('load-error');
@@ -17,311 +18,49 @@ function showLoadError(err) {
   el.hidden = false;
 }
 
-function fmt(x) {
-  if (x === null || x === undefined || !Number.isFinite(x)) return '—';
-  const a = Math.abs(x);
-  if (a !== 0 && (a < 1e-3 || a >= 1e5)) return x.toExponential(3);
-  return x.toPrecision(4);
-}
-
-function fmtMatrix(m) {
-  if (!m) return 'none';
-  return m.map((row) => row.map((x) => fmt(x).padStart(10)).join(' ')).join('\n');
-}
-
-// Standard errors of the entries of a symmetric 2×2 estimate: (Σ₁₁, Σ₁₂, Σ₂₂).
-function fmtSe(se) {
-  if (!se) return '';
-  const p = (x) => (Number.isFinite(x) ? x.toPrecision(2) : '—');
-  return `\n± s.e. ${p(se[0][0])}, ${p(se[0][1])}, ${p(se[1][1])}`;
-}
-
-class Page {
-  constructor(fields) {
-    this.fields = fields.filter((f) => f.scope === 'both');
-    this.explorer = new Explorer($('plot'), location.search);
-    this.inputs = new Map();   // key -> [elements showing the value]
-    this.urlTimer = null;
-    this.lastReadout = 0;
-    this.dragging = false;
-    this.frameTimes = [];
-    this.frameMax = 0;
-    this.dark = matchMedia('(prefers-color-scheme: dark)');
-    this.buildControls();
-    this.showErrors(JSON.parse(this.explorer.errors()));
-    this.syncControls();
-    this.writeUrl();
-    this.bindButtons();
-    this.fitCanvas();
-    new ResizeObserver(() => this.fitCanvas()).observe($('plot'));
-    window.addEventListener('popstate', () => {
-      this.explorer.apply_query(location.search);
-      this.showErrors(JSON.parse(this.explorer.errors()));
-      this.syncControls();
-    });
-    this.updateReadouts();
-    requestAnimationFrame((t) => this.frame(t));
-  }
-
-  buildControls() {
-    const form = $('controls');
-    form.addEventListener('submit', (e) => e.preventDefault());
-    for (const f of this.fields) {
-      const row = document.createElement('div');
-      row.className = 'control';
-      row.dataset.key = f.key;
-      const label = document.createElement('label');
-      label.textContent = f.unit ? `${f.label} (${f.unit})` : f.label;
-      label.title = f.help;
-      row.append(label);
-      const els = [];
-      if (f.kind === 'choice') {
-        const sel = document.createElement('select');
-        sel.id = label.htmlFor = `ctl-${f.key}`;
-        for (const o of f.options) {
-          const opt = document.createElement('option');
-          opt.value = opt.textContent = o;
-          sel.append(opt);
-        }
-        sel.addEventListener('change', () => this.set(f.key, sel.value, sel));
-        row.classList.add('wide');
-        row.append(sel);
-        els.push(sel);
-      } else {
-        const slider = (f.max - f.min) / f.step <= 1e5;
-        const num = document.createElement('input');
-        num.type = 'number';
-        Object.assign(num, { min: f.min, max: f.max, step: f.kind === 'int' ? 1 : 'any' });
-        num.setAttribute('aria-label', `${f.label} value`);
-        num.addEventListener('change', () => this.set(f.key, num.value, num));
-        if (slider) {
-          const range = document.createElement('input');
-          range.type = 'range';
-          range.id = label.htmlFor = `ctl-${f.key}`;
-          Object.assign(range, { min: f.min, max: f.max, step: f.step });
-          range.addEventListener('input', () => { this.dragging = true; this.set(f.key, range.value, range); });
-          range.addEventListener('change', () => { this.dragging = false; this.updateReadouts(true); });
-          row.append(range, num);
-          els.push(range, num);
-        } else {
-          num.id = label.htmlFor = `ctl-${f.key}`;
-          row.classList.add('wide');
-          row.append(num);
-          els.push(num);
-        }
-      }
-      this.inputs.set(f.key, els);
-      form.append(row);
-    }
-  }
-
-  // Shows every control's value as Rust holds it, and which controls the noise kind uses.
-  syncControls() {
-    const noise = this.explorer.get('noise');
-    for (const f of this.fields) {
-      const v = this.explorer.get(f.key);
-      for (const el of this.inputs.get(f.key)) {
-        el.value = v;
-        if (el.type === 'range') el.setAttribute('aria-valuetext', f.unit ? `${v} ${f.unit}` : v);
-      }
-      const row = $('controls').querySelector(`[data-key="${f.key}"]`);
-      row.hidden = !!f.when_noise && !f.when_noise.includes(noise);
-    }
-  }
-
-  // After a panic the WebAssembly instance cannot be trusted: the next change reloads the page
-  // with the state it shows (the URL always holds all of it), plus the change.
-  fail(e) {
-    if (this.broken) return;
-    this.broken = true;
-    console.error('nqm-explorer: the simulation stopped:', e);
-    const status = $('status');
-    status.textContent = 'The simulation stopped on an internal error (details in the browser console). ' +
-      'It restarts, with the same settings, on your next change.';
-    status.hidden = false;
-  }
-
-  recover(key, value) {
-    const q = new URLSearchParams(this.lastQuery || location.search);
-    if (key) q.set(key, value);
-    location.replace(`${location.pathname}?${q.toString()}`);
-  }
-
-  set(key, value, source) {
-    if (this.broken) {
-      this.recover(key, value);
-      return;
-    }
-    let err;
-    try {
-      err = this.explorer.set(key, value);
-    } catch (e) {
-      this.fail(e);
-      return;
-    }
-    if (err !== undefined && err !== null) {
-      this.showErrors([{ key, message: `${key}: ${err}; kept ${this.explorer.get(key)}` }]);
-    } else {
-      this.clearErrorFor(key);
-    }
-    this.syncControls();
-    if (source && document.activeElement === source && source.type === 'number') source.select?.();
-    this.scheduleUrl();
-    this.updateReadouts(!this.dragging);
-  }
-
-  showErrors(errors) {
-    const box = $('messages');
-    this.errors = (this.errors || []).filter((e) => !errors.some((n) => n.key === e.key)).concat(errors);
-    box.replaceChildren();
-    if (this.errors.length === 0) { box.hidden = true; return; }
-    const p = document.createElement('p');
-    p.textContent = 'Some values were not accepted:';
-    const ul = document.createElement('ul');
-    for (const e of this.errors) {
-      const li = document.createElement('li');
-      li.textContent = e.message;
-      li.dataset.key = e.key;
-      ul.append(li);
-    }
-    const close = document.createElement('button');
-    close.type = 'button';
-    close.textContent = 'Dismiss';
-    close.addEventListener('click', () => { this.errors = []; box.hidden = true; });
-    box.append(p, ul, close);
-    box.hidden = false;
-  }
-
-  clearErrorFor(key) {
-    if (this.errors?.some((e) => e.key === key)) {
-      this.errors = this.errors.filter((e) => e.key !== key);
-      this.showErrors([]);
-    }
-  }
-
-  scheduleUrl() {
-    if (this.urlTimer !== null) return;
-    this.urlTimer = setTimeout(() => { this.urlTimer = null; this.writeUrl(); }, URL_DELAY_MS);
-  }
-
-  writeUrl() {
-    if (this.broken) return;
-    const q = '?' + this.explorer.query();
-    this.lastQuery = q;
-    if (q !== location.search) history.replaceState(null, '', q);
-  }
-
-  bindButtons() {
-    $('reset').addEventListener('click', () => { this.explorer.reset(); this.updateReadouts(true); });
-    $('new-seed').addEventListener('click', () => {
-      this.set('seed', String(random_seed()));
-      this.explorer.reset();
-    });
-    $('copy-link').addEventListener('click', async () => {
-      this.writeUrl();
-      const done = $('copy-done');
-      try {
-        await navigator.clipboard.writeText(location.href);
-        done.textContent = 'Link copied.';
-      } catch {
-        done.textContent = 'Copy failed; the link is in the address bar.';
-      }
-      setTimeout(() => { done.textContent = ''; }, 3000);
-    });
-  }
-
-  fitCanvas() {
-    const c = $('plot');
-    const dpr = window.devicePixelRatio || 1;
-    const r = c.getBoundingClientRect();
-    const w = Math.max(1, Math.round(r.width * dpr));
-    const h = Math.max(1, Math.round(r.height * dpr));
-    if (c.width !== w || c.height !== h) { c.width = w; c.height = h; }
-  }
-
-  updateReadouts(force) {
-    const now = performance.now();
-    if (!force && now - this.lastReadout < READOUT_PERIOD_MS) return;
-    this.lastReadout = now;
-    const r = JSON.parse(this.explorer.readouts_json());
-    $('ro-sigma_discrete').textContent = r.sigma_discrete ? fmtMatrix(r.sigma_discrete) : 'none: no stationary state';
-    $('ro-sigma_continuous').textContent = r.sigma_continuous ? fmtMatrix(r.sigma_continuous) : 'none';
-    $('ro-sigma_empirical').textContent = fmtMatrix(r.sigma_empirical) + fmtSe(r.sigma_empirical_se);
-    $('ro-loss_discrete').textContent = fmt(r.loss_discrete);
-    $('ro-loss_continuous').textContent = fmt(r.loss_continuous);
-    $('ro-loss_empirical').textContent = fmt(r.loss_empirical);
-    $('ro-spectral_radius').textContent = `${fmt(r.spectral_radius)} (${r.stable ? 'stable: < 1' : 'unstable: ≥ 1'})`;
-    $('ro-walkers').textContent = `${r.walkers_alive} live, ${r.diverged} diverged, ${r.steps} steps`;
-    const status = $('status');
-    const msg = r.message || '';
-    if (status.textContent !== msg) status.textContent = msg;
-    status.hidden = !msg;
-  }
-
-  frame() {
-    if (this.broken) return; // no more frames until the page recovers
-    const t0 = performance.now();
-    try {
-      this.explorer.advance();
-      this.explorer.draw(window.devicePixelRatio || 1, this.dark.matches);
-      this.updateReadouts(false);
-    } catch (e) {
-      this.fail(e);
-      return;
-    }
-    // The work of the last 600 frames, and the longest since the last reset, for benchmarks.
-    const work = performance.now() - t0;
-    this.frameMax = Math.max(this.frameMax, work);
-    this.frameTimes.push(work);
-    if (this.frameTimes.length > 600) this.frameTimes.shift();
-    requestAnimationFrame((t) => this.frame(t));
-  }
-}
-
-// Sweeps: one Monte Carlo point per query, in a worker pool (default) or on the main thread.
+// Monte Carlo jobs: in a worker pool (default) or on the main thread, a newer run superseding
+// an older one.
 class Sweeps {
-  constructor() {
+  constructor(onStatus) {
     this.pool = null;
     this.mainRun = null;
-    $('sweep-where').options[0].textContent = `Web Workers (${navigator.hardwareConcurrency || 2})`;
-    $('sweep-run').addEventListener('click', () => this.runFromPage());
-    $('sweep-cancel').addEventListener('click', () => this.cancel());
-  }
-
-  status(msg) {
-    const el = $('worker-status');
-    el.textContent = msg;
-    el.hidden = !msg;
+    this.onStatus = onStatus;
   }
 
   ensurePool(size) {
     if (!this.pool || (size && this.pool.size !== size)) {
       this.pool?.cancel('the pool was replaced');
       this.pool?.workers.forEach((w) => w.terminate());
-      this.pool = new Pool({ size, onStatus: (m) => this.status(m) });
+      this.pool = new Pool({ size, onStatus: this.onStatus });
     }
     return this.pool;
   }
 
-  // Runs `queries`; resolves {results, cancelled, reason, seconds}. A newer call supersedes.
-  async run(queries, { where = 'workers', workers, onPoint = () => {}, onProgress = () => {} } = {}) {
+  // Runs `items` (query strings for `simulate`, or {query, job} for panel jobs); resolves
+  // {results, cancelled, reason, seconds}.
+  async run(items, { where = 'workers', workers, onPoint = () => {}, onProgress = () => {} } = {}) {
     this.cancel('superseded by a newer request');
     if (where === 'main') {
       const run = { cancelled: false, reason: '' };
       this.mainRun = run;
       const start = performance.now();
-      const results = new Array(queries.length).fill(null);
-      for (let i = 0; i < queries.length && !run.cancelled; i++) {
+      const results = new Array(items.length).fill(null);
+      for (let i = 0; i < items.length && !run.cancelled; i++) {
         await new Promise((r) => setTimeout(r, 0)); // let the page breathe between points
         if (run.cancelled) break;
-        results[i] = JSON.parse(simulate_json(queries[i]));
+        const item = items[i];
+        try {
+          results[i] = typeof item === 'string' ? JSON.parse(simulate_json(item)) : runJobHere(item.query, item.job);
+        } catch (e) {
+          results[i] = { error: String(e && e.message ? e.message : e) };
+        }
         onPoint(i, results[i]);
-        onProgress(i + 1, queries.length);
+        onProgress(i + 1, items.length);
       }
       if (this.mainRun === run) this.mainRun = null;
       return { results, cancelled: run.cancelled, reason: run.reason, seconds: (performance.now() - start) / 1000 };
     }
-    return this.ensurePool(workers).sweep(queries, { onPoint, onProgress });
+    return this.ensurePool(workers).sweep(items, { onPoint, onProgress });
   }
 
   cancel(reason = 'cancelled') {
@@ -332,55 +71,234 @@ class Sweeps {
     }
     this.pool?.cancel(reason);
   }
+}
 
-  async runFromPage() {
-    const page = window.nqm;
-    const p = page.params();
-    const t = page.theory(page.query());
-    const limit = t.necessary_limit / (t.necessary_value / p.lr);
-    const lrs = Array.from({ length: 40 }, (_, i) => (limit * (i + 0.5)) / 40);
-    const base = page.query();
-    const queries = lrs.map((lr) => `${base}&lr=${lr}&walkers=10000&steps=1000`);
-    const body = $('sweep-table').querySelector('tbody');
-    body.replaceChildren();
-    $('sweep-details').hidden = false;
-    $('sweep-details').open = true;
-    const rows = lrs.map((lr) => {
-      const tr = document.createElement('tr');
-      const th = page.theory(`${base}&lr=${lr}`);
-      const tr2 = (m) => (m ? m.reduce((s, r, i) => s + r[i], 0) : null);
-      for (const text of [fmt(lr), '…', fmt(tr2(th.sigma_discrete)), fmt(tr2(th.sigma_continuous))]) {
-        const td = document.createElement('td');
-        td.textContent = text;
-        tr.append(td);
+// Presentation-only URL keys (not part of a panel's state): embed mode, its controls, and the
+// origin an embedding page's messages must come from.
+const EMBED_KEYS = ['embed', 'controls', 'origin'];
+
+class App {
+  constructor(wasm) {
+    this.wasm = wasm;
+    this.fields = JSON.parse(schema());
+    this.specs = JSON.parse(panels_json());
+    this.dark = matchMedia('(prefers-color-scheme: dark)');
+    this.reducedMotion = matchMedia('(prefers-reduced-motion: reduce)');
+    this.view = null;
+    this.broken = false;
+    const q = new URLSearchParams(location.search);
+    const controls = q.get('controls');
+    this.embed = {
+      on: q.get('embed') === '1',
+      controls: controls ? controls.split(',').map((s) => s.trim()).filter(Boolean) : null,
+      origin: q.get('origin'),
+    };
+    document.body.classList.toggle('embed', this.embed.on);
+    this.sweeps = new Sweeps((m) => { const el = $('worker-status'); el.textContent = m; el.hidden = !m; });
+    $('run-where').options[0].textContent = `Web Workers (${navigator.hardwareConcurrency || 2})`;
+    this.buildNav();
+    this.bindButtons();
+    this.fitCanvas();
+    new ResizeObserver(() => { if (this.fitCanvas()) this.view?.redraw(); }).observe($('plot'));
+    this.dark.addEventListener('change', () => { this.view?.redraw(); this.drawThumbnails(); });
+    window.addEventListener('popstate', () => this.route());
+    listenToParent(this);
+    this.route();
+  }
+
+  // The URL for a panel query, keeping the embed keys.
+  urlFor(query) {
+    const keep = new URLSearchParams(location.search);
+    let extra = '';
+    for (const k of EMBED_KEYS) if (keep.has(k)) extra += `&${k}=${encodeURIComponent(keep.get(k))}`;
+    return `${location.pathname}?${query}${extra}`;
+  }
+
+  buildNav() {
+    const sel = $('panel-select');
+    const home = document.createElement('option');
+    home.value = '';
+    home.textContent = 'all panels';
+    sel.append(home);
+    for (const s of this.specs) {
+      const o = document.createElement('option');
+      o.value = s.name;
+      o.textContent = s.title;
+      sel.append(o);
+    }
+    sel.addEventListener('change', () => this.navigate(sel.value ? `?panel=${sel.value}` : location.pathname));
+    const list = $('panel-list');
+    for (const s of this.specs) {
+      const li = document.createElement('li');
+      const a = document.createElement('a');
+      a.href = `?panel=${s.name}`;
+      a.addEventListener('click', (e) => {
+        if (e.metaKey || e.ctrlKey || e.shiftKey || e.button !== 0) return;
+        e.preventDefault();
+        this.navigate(a.getAttribute('href'));
+      });
+      const canvas = document.createElement('canvas');
+      canvas.className = 'thumb';
+      canvas.dataset.panel = s.name;
+      canvas.setAttribute('aria-hidden', 'true');
+      const title = document.createElement('strong');
+      title.textContent = s.title;
+      const claim = document.createElement('span');
+      claim.className = 'claim';
+      claim.textContent = s.claim;
+      const src = document.createElement('span');
+      src.className = 'src';
+      src.textContent = s.source;
+      a.append(canvas, title, claim, src);
+      li.append(a);
+      list.append(li);
+    }
+  }
+
+  drawThumbnails() {
+    if ($('landing').hidden) return;
+    const dpr = window.devicePixelRatio || 1;
+    for (const c of document.querySelectorAll('canvas.thumb')) {
+      const r = c.getBoundingClientRect();
+      c.width = Math.max(1, Math.round(r.width * dpr));
+      c.height = Math.max(1, Math.round(r.height * dpr));
+      try {
+        draw_thumbnail(c, c.dataset.panel, 0.5 * dpr, this.dark.matches);
+      } catch (e) {
+        console.error(`thumbnail of ${c.dataset.panel}:`, e);
       }
-      body.append(tr);
-      return tr;
+    }
+  }
+
+  navigate(url) {
+    history.pushState(null, '', url);
+    this.route();
+  }
+
+  // Shows what the URL says: the landing list (no query), or a panel.
+  route() {
+    const q = new URLSearchParams(location.search);
+    const landing = !this.embed.on && [...q.keys()].filter((k) => !EMBED_KEYS.includes(k)).length === 0;
+    $('landing').hidden = !landing;
+    $('view').hidden = landing;
+    if (landing) {
+      this.view?.destroy();
+      this.view = null;
+      $('panel-select').value = '';
+      document.title = 'nqm-explorer — SGD fluctuations at finite learning rate';
+      this.drawThumbnails();
+      this.stateChanged();
+      return;
+    }
+    const name = panel_of(location.search);
+    $('panel-select').value = name;
+    if (this.view && this.view.spec.name === name && !this.broken) {
+      this.view.applyQuery(location.search);
+      return;
+    }
+    this.view?.destroy();
+    const spec = this.specs.find((s) => s.name === name);
+    document.title = `${spec.title} — nqm-explorer`;
+    const live = spec.live;
+    for (const id of ['reset']) $(id).hidden = !live;
+    $('progress-row').hidden = live;
+    $('run-where-row').hidden = live;
+    $('open-full').hidden = !this.embed.on;
+    this.fitCanvas();
+    this.view = live ? new LiveView(this, spec) : new FigureView(this, spec);
+  }
+
+  // Called whenever the URL changes: the "open in explorer" link and the embed snippet follow.
+  stateChanged() {
+    if (this.embed.on && this.view) {
+      $('open-full').href = `${location.pathname}?${this.view.query()}`;
+    }
+    if (!$('embed-box').hidden) this.updateEmbed();
+  }
+
+  // After a panic: reload with the state the URL holds, plus the change that was asked for.
+  recover(key, value) {
+    const q = new URLSearchParams(this.view?.lastUrl?.split('?')[1] || location.search);
+    if (key) q.set(key, value);
+    location.replace(`${location.pathname}?${q.toString()}`);
+  }
+
+  announce(text) {
+    const el = $('announce');
+    if (el.textContent !== text) el.textContent = text;
+  }
+
+  fitCanvas() {
+    const c = $('plot');
+    const dpr = window.devicePixelRatio || 1;
+    const r = c.getBoundingClientRect();
+    const w = Math.max(1, Math.round(r.width * dpr));
+    const h = Math.max(1, Math.round(r.height * dpr));
+    if (c.width !== w || c.height !== h) {
+      c.width = w;
+      c.height = h;
+      return true;
+    }
+    return false;
+  }
+
+  embedSnippet() {
+    const controls = $('embed-controls').value.split(',').map((s) => s.trim()).filter(Boolean);
+    const w = Math.min(2000, Math.max(320, Number($('embed-width').value) || 640));
+    const h = Math.min(2000, Math.max(240, Number($('embed-height').value) || 480));
+    const base = new URL(location.pathname, location.href).href;
+    let src = `${base}?${this.view.query()}&embed=1`;
+    if (controls.length) src += `&controls=${controls.map(encodeURIComponent).join(',')}`;
+    const title = `nqm-explorer: ${this.view.spec.title}`.replace(/"/g, '&quot;');
+    return `<iframe src="${src.replace(/&/g, '&amp;')}" width="${w}" height="${h}" title="${title}" style="border:0" loading="lazy"></iframe>`;
+  }
+
+  updateEmbed() {
+    if (this.view) $('embed-code').value = this.embedSnippet();
+  }
+
+  bindButtons() {
+    $('reset').addEventListener('click', () => this.view?.reset?.());
+    $('new-seed').addEventListener('click', () => this.view?.newSeed());
+    $('cancel').addEventListener('click', () => this.view?.cancel?.());
+    $('copy-link').addEventListener('click', async () => {
+      this.view?.writeUrl();
+      const done = $('copy-done');
+      try {
+        await navigator.clipboard.writeText(location.href);
+        done.textContent = 'Link copied.';
+      } catch {
+        done.textContent = 'Copy failed; the link is in the address bar.';
+      }
+      setTimeout(() => { done.textContent = ''; }, 3000);
     });
-    $('sweep-run').disabled = true;
-    $('sweep-cancel').disabled = false;
-    $('sweep-status').textContent = 'running…';
-    const out = await this.run(queries, {
-      where: $('sweep-where').value,
-      onPoint: (i, r) => {
-        const cell = rows[i].children[1];
-        if (!r || r.error || !r.sigma_empirical) {
-          cell.textContent = r && r.error ? `error: ${r.error}` : `diverged (${r ? r.diverged : '?'} walkers)`;
-          return;
-        }
-        const tr = r.sigma_empirical.reduce((s, row, k) => s + row[k], 0);
-        const se = Math.sqrt(r.sigma_empirical_se.reduce((s, row, k) => s + row[k] * row[k], 0));
-        cell.textContent = `${fmt(tr)} ± ${fmt(se)}`;
-      },
-      onProgress: (done, total) => {
-        $('sweep-progress').value = done / total;
-      },
+    $('embed-button').addEventListener('click', () => {
+      const box = $('embed-box');
+      box.hidden = !box.hidden;
+      $('embed-button').setAttribute('aria-expanded', String(!box.hidden));
+      if (!box.hidden) {
+        if (!$('embed-controls').value) $('embed-controls').value = this.view.spec.keys.filter((k) => k !== 'seed').slice(0, 3).join(',');
+        this.updateEmbed();
+      }
     });
-    $('sweep-run').disabled = false;
-    $('sweep-cancel').disabled = true;
-    $('sweep-status').textContent = out.cancelled
-      ? `stopped (${out.reason}); the points shown are partial`
-      : `done in ${out.seconds.toFixed(2)} s`;
+    for (const id of ['embed-controls', 'embed-width', 'embed-height']) $(id).addEventListener('input', () => this.updateEmbed());
+    $('embed-copy').addEventListener('click', async () => {
+      try {
+        await navigator.clipboard.writeText($('embed-code').value);
+        $('copy-done').textContent = 'HTML copied.';
+      } catch {
+        $('embed-code').select();
+        $('copy-done').textContent = 'Copy failed; the HTML is selected.';
+      }
+    });
+    for (const b of document.querySelectorAll('[data-export]')) {
+      b.addEventListener('click', async () => {
+        const size = $('png-size').value;
+        const opts = size === 'screen' ? {} : { width: Number(size.split('x')[0]), height: Number(size.split('x')[1]) };
+        const out = await exportFigure(this.view, b.dataset.export, opts);
+        download(out, `${this.view.spec.name}.${b.dataset.export}`);
+      });
+    }
   }
 }
 
@@ -392,13 +310,28 @@ async function main() {
     showLoadError(e);
     return;
   }
-  const page = new Page(JSON.parse(schema()));
-  const sweeps = new Sweeps();
+  const app = new App(wasm);
+  const view = () => app.view;
   window.nqm = {
-    // Monte Carlo points for a list of queries, in workers (default) or on the main thread.
-    sweep: (queries, options) => sweeps.run(queries, options),
-    cancelSweep: () => sweeps.cancel(),
+    // The panel shown ('' on the landing view), and navigation to a query (pushState).
+    panel: () => view()?.spec.name ?? '',
+    panels: () => app.specs.map((s) => s.name),
+    navigate: (query) => app.navigate(`?${String(query).replace(/^\?/, '')}`),
+    params: () => JSON.parse(view().handle.params_json()),
+    // The numbers beside the plot; `complete` is true once every Monte Carlo point has finished.
+    readouts: () => view().readouts(),
+    query: () => view().query(),
+    set: (key, value) => view().set(String(key), String(value)),
+    figure: () => JSON.parse(view().handle.figure_json()),
+    // An export as {mime, text} (SVG, CSV, JSON) or {mime, blob, width, height} (PNG).
+    export: (format, options) => exportFigure(view(), format, options),
+    // Every theoretical result for any query, as `nqm theory` prints it.
+    theory: (query) => JSON.parse(theory_json(String(query))),
     simulate: (query) => JSON.parse(simulate_json(String(query))),
+    // Monte Carlo for a list of queries, in workers (default) or on the main thread.
+    sweep: (queries, options) => app.sweeps.run(queries, options),
+    cancelSweep: () => app.sweeps.cancel(),
+    pool: () => app.sweeps.pool,
     // Walker-steps per second of the 2-D SGD Gaussian kernel in this browser.
     benchmark: async ({ walkers = 10000, steps = 1000 } = {}) => {
       bench_kernel(Math.min(walkers, 1000), 10); // warm up
@@ -407,12 +340,13 @@ async function main() {
       const seconds = (performance.now() - t0) / 1000;
       return { walker_steps_per_second: (walkers * steps) / seconds, seconds };
     },
-    pool: () => sweeps.pool,
-    frameTimes: () => page.frameTimes.slice(),
+    frameTimes: () => view()?.frameTimes.slice() ?? [],
     // The longest frame since the last call (then starts again).
     takeFrameMax: () => {
-      const m = page.frameMax;
-      page.frameMax = 0;
+      const v = view();
+      if (!v) return 0;
+      const m = v.frameMax;
+      v.frameMax = 0;
       return m;
     },
     // Memory in use: WebAssembly linear memory and (where the browser reports it) the JS heap.
@@ -422,16 +356,15 @@ async function main() {
       try {
         debug_panic();
       } catch (e) {
-        page.fail(e);
+        view()?.fail(e);
       }
     },
-    params: () => JSON.parse(page.explorer.params_json()),
-    readouts: () => JSON.parse(page.explorer.readouts_json()),
-    query: () => page.explorer.query(),
-    // Every theoretical result for any query, as `nqm theory` prints it.
-    theory: (query) => JSON.parse(theory_json(String(query))),
   };
   document.documentElement.dataset.ready = '1';
+  // Offline use: a service worker keeps the page's files (served from this origin only).
+  if ('serviceWorker' in navigator && location.protocol !== 'file:') {
+    navigator.serviceWorker.register('./sw.js').catch((e) => console.warn('offline cache unavailable:', e.message));
+  }
 }
 
 main();

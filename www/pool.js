@@ -1,4 +1,4 @@
-// A pool of simulation workers for parameter sweeps: one Monte Carlo point per message, split
+// A pool of simulation workers for parameter sweeps: one Monte Carlo job per message, split
 // across `size` workers (navigator.hardwareConcurrency by default), each with its own
 // WebAssembly instance. A newer run supersedes an older one; cancel() terminates the busy
 // workers at once (and starts fresh ones), so it takes effect immediately; a worker that throws
@@ -39,7 +39,8 @@ export class Pool {
     this.feed();
   }
 
-  // Runs one query per point; resolves {results, cancelled, reason, seconds}.
+  // Runs one job per point — a query string (a `simulate` run) or {query, job} (job `job` of
+  // the figure panel the query describes); resolves {results, cancelled, reason, seconds}.
   sweep(queries, { onPoint = () => {}, onProgress = () => {} } = {}) {
     if (this.run) this.cancel('superseded by a newer request');
     return new Promise((resolve) => {
@@ -66,7 +67,8 @@ export class Pool {
       if (this.jobs.has(i)) continue;
       const job = run.queue.shift();
       this.jobs.set(i, job);
-      this.workers[i].postMessage({ id: run.id, query: run.queries[job.point] });
+      const item = run.queries[job.point];
+      this.workers[i].postMessage(typeof item === 'string' ? { id: run.id, query: item } : { id: run.id, query: item.query, job: item.job });
     }
   }
 

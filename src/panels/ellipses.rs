@@ -48,6 +48,8 @@ pub struct Scene<'a> {
     pub k_axes: [(f64, f64); 2],
     /// A short warning written on the plot (no stationary state, diverged walkers).
     pub note: Option<String>,
+    /// Loss contours to draw behind the ellipses (the `contours` setting).
+    pub contours: Vec<Series>,
 }
 
 fn to2(m: &DMatrix<f64>) -> Matrix2<f64> {
@@ -128,7 +130,7 @@ impl EllipseExplorer {
         let mut p = self.params.clone();
         f.set_str(&mut p, raw)?;
         // A minibatch larger than a shrunken data set is clamped (the control shows it).
-        let _ = p.reconcile();
+        let _ = p.reconcile_all();
         self.replace_params(p);
         Ok(())
     }
@@ -222,7 +224,29 @@ impl EllipseExplorer {
             half_width: self.half_width,
             k_axes: [(v[(0, 0)], v[(1, 0)]), (v[(0, 1)], v[(1, 1)])],
             note: self.note(),
+            contours: self.contours(),
         }
+    }
+
+    /// The contours the `contours` setting asks for: of the loss ½wᵀKw, and of the effective
+    /// loss wᵀ(K + λK²/2)w as printed in Sec. 4.6.
+    pub fn contours(&self) -> Vec<Series> {
+        let k = to2(&self.model.k);
+        let c = self.params.contours;
+        let mut out = Vec::new();
+        if c == "loss" || c == "both" {
+            out.extend(contour_series("loss ½wᵀKw", &k, self.half_width, 1));
+        }
+        if c == "effective" || c == "both" {
+            let eff = k + k * k * (self.params.lr / 2.0);
+            out.extend(contour_series(
+                "effective loss wᵀ(K + λK²/2)w",
+                &eff,
+                self.half_width,
+                6,
+            ));
+        }
+        out
     }
 
     fn note(&self) -> Option<String> {
@@ -413,16 +437,7 @@ impl EllipseExplorer {
             SeriesKind::TheoryContinuous,
             scene.continuous.as_ref(),
         ));
-        let k = to2(&self.model.k);
-        let c = self.params.contours;
-        if c == "loss" || c == "both" {
-            fig.series.extend(contour_series("loss ½wᵀKw", &k, hw, 1));
-        }
-        if c == "effective" || c == "both" {
-            let eff = k + k * k * (self.params.lr / 2.0);
-            fig.series
-                .extend(contour_series("effective loss wᵀ(K + λK²/2)w", &eff, hw, 6));
-        }
+        fig.series.extend(scene.contours.iter().cloned());
         let r = self.readouts();
         let num = |key: &str| r[key].as_f64();
         let tr = |key: &str| {

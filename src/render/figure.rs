@@ -12,7 +12,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 /// The Okabe–Ito palette (colour 7 is drawn in the theme's foreground).
-const PALETTE: [RGBColor; 8] = [
+pub(crate) const PALETTE: [RGBColor; 8] = [
     RGBColor(230, 159, 0),
     RGBColor(86, 180, 233),
     RGBColor(0, 158, 115),
@@ -23,7 +23,8 @@ const PALETTE: [RGBColor; 8] = [
     RGBColor(128, 128, 128),
 ];
 
-fn colour(i: usize, theme: &Theme) -> RGBColor {
+/// Palette colour `i` in `theme`.
+pub(crate) fn colour(i: usize, theme: &Theme) -> RGBColor {
     if i % PALETTE.len() == 7 {
         theme.foreground
     } else {

@@ -145,6 +145,23 @@ pub fn draw_ellipses<DB: DrawingBackend>(
         }
     }
 
+    // Loss contours (dotted), each a list of closed curves separated by NaN.
+    for c in &scene.contours {
+        let style = figure::colour(c.color, theme).stroke_width(px(1.0));
+        for run in c
+            .x
+            .iter()
+            .zip(&c.y)
+            .map(|(x, y)| (*x, *y))
+            .collect::<Vec<_>>()
+            .split(|(x, y)| !(x.is_finite() && y.is_finite()))
+        {
+            for pts in clip_polyline(run, hx, hy) {
+                chart.draw_series(DashedLineSeries::new(pts, px(2.0), px(3.0), style))?;
+            }
+        }
+    }
+
     let lw = px(2.0);
     let series: [Curve; 3] = [
         (
@@ -193,13 +210,14 @@ pub fn draw_ellipses<DB: DrawingBackend>(
     let line_h = (16.0 * scale) as i32;
     let sample = (28.0 * scale) as i32;
     let pad = (6.0 * scale) as i32;
-    let labels: Vec<String> = series
+    let mut labels: Vec<String> = series
         .iter()
         .map(|(name, sigma, _, _)| match sigma {
             Some(_) => format!("{name} 3σ"),
             None => format!("{name}: none"),
         })
         .collect();
+    labels.extend(scene.contours.iter().map(|c| c.name.clone()));
     let mut text_w = 0;
     for l in &labels {
         text_w = text_w.max(root.estimate_text_size(l, &font)?.0 as i32);
@@ -216,7 +234,16 @@ pub fn draw_ellipses<DB: DrawingBackend>(
         [(bx, by), (bx + box_w, by + box_h)],
         theme.foreground.mix(0.4).stroke_width(px(1.0)),
     ))?;
-    for (i, ((_, _, colour, dash), label)) in series.iter().zip(&labels).enumerate() {
+    let contour_keys = scene
+        .contours
+        .iter()
+        .map(|c| (figure::colour(c.color, theme), Some((px(2.0), px(3.0)))));
+    let keys: Vec<(RGBColor, Option<(u32, u32)>)> = series
+        .iter()
+        .map(|(_, _, colour, dash)| (*colour, *dash))
+        .chain(contour_keys)
+        .collect();
+    for (i, ((colour, dash), label)) in keys.iter().zip(&labels).enumerate() {
         let y = by + pad + line_h * i as i32 + line_h / 2;
         let ends = vec![(bx + pad, y), (bx + pad + sample, y)];
         let style = colour.stroke_width(lw);

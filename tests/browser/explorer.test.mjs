@@ -21,7 +21,7 @@ async function noNaNOnPage(page) {
 }
 
 test('the page loads with no console errors and draws a crisp plot', async () => {
-  const page = await openPage(env.browser, env.server.url);
+  const page = await openPage(env.browser, `${env.server.url}?panel=ellipses`);
   const ctx = await page.context();
   await page.waitForTimeout(500);
   const info = await page.evaluate(() => {
@@ -46,7 +46,7 @@ test('the page loads with no console errors and draws a crisp plot', async () =>
 test('at device pixel ratio 2 the canvas has twice the CSS pixels', async () => {
   const ctx = await env.browser.newContext({ viewport: { width: 800, height: 700 }, deviceScaleFactor: 2 });
   const page = await ctx.newPage();
-  await page.goto(env.server.url);
+  await page.goto(`${env.server.url}?panel=ellipses`);
   await page.waitForFunction(() => document.documentElement.dataset.ready === '1');
   await page.waitForTimeout(300);
   const s = await page.evaluate(() => {
@@ -193,7 +193,7 @@ test('Reset restarts the walkers at the origin, and a seed reproduces them', asy
 });
 
 test('the wasm theory API returns what the native command line prints', async () => {
-  const page = await openPage(env.browser, env.server.url);
+  const page = await openPage(env.browser, `${env.server.url}?panel=ellipses`);
   for (const q of [
     'opt=qhm&qhm_nu=0.7&mu=0.9&lr=1&t=10&n_data=1000&batch=100&dl=0.01',
     'opt=ngd&noise=fisher&cf=0.01&lr=0.5',

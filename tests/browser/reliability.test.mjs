@@ -61,7 +61,7 @@ test('every slider at both ends: no NaN, no infinity, no console error', async (
   const sliders = await page.$$eval('input[type=range]', (els) => els.map((e) => ({ id: e.id, min: e.min, max: e.max })));
   assert.ok(sliders.length >= 10);
   const kinds = await page.$$eval('#ctl-noise option', (os) => os.map((o) => o.value));
-  assert.deepEqual(kinds, ['white', 'hessian', 'mixed', 'general', 'fisher']);
+  assert.deepEqual(kinds, ['white', 'hessian', 'mixed', 'general', 'fisher', 'minibatch']);
   for (const noise of kinds) {
     await page.selectOption('#ctl-noise', noise);
     for (const s of sliders) {
@@ -88,7 +88,7 @@ test('if the WebAssembly does not load, the page says so in words', async () => 
   const context = await env.browser.newContext();
   await context.route('**/*.wasm', (route) => route.abort());
   const page = await context.newPage();
-  await page.goto(env.server.url);
+  await page.goto(`${env.server.url}?panel=ellipses`);
   await page.waitForSelector('#load-error:not([hidden])');
   assert.match(await page.textContent('#load-error'), /could not start: its WebAssembly module did not load/);
   await context.close();

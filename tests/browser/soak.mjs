@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { serve, launch, openPage } from './harness.mjs';
 
 export async function soak(browser, url, { seconds = 20 } = {}) {
-  const page = await openPage(browser, `${url}?walkers=5000&speed=2&lr=0.5`);
+  const page = await openPage(browser, `${url}?panel=ellipses&walkers=5000&speed=2&lr=0.5`);
   const slider = page.locator('#ctl-lr');
   const box = await slider.boundingBox();
   const y = box.y + box.height / 2;

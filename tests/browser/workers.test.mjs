@@ -10,7 +10,7 @@ const native = (q) => nqm('simulate', q);
 const close = (a, b, what) => assertNear(a, b, what);
 
 test('a seed gives the same walkers in WebAssembly as natively', async () => {
-  const page = await openPage(env.browser, env.server.url);
+  const page = await openPage(env.browser, `${env.server.url}?panel=ellipses`);
   for (const q of [
     'lr=1.2&mu=0.3&noise=general&walkers=1000&steps=200&seed=7',
     'dim=1&lr=1.9&noise=white&walkers=333&steps=50&seed=8',
@@ -28,7 +28,7 @@ test('a seed gives the same walkers in WebAssembly as natively', async () => {
 });
 
 test('a sweep in the worker pool returns every point, identical to the native runs', async () => {
-  const page = await openPage(env.browser, env.server.url);
+  const page = await openPage(env.browser, `${env.server.url}?panel=ellipses`);
   const queries = [0.2, 0.6, 1.0, 1.4, 1.8, 2.2].map((lr) => `lr=${lr}&noise=white&walkers=2000&steps=300&seed=3`);
   const out = await page.evaluate(async (qs) => {
     const progress = [];
@@ -51,7 +51,7 @@ test('a sweep in the worker pool returns every point, identical to the native ru
 });
 
 test('cancel takes effect within 100 ms and a newer sweep supersedes an older one', async () => {
-  const page = await openPage(env.browser, env.server.url);
+  const page = await openPage(env.browser, `${env.server.url}?panel=ellipses`);
   const timing = await page.evaluate(async () => {
     const big = Array.from({ length: 40 }, (_, i) => `dim=1&lr=${0.05 * (i + 1)}&walkers=10000&steps=1000&seed=${i}`);
     const run = window.nqm.sweep(big, { workers: 2 });
@@ -78,7 +78,7 @@ test('cancel takes effect within 100 ms and a newer sweep supersedes an older on
 });
 
 test('a worker that throws is restarted with a visible message and its point re-run', async () => {
-  const page = await openPage(env.browser, env.server.url);
+  const page = await openPage(env.browser, `${env.server.url}?panel=ellipses`);
   const out = await page.evaluate(async () => {
     const qs = Array.from({ length: 6 }, (_, i) => `lr=0.5&walkers=5000&steps=300&seed=${i}`);
     const run = window.nqm.sweep(qs, { workers: 2 });
@@ -93,19 +93,20 @@ test('a worker that throws is restarted with a visible message and its point re-
   await page.context().close();
 });
 
-test('the page sweep shows progress, results beside the theory, and can be cancelled', async () => {
-  const page = await openPage(env.browser, `${env.server.url}?lr=0.5&noise=white`);
-  await page.click('#sweep-run');
-  await page.waitForFunction(() => document.getElementById('sweep-progress').value > 0);
-  await page.click('#sweep-cancel');
-  await page.waitForFunction(() => /stopped/.test(document.getElementById('sweep-status').textContent));
-  assert.match(await page.textContent('#sweep-status'), /partial/);
-  // Main-thread mode, the visible switch.
-  await page.selectOption('#sweep-where', 'main');
-  await page.click('#sweep-run');
-  await page.waitForFunction(() => document.querySelector('#sweep-table tbody tr td:nth-child(2)').textContent.includes('±'));
-  await page.click('#sweep-cancel');
-  await page.waitForFunction(() => /stopped/.test(document.getElementById('sweep-status').textContent));
+test('a figure panel shows Monte Carlo progress, can be cancelled, and runs on the main thread too', async () => {
+  const page = await openPage(env.browser, `${env.server.url}?panel=lr-sweep&walkers=20000&points=30`);
+  await page.waitForFunction(() => document.getElementById('progress').value > 0);
+  await page.click('#cancel');
+  await page.waitForFunction(() => /stopped/.test(document.getElementById('progress-text').textContent));
+  assert.match(await page.textContent('#progress-text'), /partial/);
+  assert.equal((await page.evaluate(() => window.nqm.readouts())).complete, false);
+  // Main-thread mode, the visible switch: a change restarts the Monte Carlo there.
+  await page.selectOption('#run-where', 'main');
+  await page.evaluate(() => window.nqm.set('walkers', '2000'));
+  await page.waitForFunction(() => window.nqm.readouts().complete, null, { timeout: 60000 });
+  const fig = await page.evaluate(() => window.nqm.figure());
+  const mc = fig.series.find((s) => s.kind === 'monte-carlo');
+  assert.ok(mc.y.every((y) => typeof y === 'number'), 'every point finished');
   const text = await page.evaluate(() => document.body.innerText);
   assert.ok(!/NaN|Infinity/.test(text));
   assert.deepEqual(page.problems, []);

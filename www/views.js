@@ -1,0 +1,378 @@
+// The two kinds of panel view. LiveView animates the ellipse explorer's walkers; FigureView
+// shows a figure panel: theory drawn at once, Monte Carlo points as workers report them. Both
+// keep the URL equal to their full state. Rust computes every number; this only shows them.
+
+import { Explorer, FigureView as FigureHandle, random_seed, panel_job } from './pkg/nqm_explorer.js';
+import { Controls, $ } from './controls.js';
+
+const URL_DELAY_MS = 120;      // replaceState at most this often while dragging
+const READOUT_PERIOD_MS = 250; // readouts refresh period while animating
+const MC_DELAY_MS = 200;       // a figure's Monte Carlo restarts this long after the last change
+
+export function fmt(x) {
+  if (x === null || x === undefined || !Number.isFinite(x)) return '—';
+  const a = Math.abs(x);
+  if (a !== 0 && (a < 1e-3 || a >= 1e5)) return x.toExponential(3);
+  return x.toPrecision(4);
+}
+
+function fmtMatrix(m) {
+  if (!m) return 'none';
+  return m.map((row) => row.map((x) => fmt(x).padStart(10)).join(' ')).join('\n');
+}
+
+function fmtSe(se) {
+  if (!se) return '';
+  const p = (x) => (Number.isFinite(x) ? x.toPrecision(2) : '—');
+  return `\n± s.e. ${p(se[0][0])}, ${p(se[0][1])}, ${p(se[1][1])}`;
+}
+
+// What both views share: controls, messages, URL, buttons.
+class View {
+  constructor(app, spec, handle) {
+    this.app = app;
+    this.spec = spec;
+    this.handle = handle;
+    this.urlTimer = null;
+    this.errors = [];
+    this.broken = false;
+    this.dragging = false;
+    this.frameTimes = [];
+    this.frameMax = 0;
+    const byKey = new Map(app.fields.map((f) => [f.key, f]));
+    this.controls = new Controls($('controls'), spec.keys.map((k) => byKey.get(k)), {
+      onSet: (k, v, src, dragging) => { this.dragging = dragging; this.set(k, v, src); },
+      onRelease: () => { this.dragging = false; this.released(); },
+      only: app.embed.controls,
+    });
+    $('panel-title').textContent = spec.title;
+    // The caption is the panel's own static text from Rust (MathML); nothing from the URL.
+    $('caption').innerHTML = spec.caption;
+    $('source').textContent = `Source: ${spec.source}.`;
+    $('plot').setAttribute('aria-label', `${spec.title}: ${spec.claim}`);
+    this.buildPresets();
+    this.showErrors(JSON.parse(handle.errors()));
+    this.sync();
+    this.writeUrl();
+  }
+
+  buildPresets() {
+    const box = $('presets');
+    box.replaceChildren();
+    for (const p of this.spec.presets) {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.textContent = p.label;
+      b.addEventListener('click', () => this.applyQuery(p.query, true));
+      box.append(b);
+    }
+    box.hidden = this.spec.presets.length === 0 || this.app.embed.on;
+  }
+
+  get(key) { return this.handle.get(key) ?? ''; }
+
+  sync() { this.controls.sync((k) => this.get(k)); }
+
+  query() { return this.handle.query(); }
+
+  // Applies a query on top of the current state (presets, back/forward, postMessage).
+  applyQuery(q, announce = false) {
+    if (this.broken) { this.app.recover(); return; }
+    try {
+      this.handle.apply_query(q);
+    } catch (e) { this.fail(e); return; }
+    this.showErrors(JSON.parse(this.handle.errors()));
+    this.sync();
+    this.writeUrl();
+    this.changed(true);
+    if (announce) this.released();
+  }
+
+  set(key, value, source) {
+    if (this.broken) { this.app.recover(key, value); return 'the page is restarting'; }
+    let err;
+    try {
+      err = this.handle.set(key, value);
+    } catch (e) { this.fail(e); return 'internal error'; }
+    if (err !== undefined && err !== null) {
+      this.showErrors([{ key, message: `${key}: ${err}; kept ${this.get(key)}` }]);
+    } else {
+      this.clearErrorFor(key);
+    }
+    this.sync();
+    if (source && document.activeElement === source && source.type === 'number') source.select?.();
+    this.scheduleUrl();
+    this.changed(!this.dragging);
+    return err ?? null;
+  }
+
+  // After a panic the WebAssembly instance cannot be trusted: the next change reloads the page
+  // with the state it shows (the URL always holds all of it), plus the change.
+  fail(e) {
+    if (this.broken) return;
+    this.broken = true;
+    this.app.broken = true;
+    console.error('nqm-explorer: the simulation stopped:', e);
+    const status = $('status');
+    status.textContent = 'The simulation stopped on an internal error (details in the browser console). ' +
+      'It restarts, with the same settings, on your next change.';
+    status.hidden = false;
+  }
+
+  showErrors(errors) {
+    const box = $('messages');
+    this.errors = this.errors.filter((e) => !errors.some((n) => n.key === e.key)).concat(errors);
+    box.replaceChildren();
+    if (this.errors.length === 0) { box.hidden = true; return; }
+    const p = document.createElement('p');
+    p.textContent = 'Some values were not accepted:';
+    const ul = document.createElement('ul');
+    for (const e of this.errors) {
+      const li = document.createElement('li');
+      li.textContent = e.message;
+      li.dataset.key = e.key;
+      ul.append(li);
+    }
+    const close = document.createElement('button');
+    close.type = 'button';
+    close.textContent = 'Dismiss';
+    close.addEventListener('click', () => { this.errors = []; box.hidden = true; });
+    box.append(p, ul, close);
+    box.hidden = false;
+  }
+
+  clearErrorFor(key) {
+    if (this.errors.some((e) => e.key === key)) {
+      this.errors = this.errors.filter((e) => e.key !== key);
+      this.showErrors([]);
+    }
+  }
+
+  scheduleUrl() {
+    if (this.urlTimer !== null) return;
+    this.urlTimer = setTimeout(() => { this.urlTimer = null; this.writeUrl(); }, URL_DELAY_MS);
+  }
+
+  writeUrl() {
+    if (this.broken) return;
+    const url = this.app.urlFor(this.query());
+    this.lastUrl = url;
+    if (url !== location.pathname + location.search) history.replaceState(null, '', url);
+    this.app.stateChanged();
+  }
+
+  newSeed() {
+    this.set('seed', String(random_seed()));
+  }
+
+  destroy() {
+    this.destroyed = true;
+    clearTimeout(this.urlTimer);
+  }
+}
+
+// The live ellipse explorer: walkers animated every frame.
+export class LiveView extends View {
+  constructor(app, spec) {
+    super(app, spec, new Explorer($('plot'), location.search));
+    this.lastReadout = 0;
+    $('readouts-live').hidden = false;
+    this.updateReadouts(true);
+    // With reduced motion the walkers do not animate: a stationary snapshot after a burst of
+    // steps, redrawn on every change.
+    this.still = app.reducedMotion.matches;
+    if (this.still) this.snapshot();
+    requestAnimationFrame(() => this.frame());
+  }
+
+  snapshot() {
+    try {
+      this.handle.reset();
+      for (let i = 0; i < 200; i++) this.handle.advance();
+      this.handle.draw(window.devicePixelRatio || 1, this.app.dark.matches);
+    } catch (e) { this.fail(e); }
+  }
+
+  changed(force) {
+    if (this.still) this.snapshot();
+    this.updateReadouts(force);
+  }
+
+  released() {
+    this.updateReadouts(true);
+    const r = this.readouts();
+    this.app.announce(`Exact discrete loss ${fmt(r.loss_discrete)}, continuous ${fmt(r.loss_continuous)}, walkers ${fmt(r.loss_empirical)}.`);
+  }
+
+  reset() { this.handle.reset(); if (this.still) this.snapshot(); this.updateReadouts(true); }
+
+  newSeed() { super.newSeed(); this.handle.reset(); if (this.still) this.snapshot(); }
+
+  readouts() {
+    const r = JSON.parse(this.handle.readouts_json());
+    r.complete = true; // the walkers run on; every number shown is current
+    return r;
+  }
+
+  updateReadouts(force) {
+    const now = performance.now();
+    if (!force && now - this.lastReadout < READOUT_PERIOD_MS) return;
+    this.lastReadout = now;
+    const r = JSON.parse(this.handle.readouts_json());
+    $('ro-sigma_discrete').textContent = r.sigma_discrete ? fmtMatrix(r.sigma_discrete) : 'none: no stationary state';
+    $('ro-sigma_continuous').textContent = r.sigma_continuous ? fmtMatrix(r.sigma_continuous) : 'none';
+    $('ro-sigma_empirical').textContent = fmtMatrix(r.sigma_empirical) + fmtSe(r.sigma_empirical_se);
+    $('ro-loss_discrete').textContent = fmt(r.loss_discrete);
+    $('ro-loss_continuous').textContent = fmt(r.loss_continuous);
+    $('ro-loss_empirical').textContent = fmt(r.loss_empirical);
+    $('ro-spectral_radius').textContent = `${fmt(r.spectral_radius)} (${r.stable ? 'stable: < 1' : 'unstable: ≥ 1'})`;
+    $('ro-walkers').textContent = `${r.walkers_alive} live, ${r.diverged} diverged, ${r.steps} steps`;
+    const status = $('status');
+    const msg = r.message || '';
+    if (!this.broken && status.textContent !== msg) status.textContent = msg;
+    status.hidden = !msg && !this.broken;
+  }
+
+  frame() {
+    if (this.broken || this.destroyed) return;
+    if (!this.still) {
+      const t0 = performance.now();
+      try {
+        this.handle.advance();
+        this.handle.draw(window.devicePixelRatio || 1, this.app.dark.matches);
+        this.updateReadouts(false);
+      } catch (e) {
+        this.fail(e);
+        return;
+      }
+      const work = performance.now() - t0;
+      this.frameMax = Math.max(this.frameMax, work);
+      this.frameTimes.push(work);
+      if (this.frameTimes.length > 600) this.frameTimes.shift();
+    }
+    requestAnimationFrame(() => this.frame());
+  }
+
+  redraw() {
+    try { this.handle.draw(window.devicePixelRatio || 1, this.app.dark.matches); } catch (e) { this.fail(e); }
+  }
+
+  destroy() {
+    super.destroy();
+    $('readouts-live').hidden = true;
+  }
+}
+
+// A figure panel: the theory is drawn at once; the Monte Carlo jobs run in the worker pool (or
+// on the main thread) and fill the figure in as they finish.
+export class FigureView extends View {
+  constructor(app, spec) {
+    super(app, spec, new FigureHandle($('plot'), location.search));
+    $('readouts-figure').hidden = false;
+    this.runId = 0;
+    this.mcTimer = null;
+    this.draw();
+    this.startMonteCarlo();
+  }
+
+  changed() {
+    this.draw();
+    this.updateReadouts();
+    // While a slider is dragged only the theory follows; the Monte Carlo starts again once
+    // the value has stayed put for a moment.
+    clearTimeout(this.mcTimer);
+    this.app.sweeps.cancel('superseded by a newer setting');
+    this.mcTimer = setTimeout(() => this.startMonteCarlo(), MC_DELAY_MS);
+  }
+
+  released() {
+    const r = this.readouts();
+    const first = r.readouts.find((x) => x.value !== null);
+    if (first) this.app.announce(`${first.label}: ${fmt(first.value)}.`);
+  }
+
+  draw() {
+    if (this.broken || this.destroyed) return;
+    try {
+      this.handle.draw(window.devicePixelRatio || 1, this.app.dark.matches);
+    } catch (e) { this.fail(e); }
+  }
+
+  redraw() { this.draw(); }
+
+  readouts() { return JSON.parse(this.handle.readouts_json()); }
+
+  updateReadouts() {
+    const r = this.readouts();
+    const body = $('readouts-figure').querySelector('tbody');
+    body.replaceChildren();
+    for (const x of r.readouts) {
+      const tr = document.createElement('tr');
+      const th = document.createElement('th');
+      th.scope = 'row';
+      th.textContent = x.label;
+      const td = document.createElement('td');
+      td.dataset.key = x.key;
+      td.textContent = x.value === null ? '—' : fmt(x.value) + (x.se !== null ? ` ± ${fmt(x.se)}` : '');
+      tr.append(th, td);
+      body.append(tr);
+    }
+    const total = r.jobs;
+    $('progress').value = total ? r.jobs_done / total : 1;
+    $('progress-text').textContent = total === 0
+      ? 'theory only'
+      : r.complete ? `Monte Carlo: all ${total} points` : `Monte Carlo: ${r.jobs_done} of ${total} points…`;
+    $('cancel').disabled = r.complete;
+  }
+
+  async startMonteCarlo() {
+    if (this.broken || this.destroyed) return;
+    const id = ++this.runId;
+    const n = this.handle.jobs();
+    this.updateReadouts();
+    if (n === 0) return;
+    const query = this.handle.query();
+    const jobs = Array.from({ length: n }, (_, i) => ({ query, job: i }));
+    const out = await this.app.sweeps.run(jobs, {
+      where: $('run-where').value,
+      onPoint: (i, r) => {
+        if (id !== this.runId || this.destroyed) return;
+        if (!r || r.error) {
+          this.showErrors([{ key: 'monte-carlo', message: `Monte Carlo point ${i + 1} failed: ${r ? r.error : 'no answer'}` }]);
+          return;
+        }
+        try {
+          this.handle.apply(r.patches);
+        } catch (e) { this.fail(e); return; }
+        this.draw();
+        this.updateReadouts();
+      },
+    });
+    if (id !== this.runId || this.destroyed) return;
+    if (out.cancelled) {
+      $('progress-text').textContent = `stopped (${out.reason}); the points shown are partial`;
+    } else {
+      this.released();
+    }
+  }
+
+  cancel() {
+    this.runId++;
+    this.app.sweeps.cancel('cancelled');
+    $('progress-text').textContent = 'stopped (cancelled); the points shown are partial';
+    $('cancel').disabled = true;
+  }
+
+  destroy() {
+    super.destroy();
+    this.runId++;
+    clearTimeout(this.mcTimer);
+    this.app.sweeps.cancel('the panel was closed');
+    $('readouts-figure').hidden = true;
+  }
+}
+
+// Runs one Monte Carlo job on the main thread (the visible alternative to the workers).
+export function runJobHere(query, job) {
+  return { patches: panel_job(query, job) };
+}
