@@ -206,6 +206,7 @@ class App {
     $('open-full').hidden = !this.embed.on;
     this.fitCanvas();
     this.view = live ? new LiveView(this, spec) : new FigureView(this, spec);
+    this.stateChanged();
   }
 
   // Called whenever the URL changes: the "open in explorer" link and the embed snippet follow.
