@@ -1165,7 +1165,12 @@ impl Params {
                 self.walkers = (MAX_FRAME_WORK / unit).max(1);
             }
             return Some(ParamError {
-                key: if self.walkers != was.0 { "walkers" } else { "speed" }.into(),
+                key: if self.walkers != was.0 {
+                    "walkers"
+                } else {
+                    "speed"
+                }
+                .into(),
                 reason: format!(
                     "{} walkers × {} steps a frame{} is more work than a frame can do",
                     was.0,

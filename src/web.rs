@@ -38,7 +38,10 @@ pub fn panels_json() -> String {
 /// The panel a page query names (`ellipses` when it names none or an unknown one).
 #[wasm_bindgen]
 pub fn panel_of(query: &str) -> String {
-    params::parse_query(query, Audience::Page).0.panel.to_string()
+    params::parse_query(query, Audience::Page)
+        .0
+        .panel
+        .to_string()
 }
 
 /// Monte Carlo job `index` of the figure a page query describes, as a JSON array of patches
@@ -56,7 +59,12 @@ pub fn panel_job(query: &str, index: u32) -> String {
 /// Draws the theory-only figure of a panel at its defaults onto `canvas` (the landing view's
 /// thumbnails).
 #[wasm_bindgen]
-pub fn draw_thumbnail(canvas: &HtmlCanvasElement, panel: &str, dpr: f64, dark: bool) -> Result<(), JsValue> {
+pub fn draw_thumbnail(
+    canvas: &HtmlCanvasElement,
+    panel: &str,
+    dpr: f64,
+    dark: bool,
+) -> Result<(), JsValue> {
     let p = Params::for_panel(panel);
     let fig = panels::plan(&p).ok_or_else(|| JsValue::from_str("no such panel"))?;
     draw_on(canvas, &fig, dpr, dark)
@@ -96,7 +104,13 @@ fn draw_on(canvas: &HtmlCanvasElement, fig: &Figure, dpr: f64, dark: bool) -> Re
 }
 
 /// `fig` as SVG, text measured with `canvas`'s 2-D context.
-fn svg_of(canvas: &HtmlCanvasElement, fig: &Figure, w: u32, h: u32, dark: bool) -> Result<String, JsValue> {
+fn svg_of(
+    canvas: &HtmlCanvasElement,
+    fig: &Figure,
+    w: u32,
+    h: u32,
+    dark: bool,
+) -> Result<String, JsValue> {
     let context = canvas
         .get_context("2d")
         .ok()
@@ -160,7 +174,9 @@ impl FigureView {
     /// (and then nothing changes). A change re-plans the figure: theory at once, Monte Carlo
     /// pending.
     pub fn set(&mut self, key: &str, value: &str) -> Option<String> {
-        let Some(f) = params::field(key).filter(|f| f.key != "panel" && f.serves(Audience::Page, self.params.panel)) else {
+        let Some(f) = params::field(key)
+            .filter(|f| f.key != "panel" && f.serves(Audience::Page, self.params.panel))
+        else {
             return Some(format!("'{key}' is not a parameter of this panel"));
         };
         let mut p = self.params.clone();

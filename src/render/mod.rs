@@ -148,13 +148,12 @@ pub fn draw_ellipses<DB: DrawingBackend>(
     // Loss contours (dotted), each a list of closed curves separated by NaN.
     for c in &scene.contours {
         let style = figure::colour(c.color, theme).stroke_width(px(1.0));
-        for run in c
-            .x
-            .iter()
-            .zip(&c.y)
-            .map(|(x, y)| (*x, *y))
-            .collect::<Vec<_>>()
-            .split(|(x, y)| !(x.is_finite() && y.is_finite()))
+        for run in
+            c.x.iter()
+                .zip(&c.y)
+                .map(|(x, y)| (*x, *y))
+                .collect::<Vec<_>>()
+                .split(|(x, y)| !(x.is_finite() && y.is_finite()))
         {
             for pts in clip_polyline(run, hx, hy) {
                 chart.draw_series(DashedLineSeries::new(pts, px(2.0), px(3.0), style))?;
