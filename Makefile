@@ -17,6 +17,9 @@ test: lint unit wasm cli browser
 
 tools:
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+	@# `nqm figure --out x.png` draws text with a TrueType font (its test needs one).
+	@[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || ! command -v apt-get >/dev/null || \
+	  { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y fonts-dejavu-core; }
 	@if [ "$$(wasm-bindgen --version 2>/dev/null | cut -d' ' -f2)" != "$(WASM_BINDGEN_VERSION)" ]; then \
 	  echo "Installing wasm-bindgen-cli $(WASM_BINDGEN_VERSION) (the crate's pinned version; a few minutes)"; \
 	  $(CARGO) install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION); \
@@ -34,7 +37,7 @@ lint: tools
 	$(CARGO) clippy --release --all-targets -- -D warnings
 	$(CARGO) clippy --release --target wasm32-unknown-unknown --lib -- -D warnings
 
-unit:
+unit: tools
 	$(CARGO) test --release
 
 browser-deps:

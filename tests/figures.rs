@@ -105,3 +105,19 @@ fn an_unknown_panel_or_bad_query_is_an_error_not_a_crash() {
         assert!(!String::from_utf8_lossy(&out.stderr).is_empty());
     }
 }
+
+#[test]
+fn a_png_has_the_requested_size() {
+    let path = std::env::temp_dir().join(format!("nqm-figure-{}.png", std::process::id()));
+    let out = Command::new(env!("CARGO_BIN_EXE_nqm"))
+        .args(["figure", "lr-sweep", QUICK, "--size", "640x400", "--out"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let bytes = std::fs::read(&path).unwrap();
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+    let be = |i: usize| u32::from_be_bytes(bytes[i..i + 4].try_into().unwrap());
+    assert_eq!(&bytes[12..16], b"IHDR");
+    assert_eq!((be(16), be(20)), (640, 400));
+}
