@@ -32,6 +32,21 @@ pub(crate) fn colour(i: usize, theme: &Theme) -> RGBColor {
     }
 }
 
+/// A tick label of a log axis: three significant digits (31.6, not 31.6228).
+fn log_tick(v: f64) -> String {
+    let a = v.abs();
+    if a == 0.0 || !(1e-3..1e5).contains(&a) {
+        return format!("{v:.1e}");
+    }
+    let digits = (2 - a.log10().floor() as i32).max(0) as usize;
+    let s = format!("{v:.digits$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
 /// A tick label: plain for moderate values, scientific for very small or large ones.
 fn tick(v: f64) -> String {
     let a = v.abs();
@@ -162,8 +177,8 @@ fn draw_plot<DB: DrawingBackend>(
     }
     let mut chart = builder.build_cartesian_2d(x0..x1, y0..y1)?;
     let (xlog, ylog) = (plot.x_log, plot.y_log);
-    let fx = move |v: &f64| tick(if xlog { 10f64.powf(*v) } else { *v });
-    let fy = move |v: &f64| tick(if ylog { 10f64.powf(*v) } else { *v });
+    let fx = move |v: &f64| if xlog { log_tick(10f64.powf(*v)) } else { tick(*v) };
+    let fy = move |v: &f64| if ylog { log_tick(10f64.powf(*v)) } else { tick(*v) };
     chart
         .configure_mesh()
         .light_line_style(theme.foreground.mix(0.06))
@@ -450,5 +465,9 @@ mod tests {
         assert_eq!(tick(0.5), "0.5");
         assert_eq!(tick(2.0), "2");
         assert_eq!(tick(1e-5), "1.0e-5");
+        assert_eq!(log_tick(31.6228), "31.6");
+        assert_eq!(log_tick(3.16228), "3.16");
+        assert_eq!(log_tick(0.031623), "0.0316");
+        assert_eq!(log_tick(100.0), "100");
     }
 }
