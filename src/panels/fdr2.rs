@@ -613,9 +613,13 @@ impl Panel for Fdr2 {
             fig.plots[1].y_range = Some((lo - 0.05 * span, hi + 0.6 * span));
         }
         fig.plots[1].note = missing.then(|| {
-            "quartic points missing: some runs diverged (the quartic loss is unstable for \
-             large |θ|)"
-                .to_string()
+            if p.steps == 0 {
+                "no steps simulated".to_string()
+            } else {
+                "quartic points missing: some runs diverged (the quartic loss is unstable for \
+                 large |θ|, and only points where no run diverged are shown)"
+                    .to_string()
+            }
         });
         fig.readouts = vec![
             Readout::new(
@@ -707,8 +711,8 @@ mod tests {
             if j >= steps / 2 {
                 sum += (0..2).map(|i| q.h[i] * q.h[i] * s[i]).sum::<f64>();
             }
-            for i in 0..2 {
-                s[i] = (1.0 - lr * q.h[i]).powi(2) * s[i] + lr * lr * q.c[i];
+            for (i, si) in s.iter_mut().enumerate() {
+                *si = (1.0 - lr * q.h[i]).powi(2) * *si + lr * lr * q.c[i];
             }
         }
         let want = sum / (steps - steps / 2) as f64;

@@ -622,8 +622,8 @@ mod tests {
         let mut sum = 0.0;
         for _ in 0..10 {
             sum += 0.5 * (nqm.h[0] * sig[0] + nqm.h[1] * sig[1]);
-            for i in 0..2 {
-                sig[i] = (1.0 - nqm.lr * nqm.h[i]).powi(2) * sig[i] + nqm.lr.powi(2) * nqm.c[i];
+            for (i, si) in sig.iter_mut().enumerate() {
+                *si = (1.0 - nqm.lr * nqm.h[i]).powi(2) * *si + nqm.lr.powi(2) * nqm.c[i];
             }
         }
         assert!((early - sum / 10.0).abs() < 1e-12, "{early} {}", sum / 10.0);
