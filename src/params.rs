@@ -132,6 +132,10 @@ pub struct Params {
     // Fields of group C: kramers, limit-cycles.
     // Fields of group D: fdr1, fdr-schedule, fdr-variance.
     // Fields of group E: fdr2, loss-band.
+    /// Strength g of the quartic term (g/4)Σθᵢ⁴ added to the quadratic loss (panel fdr2).
+    pub quartic: f64,
+    /// Condition number κ of the ill-conditioned Hessian diag(h1, h1/κ) (panel loss-band).
+    pub kappa: f64,
     /// Dimension of the model: 1 (h1 and c1 or σ² only) or 2.
     pub dim: u64,
     /// Learning rate λ.
@@ -218,6 +222,8 @@ impl Default for Params {
             // Fields of group C: kramers, limit-cycles.
             // Fields of group D: fdr1, fdr-schedule, fdr-variance.
             // Fields of group E: fdr2, loss-band.
+            quartic: 0.1,
+            kappa: 100.0,
             dim: 2,
             lr: 0.5,
             mu: 0.0,
@@ -818,6 +824,24 @@ pub static FIELDS: &[Field] = &[
     // Fields of group C: kramers, limit-cycles.
     // Fields of group D: fdr1, fdr-schedule, fdr-variance.
     // Fields of group E: fdr2, loss-band.
+    real!(
+        "quartic",
+        quartic,
+        "quartic strength g",
+        "",
+        "Strength g of the quartic term (g/4)Σθᵢ⁴ added to the loss ½θᵀKθ.",
+        [0.0, 2.0, 0.01],
+        None
+    ),
+    real!(
+        "kappa",
+        kappa,
+        "condition number κ",
+        "",
+        "Condition number of the ill-conditioned Hessian diag(h₁, h₁/κ).",
+        [1.0, 10_000.0, 1.0],
+        None
+    ),
     int!(
         "points",
         points,

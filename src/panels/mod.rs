@@ -21,6 +21,8 @@ pub mod lr_sweep;
 // Modules of group C: kramers, limit-cycles.
 // Modules of group D: fdr1, fdr-schedule, fdr-variance.
 // Modules of group E: fdr2, loss-band.
+pub mod fdr2;
+pub mod loss_band;
 
 use crate::figure::{Figure, Patch, Plot};
 use crate::params::{self, Audience, Params};
@@ -71,6 +73,8 @@ pub const NAMES: &[&str] = &[
     // Panels of group C: kramers, limit-cycles.
     // Panels of group D: fdr1, fdr-schedule, fdr-variance.
     // Panels of group E: fdr2, loss-band.
+    "fdr2",
+    "loss-band",
 ];
 
 static PANELS: &[&dyn Panel] = &[
@@ -81,6 +85,8 @@ static PANELS: &[&dyn Panel] = &[
     // Panels of group C: kramers, limit-cycles.
     // Panels of group D: fdr1, fdr-schedule, fdr-variance.
     // Panels of group E: fdr2, loss-band.
+    &fdr2::Fdr2,
+    &loss_band::LossBand,
 ];
 
 /// Every panel, in the order of [`NAMES`].
