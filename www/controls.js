@@ -13,6 +13,7 @@ export class Controls {
     this.onSet = onSet;
     this.onRelease = onRelease;
     this.inputs = new Map();
+    this.keys = new Set(fields.map((f) => f.key));
     form.replaceChildren();
     for (const f of fields) {
       const row = this.build(f);
@@ -95,7 +96,8 @@ export class Controls {
         if (el.type === 'range') el.setAttribute('aria-valuetext', f.unit ? `${v} ${f.unit}` : v);
       }
       const row = this.form.querySelector(`[data-key="${f.key}"]`);
-      const off = f.when && !f.when[1].includes(get(f.when[0]));
+      // A `when` condition applies only where its key is a control of this panel too.
+      const off = f.when && this.keys.has(f.when[0]) && !f.when[1].includes(get(f.when[0]));
       row.hidden = !!off || row.dataset.excluded === '1';
     }
   }
