@@ -101,7 +101,7 @@ pub fn spectrum_of(p: &Params) -> Vec<f64> {
 pub fn kl_modes(ks: &[f64], n: f64, f: f64, lr: f64) -> Option<f64> {
     let mut sum = 0.0;
     for &k in ks {
-        if !(lr * k < 2.0) {
+        if lr * k >= 2.0 || lr.is_nan() {
             return None;
         }
         let x = n * k * lr * f / (2.0 - lr * k);

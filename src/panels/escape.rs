@@ -456,19 +456,21 @@ impl Panel for Escape {
         let dy = Dynamics::heavy_ball(&model, lr, 0.0);
         let half_k = 0.5 * p.h1;
         let (mut mean, mut var) = (vec![0.0; n], vec![0.0; n]);
-        let mut ok = work(p) <= MAX_WORK;
+        // Points from the first time a walker escaped on are left out (the escaped walkers are
+        // no longer in the statistics); all of them without the budget for the runs.
+        let mut cut = if work(p) <= MAX_WORK { n } else { 0 };
         let seed = job_seed(p.seed, i);
         for coord in 0..p.esc_dim as usize {
-            if !ok {
+            if cut == 0 {
                 break;
             }
             let mut e = Ensemble::new(1, p.walkers as usize, job_seed(seed, coord));
             let mut now = 0;
-            for (j, &t) in ts.iter().enumerate() {
+            for (j, &t) in ts.iter().enumerate().take(cut) {
                 e.advance(&dy, t - now);
                 now = t;
                 if e.diverged() > 0 {
-                    ok = false;
+                    cut = j;
                     break;
                 }
                 // Mean and variance of ½h₁w² over the runs; coordinates are independent, so
@@ -479,11 +481,12 @@ impl Panel for Escape {
                 var[j] += se.map_or(f64::NAN, |s| s * s);
             }
         }
-        let (y, err) = if ok {
-            (mean, var.into_iter().map(f64::sqrt).collect())
-        } else {
-            (vec![f64::NAN; n], vec![f64::NAN; n])
-        };
+        let mut err: Vec<f64> = var.into_iter().map(f64::sqrt).collect();
+        for j in cut..n {
+            mean[j] = f64::NAN;
+            err[j] = f64::NAN;
+        }
+        let y = mean;
         vec![Patch {
             series: MC[i],
             index: 0,

@@ -51,7 +51,10 @@ static SPEC: Spec = Spec {
               each update rule (for SGD and SGDM it agrees with Eq. 12). For QHM the paper's \
               exact result, Cor. 7 (Eqs. 89–92), is misprinted: at ν = 0, where QHM is plain SGD, \
               its Thm 11 (Eq. 82) does not reduce to Thm 1, and Eq. 89 gives negative losses at \
-              μ = 0.9, ν = 0.7. It is drawn, as printed, beside the exact curve. The Monte Carlo \
+              μ = 0.9, ν = 0.7. It is drawn, as printed, beside the exact curve (a log axis \
+              shows only its positive part). Unlike SGD and SGDM, QHM's exact loss can lie below \
+              the continuous-time value: at μ = 0.9, ν = 0.7 the λ² coefficient of Gitman et \
+              al.'s expansion is negative, and the exact curve follows it at small λ. The Monte Carlo \
               points are the loss after the given number of steps from the minimum, compared \
               with the exact loss at that time.</p>",
     source: "Liu, Ziyin & Ueda (2021), Thm 5, Eq. 12; Table 1 (approximation error); Cor. 7, \
@@ -293,11 +296,12 @@ impl Panel for TrainingLoss {
                 y_top = y_top.max(exact(&model, p, o, lr).unwrap_or(0.0));
             }
             if y_top > 0.0 {
+                // Headroom for the legend, top right.
                 fig.plots[o].y_range = Some(if p.ylog == 1 {
                     let lo = exact(&model, p, o, limit * 1e-3).unwrap_or(y_top * 1e-6);
-                    (0.5 * lo, 20.0 * y_top)
+                    (0.5 * lo, y_top * (y_top / lo).powf(0.45))
                 } else {
-                    (0.0, 1.3 * y_top)
+                    (0.0, 1.6 * y_top)
                 });
             }
         }
