@@ -213,6 +213,9 @@ impl Panel for Bayes {
         right.x_log = true;
         right.y_log = true;
         let mut fig = figure(p, vec![left, right]);
+        if !(limit.is_finite() && limit > 0.0) {
+            fig.plots[0].note = Some("K has no positive eigenvalue: no posterior".into());
+        }
 
         // Plot 0: KL against λ, from well below the optimum to the stability limit (and past
         // it, when Mandt's λ* lies there).

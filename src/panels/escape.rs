@@ -64,7 +64,7 @@ static SPEC: Spec = Spec {
               the identity the D coordinates are independent, E is D times the one-dimensional \
               value, and each coordinate is simulated as its own one-dimensional walk; every \
               run is measured at all the times shown (one run of the ensemble per learning \
-              rate). Right (Thm 8): noise aligned with a power-law Hessian \
+              rate, so neighbouring points are correlated). Right (Thm 8): noise aligned with a power-law Hessian \
               <math><msub><mi>k</mi><mi>i</mi></msub><mo>=</mo><msub><mi>h</mi><mn>1</mn>\
               </msub><msup><mi>i</mi><mrow><mo>−</mo><mi>d</mi></mrow></msup></math>, \
               <math><mi>C</mi><mo>∝</mo><mi>K</mi></math>, against its isotropic version \
@@ -73,7 +73,12 @@ static SPEC: Spec = Spec {
               efficiencies is Eq. 20's <math><mi>Tr</mi><mo>[</mo><mi>K</mi><mi>C</mi><mo>]</mo>\
               <mo>/</mo><mi>Tr</mi><mo>[</mo><mi>K</mi><mover><mi>C</mi><mo>¯</mo></mover>\
               <mo>]</mo></math> after one step (exactly); after t steps the exact ratio follows \
-              from Eq. 18 mode by mode. Thm 8 states the ratio is <math><mi>𝒪</mi><mo>(</mo>\
+              from Eq. 18 mode by mode, and it falls back towards 1 as t grows: E then \
+              approaches <math><mfrac><mi>λ</mi><mn>2</mn></mfrac><mi>Tr</mi><mo>[</mo><msup>\
+              <mrow><mo>(</mo><mn>2</mn><mi>I</mi><mo>−</mo><mi>λ</mi><mi>K</mi><mo>)</mo></mrow>\
+              <mrow><mo>−</mo><mn>1</mn></mrow></msup><mi>C</mi><mo>]</mo></math>, which \
+              depends on C almost only through its trace, so only the modes that have not yet \
+              equilibrated (λkᵢt ≲ 1) keep the advantage. Thm 8 states the ratio is <math><mi>𝒪</mi><mo>(</mo>\
               <msup><mi>D</mi><mrow><mn>2</mn><mi>d</mi><mo>−</mo><mn>1</mn></mrow></msup>\
               <mo>)</mo></math> for d &gt; ½; its proof (Eq. 64) gives that growth only for \
               d &lt; 1 — no ratio can exceed D, since Tr[KC] ≤ Tr K · Tr C — and for a power law \

@@ -224,6 +224,15 @@ impl Panel for TrainingLoss {
         }
         let mut fig = figure(p, plots);
         let limits: Vec<f64> = (0..3).map(|o| stability_limit(p, &model, o)).collect();
+        for (o, &limit) in limits.iter().enumerate() {
+            if limit.is_nan() || limit <= 0.0 {
+                fig.plots[o].note = Some(
+                    "No stationary state at any learning rate (K has an eigenvalue 0, or the \
+                     noise grows faster than the drift)"
+                        .into(),
+                );
+            }
+        }
         // Monte Carlo series first (indices 0, 1, 2), so that patches find them.
         for o in 0..3 {
             fig.series.push(
