@@ -129,6 +129,10 @@ pub struct Params {
     pub contours: &'static str,
     // Fields of group A: momentum, noise-shape, second-order.
     // Fields of group B: escape, training-loss, bayes.
+    /// A second learning rate λ₂, compared with λ (escape efficiency, Liu et al. Fig. 5).
+    pub lr2: f64,
+    /// Dimension D of the escape problem K = h₁I_D, C = σ²I_D (Liu et al. Fig. 5).
+    pub esc_dim: u64,
     // Fields of group C: kramers, limit-cycles.
     // Fields of group D: fdr1, fdr-schedule, fdr-variance.
     // Fields of group E: fdr2, loss-band.
@@ -219,6 +223,8 @@ impl Default for Params {
             contours: "none",
             // Fields of group A: momentum, noise-shape, second-order.
             // Fields of group B: escape, training-loss, bayes.
+            lr2: 1.5,
+            esc_dim: 1,
             // Fields of group C: kramers, limit-cycles.
             // Fields of group D: fdr1, fdr-schedule, fdr-variance.
             // Fields of group E: fdr2, loss-band.
@@ -821,6 +827,23 @@ pub static FIELDS: &[Field] = &[
     },
     // Fields of group A: momentum, noise-shape, second-order.
     // Fields of group B: escape, training-loss, bayes.
+    real!(
+        "lr2",
+        lr2,
+        "second learning rate λ₂",
+        "",
+        "A second learning rate, compared with λ (escape efficiency).",
+        [0.001, 4.0, 0.001],
+        None
+    ),
+    int!(
+        "esc_dim",
+        esc_dim,
+        "dimension D",
+        "Dimension D of the escape problem K = h₁I_D, C = σ²I_D: D independent coordinates, \
+        so the work grows as walkers × D × steps.",
+        [1, 100, 1]
+    ),
     // Fields of group C: kramers, limit-cycles.
     // Fields of group D: fdr1, fdr-schedule, fdr-variance.
     // Fields of group E: fdr2, loss-band.

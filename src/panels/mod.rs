@@ -18,6 +18,9 @@ pub mod ellipses;
 pub mod lr_sweep;
 // Modules of group A: momentum, noise-shape, second-order.
 // Modules of group B: escape, training-loss, bayes.
+pub mod bayes;
+pub mod escape;
+pub mod training_loss;
 // Modules of group C: kramers, limit-cycles.
 // Modules of group D: fdr1, fdr-schedule, fdr-variance.
 // Modules of group E: fdr2, loss-band.
@@ -70,6 +73,9 @@ pub const NAMES: &[&str] = &[
     "lr-sweep",
     // Panels of group A: momentum, noise-shape, second-order.
     // Panels of group B: escape, training-loss, bayes.
+    "escape",
+    "training-loss",
+    "bayes",
     // Panels of group C: kramers, limit-cycles.
     // Panels of group D: fdr1, fdr-schedule, fdr-variance.
     // Panels of group E: fdr2, loss-band.
@@ -82,6 +88,9 @@ static PANELS: &[&dyn Panel] = &[
     &lr_sweep::LrSweep,
     // Panels of group A: momentum, noise-shape, second-order.
     // Panels of group B: escape, training-loss, bayes.
+    &escape::Escape,
+    &training_loss::TrainingLoss,
+    &bayes::Bayes,
     // Panels of group C: kramers, limit-cycles.
     // Panels of group D: fdr1, fdr-schedule, fdr-variance.
     // Panels of group E: fdr2, loss-band.
