@@ -20,6 +20,9 @@ pub mod lr_sweep;
 // Modules of group B: escape, training-loss, bayes.
 // Modules of group C: kramers, limit-cycles.
 // Modules of group D: fdr1, fdr-schedule, fdr-variance.
+pub mod fdr1;
+mod fdr_common;
+pub mod fdr_schedule;
 // Modules of group E: fdr2, loss-band.
 
 use crate::figure::{Figure, Patch, Plot};
@@ -64,12 +67,12 @@ pub trait Panel: Sync {
 
 /// The panels' names, in the order of the landing view.
 pub const NAMES: &[&str] = &[
-    "ellipses",
-    "lr-sweep",
+    "ellipses", "lr-sweep",
     // Panels of group A: momentum, noise-shape, second-order.
     // Panels of group B: escape, training-loss, bayes.
     // Panels of group C: kramers, limit-cycles.
     // Panels of group D: fdr1, fdr-schedule, fdr-variance.
+    "fdr1",
     // Panels of group E: fdr2, loss-band.
 ];
 
@@ -80,6 +83,7 @@ static PANELS: &[&dyn Panel] = &[
     // Panels of group B: escape, training-loss, bayes.
     // Panels of group C: kramers, limit-cycles.
     // Panels of group D: fdr1, fdr-schedule, fdr-variance.
+    &fdr1::Fdr1,
     // Panels of group E: fdr2, loss-band.
 ];
 
