@@ -67,12 +67,14 @@ pub trait Panel: Sync {
 
 /// The panels' names, in the order of the landing view.
 pub const NAMES: &[&str] = &[
-    "ellipses", "lr-sweep",
+    "ellipses",
+    "lr-sweep",
     // Panels of group A: momentum, noise-shape, second-order.
     // Panels of group B: escape, training-loss, bayes.
     // Panels of group C: kramers, limit-cycles.
     // Panels of group D: fdr1, fdr-schedule, fdr-variance.
     "fdr1",
+    "fdr-schedule",
     // Panels of group E: fdr2, loss-band.
 ];
 
@@ -84,6 +86,7 @@ static PANELS: &[&dyn Panel] = &[
     // Panels of group C: kramers, limit-cycles.
     // Panels of group D: fdr1, fdr-schedule, fdr-variance.
     &fdr1::Fdr1,
+    &fdr_schedule::FdrSchedule,
     // Panels of group E: fdr2, loss-band.
 ];
 
