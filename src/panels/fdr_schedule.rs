@@ -316,7 +316,7 @@ impl Panel for FdrSchedule {
         let (px, py) = staircase(&q, |s| preset_lr(&q, s));
         fig.series.push(
             Series::new(
-                "Yaida's preset (÷10 per 100 epochs)",
+                "preset: ÷10 per 100 epochs (Yaida)",
                 SeriesKind::TheoryOther,
                 px,
                 py,
@@ -431,10 +431,8 @@ impl Panel for FdrSchedule {
                 let a = chunk_at(&q, c, t, |_, _| {});
                 let l = a.runs.loss();
                 let take = (runs - c * LANES).min(LANES);
-                for lane in 0..take {
-                    loss.push(l[lane]);
-                    log_lr.push(a.runs.lr[lane].ln());
-                }
+                loss.extend_from_slice(&l[..take]);
+                log_lr.extend(a.runs.lr[..take].iter().map(|v| v.ln()));
             }
             let (lm, lse) = mean_se(&loss);
             let (gm, gse) = mean_se(&log_lr);

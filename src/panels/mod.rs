@@ -23,6 +23,7 @@ pub mod lr_sweep;
 pub mod fdr1;
 mod fdr_common;
 pub mod fdr_schedule;
+pub mod fdr_variance;
 // Modules of group E: fdr2, loss-band.
 
 use crate::figure::{Figure, Patch, Plot};
@@ -75,6 +76,7 @@ pub const NAMES: &[&str] = &[
     // Panels of group D: fdr1, fdr-schedule, fdr-variance.
     "fdr1",
     "fdr-schedule",
+    "fdr-variance",
     // Panels of group E: fdr2, loss-band.
 ];
 
@@ -87,6 +89,7 @@ static PANELS: &[&dyn Panel] = &[
     // Panels of group D: fdr1, fdr-schedule, fdr-variance.
     &fdr1::Fdr1,
     &fdr_schedule::FdrSchedule,
+    &fdr_variance::FdrVariance,
     // Panels of group E: fdr2, loss-band.
 ];
 
