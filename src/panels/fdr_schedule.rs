@@ -493,7 +493,7 @@ impl Panel for FdrSchedule {
         // The mean number of drops: η_T = η₀(1 − Y)^n per run, so the mean of n is
         // ln(geometric-mean η / η₀)/ln(1 − Y).
         let per = (1.0 - q.fdr_y).ln();
-        let drops = g.map(|g| (g / q.lr).ln() / per);
+        let drops = g.map(|g| (g / q.lr).ln() / per + 0.0);
         let drops_se = g.zip(g_se).map(|(g, s)| s / g / per.abs());
         let n = drops
             .filter(|d| d.is_finite())

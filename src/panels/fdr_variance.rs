@@ -298,6 +298,11 @@ impl Panel for FdrVariance {
                 .colored(7),
             );
         }
+        if q.lr >= fdr_common::lr_limit(&q) {
+            let note = Some("η is beyond the stability limit: the runs diverge".to_string());
+            fig.plots[1].note.clone_from(&note);
+            fig.plots[3].note = note;
+        }
         fig.jobs = 2 * n;
         fig
     }

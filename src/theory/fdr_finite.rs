@@ -139,7 +139,7 @@ impl Linear2 {
         let mut wanted: Vec<u64> = times.iter().flat_map(|&t| [t / 2, t]).collect();
         wanted.sort_unstable();
         wanted.dedup();
-        let mut at = std::collections::HashMap::new();
+        let mut at = std::collections::BTreeMap::new();
         let mut p = x0 * x0.transpose();
         let (mut sl, mut sr) = (0.0, 0.0);
         let mut next = 0;
