@@ -54,7 +54,7 @@ static SPEC: Spec = Spec {
               </mo><mo>+</mo><mn>1</mn><mo>…</mo><mi>t</mi></math> (Yaida Eq. 15) of \
               <math><msub><mi>O</mi><mi>L</mi></msub></math> and <math><msub><mi>O</mi><mi>R</mi>\
               </msub></math> (Eq. 17): top, averaged over the runs (± one standard error, from \
-              the spread of 32 batches of runs) with their exact expectations; bottom, one run \
+              the spread of up to 32 batches of runs) with their exact expectations; bottom, one run \
               alone, as in Yaida's Figs. 1–2. The continuous-time (SDE) approximation puts the \
               stationary value at <math><mi>Tr</mi><mo>(</mo><mi>K</mi><msub><mi>Σ</mi><mi>c</mi>\
               </msub><mo>)</mo><mo>=</mo><mfrac><mrow><mo>(</mo><mn>1</mn><mo>−</mo><mi>ν</mi>\
