@@ -135,6 +135,14 @@ pub struct Params {
     pub esc_dim: u64,
     // Fields of group C: kramers, limit-cycles.
     // Fields of group D: fdr1, fdr-schedule, fdr-variance.
+    /// Distance of the start from the minimum (FDR panels).
+    pub w0: f64,
+    /// Yaida's schedule: threshold X on |Ō_L/Ō_R − 1|.
+    pub fdr_x: f64,
+    /// Yaida's schedule: fractional decrease Y of the learning rate.
+    pub fdr_y: f64,
+    /// Yaida's schedule: steps between checks (an epoch).
+    pub epoch: u64,
     // Fields of group E: fdr2, loss-band.
     /// Strength g of the quartic term (g/4)Σθᵢ⁴ added to the quadratic loss (panel fdr2).
     pub quartic: f64,
@@ -227,6 +235,10 @@ impl Default for Params {
             esc_dim: 1,
             // Fields of group C: kramers, limit-cycles.
             // Fields of group D: fdr1, fdr-schedule, fdr-variance.
+            w0: 0.0,
+            fdr_x: 0.01,
+            fdr_y: 0.1,
+            epoch: 100,
             // Fields of group E: fdr2, loss-band.
             quartic: 0.1,
             kappa: 100.0,
@@ -846,6 +858,41 @@ pub static FIELDS: &[Field] = &[
     ),
     // Fields of group C: kramers, limit-cycles.
     // Fields of group D: fdr1, fdr-schedule, fdr-variance.
+    real!(
+        "w0",
+        w0,
+        "start distance |w₀|",
+        "",
+        "Distance of the start from the minimum, along the diagonal of K's eigenbasis \
+         (buffer empty).",
+        [0.0, 100.0, 0.1],
+        None
+    ),
+    real!(
+        "fdr_x",
+        fdr_x,
+        "threshold X",
+        "",
+        "Yaida's schedule: the learning rate drops when |Ō_L/Ō_R − 1| < X.",
+        [0.0001, 1.0, 0.0001],
+        None
+    ),
+    real!(
+        "fdr_y",
+        fdr_y,
+        "decrease Y",
+        "",
+        "Yaida's schedule: each drop multiplies the learning rate by 1 − Y.",
+        [0.01, 0.9, 0.01],
+        None
+    ),
+    int!(
+        "epoch",
+        epoch,
+        "steps per check",
+        "Yaida's schedule: steps between checks of the relation (an epoch).",
+        [10, 100_000, 10]
+    ),
     // Fields of group E: fdr2, loss-band.
     real!(
         "quartic",

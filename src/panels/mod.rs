@@ -23,6 +23,10 @@ pub mod escape;
 pub mod training_loss;
 // Modules of group C: kramers, limit-cycles.
 // Modules of group D: fdr1, fdr-schedule, fdr-variance.
+pub mod fdr1;
+mod fdr_common;
+pub mod fdr_schedule;
+pub mod fdr_variance;
 // Modules of group E: fdr2, loss-band.
 pub mod fdr2;
 pub mod loss_band;
@@ -78,6 +82,9 @@ pub const NAMES: &[&str] = &[
     "bayes",
     // Panels of group C: kramers, limit-cycles.
     // Panels of group D: fdr1, fdr-schedule, fdr-variance.
+    "fdr1",
+    "fdr-schedule",
+    "fdr-variance",
     // Panels of group E: fdr2, loss-band.
     "fdr2",
     "loss-band",
@@ -93,6 +100,9 @@ static PANELS: &[&dyn Panel] = &[
     &bayes::Bayes,
     // Panels of group C: kramers, limit-cycles.
     // Panels of group D: fdr1, fdr-schedule, fdr-variance.
+    &fdr1::Fdr1,
+    &fdr_schedule::FdrSchedule,
+    &fdr_variance::FdrVariance,
     // Panels of group E: fdr2, loss-band.
     &fdr2::Fdr2,
     &loss_band::LossBand,

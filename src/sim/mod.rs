@@ -14,6 +14,7 @@
 pub mod data;
 pub mod math;
 pub mod rng;
+pub mod runs;
 
 use crate::model::Model;
 use crate::optimizer::{Opt, Optimizer};
@@ -348,7 +349,7 @@ pub struct Moments {
     pub cov_se: DMatrix<f64>,
 }
 
-/// An ensemble of independent walkers, all started at w = 0, m = 0.
+/// An ensemble of independent walkers, started at w = 0, m = 0 (or elsewhere: [`Ensemble::start_at`]).
 #[derive(Clone, Debug)]
 pub struct Ensemble {
     dim: usize,
@@ -385,6 +386,17 @@ impl Ensemble {
             perm: Vec::new(),
             observe: false,
             series: Series::default(),
+        }
+    }
+
+    /// Puts every walker at weights `w` (length `dim`) with an empty momentum buffer: a start
+    /// away from the minimum.
+    pub fn start_at(&mut self, w: &[f64]) {
+        for (d, &x) in w.iter().enumerate().take(self.dim) {
+            self.w[d][..self.n].iter_mut().for_each(|v| *v = x);
+        }
+        for m in &mut self.m {
+            m.iter_mut().for_each(|v| *v = 0.0);
         }
     }
 

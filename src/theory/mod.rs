@@ -15,6 +15,7 @@ pub mod closed_form;
 pub mod current;
 pub mod escape;
 pub mod fdr;
+pub mod fdr_finite;
 pub mod kramers;
 pub mod lyapunov;
 pub mod report;
