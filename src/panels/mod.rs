@@ -19,6 +19,7 @@ pub mod lr_sweep;
 // Modules of group A: momentum, noise-shape, second-order.
 // Modules of group B: escape, training-loss, bayes.
 // Modules of group C: kramers, limit-cycles.
+pub mod kramers;
 // Modules of group D: fdr1, fdr-schedule, fdr-variance.
 // Modules of group E: fdr2, loss-band.
 
@@ -64,11 +65,11 @@ pub trait Panel: Sync {
 
 /// The panels' names, in the order of the landing view.
 pub const NAMES: &[&str] = &[
-    "ellipses",
-    "lr-sweep",
+    "ellipses", "lr-sweep",
     // Panels of group A: momentum, noise-shape, second-order.
     // Panels of group B: escape, training-loss, bayes.
     // Panels of group C: kramers, limit-cycles.
+    "kramers",
     // Panels of group D: fdr1, fdr-schedule, fdr-variance.
     // Panels of group E: fdr2, loss-band.
 ];
@@ -79,6 +80,7 @@ static PANELS: &[&dyn Panel] = &[
     // Panels of group A: momentum, noise-shape, second-order.
     // Panels of group B: escape, training-loss, bayes.
     // Panels of group C: kramers, limit-cycles.
+    &kramers::KramersPanel,
     // Panels of group D: fdr1, fdr-schedule, fdr-variance.
     // Panels of group E: fdr2, loss-band.
 ];
