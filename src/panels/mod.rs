@@ -20,6 +20,7 @@ pub mod lr_sweep;
 // Modules of group B: escape, training-loss, bayes.
 // Modules of group C: kramers, limit-cycles.
 pub mod kramers;
+pub mod limit_cycles;
 // Modules of group D: fdr1, fdr-schedule, fdr-variance.
 // Modules of group E: fdr2, loss-band.
 
@@ -65,11 +66,13 @@ pub trait Panel: Sync {
 
 /// The panels' names, in the order of the landing view.
 pub const NAMES: &[&str] = &[
-    "ellipses", "lr-sweep",
+    "ellipses",
+    "lr-sweep",
     // Panels of group A: momentum, noise-shape, second-order.
     // Panels of group B: escape, training-loss, bayes.
     // Panels of group C: kramers, limit-cycles.
     "kramers",
+    "limit-cycles",
     // Panels of group D: fdr1, fdr-schedule, fdr-variance.
     // Panels of group E: fdr2, loss-band.
 ];
@@ -81,6 +84,7 @@ static PANELS: &[&dyn Panel] = &[
     // Panels of group B: escape, training-loss, bayes.
     // Panels of group C: kramers, limit-cycles.
     &kramers::KramersPanel,
+    &limit_cycles::LimitCycles,
     // Panels of group D: fdr1, fdr-schedule, fdr-variance.
     // Panels of group E: fdr2, loss-band.
 ];
