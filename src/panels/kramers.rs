@@ -385,18 +385,18 @@ pub fn mfpt_on_cells(
     (v.is_finite() && v >= 1.0).then_some(v)
 }
 
-/// Cells of width about `h` for [`mfpt_on_cells`]: a cell centred on w = 0, edges at w_l,
-/// 2w_b − w_l and the exit 2w_b, and cells down to `lo`; with the index of the cell at w = 0.
+/// Cells of width about `h` for [`mfpt_on_cells`]: a cell centred on w = 0 (of width
+/// min(h, w_l)), edges at w_l, 2w_b − w_l and the exit 2w_b, and cells down to `lo`; with the
+/// index of the cell at w = 0. At most about (2w_b − lo)/h + 4 cells.
 pub fn cells(land: &Landscape, h: f64, lo: f64) -> (Vec<f64>, usize) {
     let exit = land.exit();
-    let h = h.min(land.wl);
-    let below = ((-0.5 * h - lo) / h).ceil().max(1.0) as usize;
-    let mut edges: Vec<f64> = (0..=below)
-        .map(|j| -0.5 * h - (below - j) as f64 * h)
-        .collect();
-    edges.push(0.5 * h);
+    // The cell at w = 0 is narrower when w_l is close to the minimum.
+    let c = 0.5 * h.min(land.wl);
+    let below = ((-c - lo) / h).ceil().max(1.0) as usize;
+    let mut edges: Vec<f64> = (0..=below).map(|j| -c - (below - j) as f64 * h).collect();
+    edges.push(c);
     for (a, b) in [
-        (0.5 * h, land.wl),
+        (c, land.wl),
         (land.wl, exit - land.wl),
         (exit - land.wl, exit),
     ] {

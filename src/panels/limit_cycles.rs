@@ -299,19 +299,41 @@ fn bin_frequency(len: usize, (a, b): (usize, usize)) -> f64 {
     (a + b - 1) as f64 / 2.0 / len as f64
 }
 
-/// The exact expectation of the Monte Carlo spectra: each bin's mean of [`Linear::periodogram`].
+/// The exact expectation of the Monte Carlo spectra: each bin's mean of the expected
+/// periodogram ([`Linear::periodogram`]) at its Fourier frequencies j/L, all of them at once by
+/// one FFT of length 2L: E I_L(2πj/L) = Σ_n g_n e^{−2πi(2j)n/(2L)} with g_τ = (1 − τ/L) R_z(τ)
+/// for 0 ≤ τ < L, g_{2L−τ} = (1 − τ/L) R_z(−τ) = its conjugate, g_L = 0, and
+/// R_z(τ) = tr(A^τΣ) + i c(τ).
 pub fn expected_bins(lin: &Linear, len: usize) -> Vec<(f64, f64)> {
+    let n = 2 * len;
+    let (mut re, mut im) = (vec![0.0; n], vec![0.0; n]);
+    let mut r = lin.sigma;
+    for tau in 0..len {
+        if tau > 0 {
+            r = lin.a * r;
+        }
+        let w = 1.0 - tau as f64 / len as f64;
+        let (tr, c) = (w * r.trace(), w * (r[(1, 0)] - r[(0, 1)]));
+        re[tau] = tr;
+        im[tau] = c;
+        if tau > 0 {
+            re[n - tau] = tr;
+            im[n - tau] = -c;
+        }
+    }
+    fft(&mut re, &mut im, &twiddles(n));
+    let at = |j: usize| re[(2 * j) % n];
     bins(len)
         .into_iter()
         .map(|(a, b)| {
-            let (mut s, mut r) = (0.0, 0.0);
+            let (mut s, mut rot) = (0.0, 0.0);
             for j in a..b {
-                let (x, y) = lin.periodogram(len, j as f64 / len as f64);
-                s += x;
-                r += y;
+                let (pos, neg) = (at(j), at(len - j));
+                s += 0.5 * (pos + neg);
+                rot += pos - neg;
             }
-            let n = (b - a) as f64;
-            (s / n, r / n)
+            let k = (b - a) as f64;
+            (s / k, rot / k)
         })
         .collect()
 }
@@ -539,7 +561,7 @@ impl Panel for LimitCycles {
             "E[w_t × w_{t+1}]",
         );
         circ_plot.x_range = Some((-90.0, 90.0));
-        circ_plot.title = "circulation".into();
+        circ_plot.title = "circulation (dashed line: θ of the other plots)".into();
         let len = segment(p);
         let f_lo = 1.0 / len as f64;
         let mut power_plot = Plot::new("frequency f (1/step)", "S₁₁ + S₂₂");
@@ -557,13 +579,13 @@ impl Panel for LimitCycles {
         let (phi, phi_c, loss) = match &disc {
             Some((sigma, _)) => (
                 contours(
-                    "Φ, exact discrete",
+                    "Φ (exact)",
                     SeriesKind::TheoryDiscrete,
                     &sigma.try_inverse().unwrap_or_else(Matrix2::zeros),
                     sigma,
                 ),
                 contours(
-                    "Φ, continuous time",
+                    "Φ (continuous)",
                     SeriesKind::TheoryContinuous,
                     &cont
                         .as_ref()
@@ -575,13 +597,13 @@ impl Panel for LimitCycles {
             ),
             None => (
                 contours(
-                    "Φ, exact discrete",
+                    "Φ (exact)",
                     SeriesKind::TheoryDiscrete,
                     &Matrix2::zeros(),
                     &Matrix2::zeros(),
                 ),
                 contours(
-                    "Φ, continuous time",
+                    "Φ (continuous)",
                     SeriesKind::TheoryContinuous,
                     &Matrix2::zeros(),
                     &Matrix2::zeros(),
@@ -597,7 +619,7 @@ impl Panel for LimitCycles {
         };
         fig.series.extend([phi, phi_c, loss]);
         let mut arrows = Series::new(
-            "probability current J (exact discrete)",
+            "current J (exact)",
             SeriesKind::TheoryDiscrete,
             Vec::new(),
             Vec::new(),
@@ -620,7 +642,7 @@ impl Panel for LimitCycles {
             fig.plots[0].x_range = Some((-ex, ex));
             fig.plots[0].y_range = Some((-ey, ey));
             if no_current(cur) {
-                fig.plots[0].note = Some("no current: C commutes with K".into());
+                fig.plots[0].note = Some("no current: [C, K] = 0".into());
             } else if let Some(inv) = sigma.try_inverse() {
                 let v = m2(&cur.velocity);
                 let n = 13;
@@ -684,8 +706,18 @@ impl Panel for LimitCycles {
             )
             .styled(Style::Vline)
             .colored(7)
-            .in_plot(1),
+            .in_plot(1)
+            .unlabelled(),
         );
+        // Room above the curves for the legend.
+        let top = fig.series[CIRC..=CIRC_C]
+            .iter()
+            .flat_map(|s| s.y.iter())
+            .filter(|v| v.is_finite())
+            .fold(0.0f64, |m, v| m.max(v.abs()));
+        if top > 0.0 {
+            fig.plots[1].y_range = Some((-1.15 * top, 2.0 * top));
+        }
 
         // Plots 2 and 3: spectra.
         let fs = logspace(f_lo, 0.5, 300);
@@ -871,5 +903,60 @@ impl Panel for LimitCycles {
             "largest |Monte Carlo − exact| spectral bin (segments of L steps), in standard errors",
             z_spec,
         ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fft_of_the_lag_sums_is_the_expected_periodogram() {
+        let p = Params::for_panel("limit-cycles");
+        let lin = Linear::discrete(&p, 30.0).unwrap();
+        let len = 256;
+        let fast = expected_bins(&lin, len);
+        for (k, &(a, b)) in bins(len).iter().enumerate() {
+            let (mut s, mut r) = (0.0, 0.0);
+            for j in a..b {
+                let (x, y) = lin.periodogram(len, j as f64 / len as f64);
+                s += x;
+                r += y;
+            }
+            let n = (b - a) as f64;
+            let (s, r) = (s / n, r / n);
+            assert!(
+                (fast[k].0 - s).abs() < 1e-9 * s.abs().max(1.0),
+                "{k}: {:?} vs {s}",
+                fast[k]
+            );
+            assert!(
+                (fast[k].1 - r).abs() < 1e-9 * s.abs().max(1.0),
+                "{k}: {:?} vs {r}",
+                fast[k]
+            );
+        }
+    }
+
+    #[test]
+    fn the_fft_matches_a_direct_dft() {
+        let n = 64;
+        let x: Vec<f64> = (0..n).map(|i| ((i * 7 % 11) as f64 - 5.0) * 0.3).collect();
+        let y: Vec<f64> = (0..n).map(|i| ((i * 5 % 13) as f64 - 6.0) * 0.2).collect();
+        let (mut re, mut im) = (x.clone(), y.clone());
+        fft(&mut re, &mut im, &twiddles(n));
+        for k in 0..n {
+            let (mut a, mut b) = (0.0, 0.0);
+            for t in 0..n {
+                let phi = -std::f64::consts::TAU * (k * t) as f64 / n as f64;
+                let (s, c) = phi.sin_cos();
+                a += x[t] * c - y[t] * s;
+                b += x[t] * s + y[t] * c;
+            }
+            assert!(
+                (re[k] - a).abs() < 1e-12 && (im[k] - b).abs() < 1e-12,
+                "{k}"
+            );
+        }
     }
 }
