@@ -23,8 +23,11 @@ fn build(query: &str) -> (Params, Figure) {
     (p, fig)
 }
 
-/// (θ, Monte Carlo, se, exact discrete, continuous) for every angle of the sweep.
-fn circulations(query: &str) -> (Params, Figure, Vec<(f64, f64, f64, f64, f64)>) {
+/// (θ, Monte Carlo, se, exact discrete, continuous) at one angle of the sweep.
+type Row = (f64, f64, f64, f64, f64);
+
+/// The rows of every angle of the sweep.
+fn circulations(query: &str) -> (Params, Figure, Vec<Row>) {
     let (p, fig) = build(query);
     let mc = &fig.series[lc::CIRC_MC];
     let se = mc.y_err.as_ref().unwrap();

@@ -65,9 +65,10 @@ static SPEC: Spec = Spec {
               paper's minibatch-like noise of variance <math><mi>a</mi><mo>·</mo><mi>r</mi>\
               <mo>|</mo><msup><mi>L</mi><mo>″</mo></msup><mo>(</mo><mi>w</mi><mo>)</mo><mo>|</mo>\
               </math>, <math><mi>a</mi><mo>=</mo><mn>1</mn><mo>/</mo><mi>S</mi></math>. Runs start \
-              at the minimum; the rate is escapes per unit time (time = λ × steps) until the \
-              neighbouring minimum is reached, runs that have not escaped after the step cap \
-              counted as censored (exponential maximum likelihood). The discrete-time rate of \
+              at the minimum and escape when they first reach the neighbouring minimum; the \
+              rate is escapes per unit time at risk (time = λ × steps), which counts runs not \
+              escaped by the step cap as censored (the maximum-likelihood rate of an \
+              exponential escape time, and 1/mean time when none is censored). The discrete-time rate of \
               Liu et al. Thm 9 is <math><mi>γ</mi><mo>≈</mo><mfrac><mrow><mo>|</mo>\
               <msub><mi>k</mi><mi>b</mi></msub><mo>|</mo></mrow><mrow><mn>2</mn><mi>π</mi></mrow>\
               </mfrac><msqrt><mfrac><mn>2</mn><mrow><mn>2</mn><mo>−</mo><mi>λ</mi>\
@@ -275,9 +276,9 @@ pub fn first_passage(
     let mut t = [0u64; LANES];
     let mut live = [false; LANES];
     let mut started = 0u64;
-    for lane in 0..LANES {
+    for slot in live.iter_mut() {
         if started < walkers {
-            live[lane] = true;
+            *slot = true;
             started += 1;
         }
     }

@@ -14,7 +14,8 @@
 //!    lag), and Monte Carlo (`walkers` runs of `steps` steps each started from the exact
 //!    stationary N(0, Σ), so every step is stationary; mean over steps, then over walkers);
 //! 2. the power spectrum of one trajectory (z_t = w₁ + i w₂, `walkers` × `steps` steps from the
-//!    stationary state, Bartlett's average over segments of L ≤ 1024 steps):
+//!    stationary state, at least 32 segments; Bartlett's average over segments of L steps, L
+//!    a power of two of at least 50 correlation times of the slowest mode, at most 8192):
 //!    ½[S_z(f) + S_z(−f)] = S₁₁ + S₂₂;
 //! 3. its rotational part S_z(f) − S_z(−f) = 4 Im S₁₂(f): the power at frequency f turning
 //!    counter-clockwise minus clockwise, which is zero unless the current circulates, and whose
@@ -87,8 +88,12 @@ static SPEC: Spec = Spec {
               </mo><mi>G</mi><msup><mi>λ</mi><mn>2</mn></msup><mi>C</mi><msup><mi>G</mi>\
               <mi>H</mi></msup></math>, <math><mi>G</mi><mo>=</mo><msup><mrow><mo>(</mo><mi>I\
               </mi><mo>−</mo><mi>A</mi><msup><mi>e</mi><mrow><mo>−</mo><mi>i</mi><mi>ω</mi>\
-              </mrow></msup><mo>)</mo></mrow><mrow><mo>−</mo><mn>1</mn></mrow></msup></math>.\
-              </p>",
+              </mrow></msup><mo>)</mo></mrow><mrow><mo>−</mo><mn>1</mn></mrow></msup></math>. \
+              Monte Carlo: for the circulation, runs of the given number of steps started \
+              from the exact stationary distribution (each run's mean over its steps, then the \
+              mean over runs); for the spectra, one trajectory of runs × steps steps cut into \
+              segments whose periodograms are averaged (Bartlett), compared with the exact \
+              expected periodogram of that segment length.</p>",
     source: "Chaudhari & Soatto (2018), Eq. 5, Lemmas 6–7, Sec. 4.2 and 5.1; Liu et al. (2021), \
              Lemma 1, Cor. 3",
     keys: &[
@@ -148,6 +153,10 @@ pub const ROT: usize = 12;
 
 /// Frequency bins of the Monte Carlo spectra (before merging empty ones).
 const BINS: usize = 28;
+
+/// The fewest segments the spectrum's trajectory is cut into (its standard errors come from
+/// their spread), whatever `walkers` × `steps`.
+const MIN_SEGMENTS: usize = 32;
 
 /// The angle θ ∈ [−90°, 90°) between the eigenbases of C and K in `p`.
 pub fn angle(p: &Params) -> f64 {
@@ -833,7 +842,7 @@ impl Panel for LimitCycles {
             return Vec::new();
         }
         let len = segment(p);
-        let segments = ((p.walkers * p.steps.max(1)) as usize / len).max(2);
+        let segments = ((p.walkers * p.steps.max(1)) as usize / len).max(MIN_SEGMENTS);
         let Some(lin) = Linear::discrete(p, angle(p)) else {
             return Vec::new();
         };
