@@ -636,6 +636,16 @@ impl Panel for KramersPanel {
             .styled(Style::Vline)
             .colored(7),
         );
+        // The y range spans Eqs. 23 and 24 (and a fitted constant down to ½), with room above
+        // for the legend.
+        let (lo, hi) = fig.series[FITTED + 1..=FITTED + 2]
+            .iter()
+            .flat_map(|s| s.y.iter().copied())
+            .filter(|v| v.is_finite() && *v > 0.0)
+            .fold((f64::INFINITY, 0.0f64), |(a, b), v| (a.min(v), b.max(v)));
+        if hi > lo {
+            fig.plots[0].y_range = Some((0.5 * lo, hi * (2.0 * hi / lo).powf(0.45)));
+        }
         fig.series.push(
             Series::pending("fraction censored", xs)
                 .in_plot(1)
