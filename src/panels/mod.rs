@@ -22,6 +22,8 @@ pub mod bayes;
 pub mod escape;
 pub mod training_loss;
 // Modules of group C: kramers, limit-cycles.
+pub mod kramers;
+pub mod limit_cycles;
 // Modules of group D: fdr1, fdr-schedule, fdr-variance.
 pub mod fdr1;
 mod fdr_common;
@@ -81,6 +83,8 @@ pub const NAMES: &[&str] = &[
     "training-loss",
     "bayes",
     // Panels of group C: kramers, limit-cycles.
+    "kramers",
+    "limit-cycles",
     // Panels of group D: fdr1, fdr-schedule, fdr-variance.
     "fdr1",
     "fdr-schedule",
@@ -99,6 +103,8 @@ static PANELS: &[&dyn Panel] = &[
     &training_loss::TrainingLoss,
     &bayes::Bayes,
     // Panels of group C: kramers, limit-cycles.
+    &kramers::KramersPanel,
+    &limit_cycles::LimitCycles,
     // Panels of group D: fdr1, fdr-schedule, fdr-variance.
     &fdr1::Fdr1,
     &fdr_schedule::FdrSchedule,
