@@ -17,6 +17,7 @@
 pub mod ellipses;
 pub mod lr_sweep;
 // Modules of group A: momentum, noise-shape, second-order.
+pub mod momentum;
 // Modules of group B: escape, training-loss, bayes.
 // Modules of group C: kramers, limit-cycles.
 // Modules of group D: fdr1, fdr-schedule, fdr-variance.
@@ -64,9 +65,9 @@ pub trait Panel: Sync {
 
 /// The panels' names, in the order of the landing view.
 pub const NAMES: &[&str] = &[
-    "ellipses",
-    "lr-sweep",
+    "ellipses", "lr-sweep",
     // Panels of group A: momentum, noise-shape, second-order.
+    "momentum",
     // Panels of group B: escape, training-loss, bayes.
     // Panels of group C: kramers, limit-cycles.
     // Panels of group D: fdr1, fdr-schedule, fdr-variance.
@@ -77,6 +78,7 @@ static PANELS: &[&dyn Panel] = &[
     &ellipses::EllipsesPanel,
     &lr_sweep::LrSweep,
     // Panels of group A: momentum, noise-shape, second-order.
+    &momentum::Momentum,
     // Panels of group B: escape, training-loss, bayes.
     // Panels of group C: kramers, limit-cycles.
     // Panels of group D: fdr1, fdr-schedule, fdr-variance.
