@@ -18,6 +18,7 @@ pub mod ellipses;
 pub mod lr_sweep;
 // Modules of group A: momentum, noise-shape, second-order.
 pub mod momentum;
+pub mod noise_shape;
 // Modules of group B: escape, training-loss, bayes.
 // Modules of group C: kramers, limit-cycles.
 // Modules of group D: fdr1, fdr-schedule, fdr-variance.
@@ -65,9 +66,11 @@ pub trait Panel: Sync {
 
 /// The panels' names, in the order of the landing view.
 pub const NAMES: &[&str] = &[
-    "ellipses", "lr-sweep",
+    "ellipses",
+    "lr-sweep",
     // Panels of group A: momentum, noise-shape, second-order.
     "momentum",
+    "noise-shape",
     // Panels of group B: escape, training-loss, bayes.
     // Panels of group C: kramers, limit-cycles.
     // Panels of group D: fdr1, fdr-schedule, fdr-variance.
@@ -79,6 +82,7 @@ static PANELS: &[&dyn Panel] = &[
     &lr_sweep::LrSweep,
     // Panels of group A: momentum, noise-shape, second-order.
     &momentum::Momentum,
+    &noise_shape::NoiseShape,
     // Panels of group B: escape, training-loss, bayes.
     // Panels of group C: kramers, limit-cycles.
     // Panels of group D: fdr1, fdr-schedule, fdr-variance.
