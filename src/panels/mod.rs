@@ -19,6 +19,7 @@ pub mod lr_sweep;
 // Modules of group A: momentum, noise-shape, second-order.
 pub mod momentum;
 pub mod noise_shape;
+pub mod second_order;
 // Modules of group B: escape, training-loss, bayes.
 // Modules of group C: kramers, limit-cycles.
 // Modules of group D: fdr1, fdr-schedule, fdr-variance.
@@ -71,6 +72,7 @@ pub const NAMES: &[&str] = &[
     // Panels of group A: momentum, noise-shape, second-order.
     "momentum",
     "noise-shape",
+    "second-order",
     // Panels of group B: escape, training-loss, bayes.
     // Panels of group C: kramers, limit-cycles.
     // Panels of group D: fdr1, fdr-schedule, fdr-variance.
@@ -83,6 +85,7 @@ static PANELS: &[&dyn Panel] = &[
     // Panels of group A: momentum, noise-shape, second-order.
     &momentum::Momentum,
     &noise_shape::NoiseShape,
+    &second_order::SecondOrder,
     // Panels of group B: escape, training-loss, bayes.
     // Panels of group C: kramers, limit-cycles.
     // Panels of group D: fdr1, fdr-schedule, fdr-variance.
