@@ -78,13 +78,13 @@ static SPEC: Spec = Spec {
     presets: &[
         ("Fig. 4a: λk = 2.75, white noise", "noise=white&lr=2.75&h1=1&sigma2=1"),
         (
-            "Fig. 4b: λk = 2.75, minibatch noise (10³ runs)",
-            "noise=minibatch&lr=2.75&h1=1&sigma2=1&n_data=1000&batch=100&replace=0&walkers=1000",
+            "Fig. 4b: λk = 2.75, minibatch noise (10³ runs, 20 points)",
+            "noise=minibatch&lr=2.75&h1=1&sigma2=1&n_data=1000&batch=100&replace=0&walkers=1000&points=20",
         ),
         ("Fig. 9a: λk = 1, white noise", "noise=white&lr=1&h1=1&sigma2=1"),
         (
-            "Fig. 9b: λk = 2, minibatch noise (10³ runs)",
-            "noise=minibatch&lr=2&h1=1&sigma2=1&n_data=1000&batch=100&replace=0&walkers=1000",
+            "Fig. 9b: λk = 2, minibatch noise (10³ runs, 20 points)",
+            "noise=minibatch&lr=2&h1=1&sigma2=1&n_data=1000&batch=100&replace=0&walkers=1000&points=20",
         ),
     ],
     live: false,
@@ -487,7 +487,7 @@ impl Panel for Momentum {
                 continue;
             }
             let se = mc.y_err.as_ref().map_or(f64::NAN, |e| e[j]);
-            if !(se > 0.0) {
+            if se.is_nan() || se <= 0.0 {
                 continue;
             }
             // With an infinite fourth moment the standard error is not valid: no z-score.

@@ -93,11 +93,20 @@ pub fn model(p: &Params) -> Model {
     )
 }
 
+/// The divergence λ = 2/k (2 when k = 0, where nothing is stationary).
+fn lr_top(p: &Params) -> f64 {
+    if p.h1 > 0.0 {
+        2.0 / p.h1
+    } else {
+        2.0
+    }
+}
+
 /// Learning rates of the Monte Carlo points of distribution `d`: in each of `points` equal
 /// cells of (0, 2/k), at a quarter, a half and three quarters of the cell for the three
 /// distributions, so that none sits on the divergence and the markers do not overlap.
 pub fn lrs(p: &Params, d: usize) -> Vec<f64> {
-    let top = 2.0 / p.h1;
+    let top = lr_top(p);
     (0..p.points)
         .map(|i| top * (i as f64 + (d as f64 + 1.0) / 4.0) / p.points as f64)
         .collect()
@@ -131,10 +140,13 @@ impl Panel for NoiseShape {
     fn plan(&self, p: &Params) -> Figure {
         let mut plot = Plot::new("learning rate λ", "Var[w]");
         plot.y_log = p.ylog == 1;
+        if p.h1 <= 0.0 {
+            plot.note =
+                Some("k = 0: no stationary state (the variance grows without bound)".into());
+        }
         let mut fig = figure(p, vec![plot]);
         let model = model(p);
-        let k = p.h1;
-        let top = 2.0 / k;
+        let top = lr_top(p);
         let grid = linspace(top * 1e-3, top * 0.999, 400);
         // The y axis fits the curves up to the last points, so that the divergence does not
         // flatten everything below it.
@@ -164,12 +176,18 @@ impl Panel for NoiseShape {
             &grid,
             |lr| continuous(&model, lr),
         ));
-        fig.series.push(
-            Series::new("λk = 2", SeriesKind::TheoryOther, vec![top], vec![f64::NAN])
-                .styled(Style::Vline)
-                .colored(7),
-        );
-        fig.readouts = vec![Readout::new("lr_divergence", "λ at λk = 2", Some(top))];
+        if p.h1 > 0.0 {
+            fig.series.push(
+                Series::new("λk = 2", SeriesKind::TheoryOther, vec![top], vec![f64::NAN])
+                    .styled(Style::Vline)
+                    .colored(7),
+            );
+        }
+        fig.readouts = vec![Readout::new(
+            "lr_divergence",
+            "λ at λk = 2",
+            (p.h1 > 0.0).then_some(top),
+        )];
         fig.jobs = DISTS.len() * p.points as usize;
         fig
     }
@@ -182,7 +200,8 @@ impl Panel for NoiseShape {
         };
         let model = model(p);
         let (y, se) = match Dynamics::new(&model, &sgd(lr), DISTS[d].1) {
-            Ok(dy) => {
+            // Without a stationary state (k = 0) the variance grows without bound.
+            Ok(dy) if discrete(&model, lr).is_some() => {
                 let mut e = Ensemble::new(1, p.walkers as usize, job_seed(p.seed, i));
                 e.advance(&dy, p.steps);
                 match e.moments() {
@@ -190,7 +209,7 @@ impl Panel for NoiseShape {
                     _ => (None, None),
                 }
             }
-            Err(_) => (None, None),
+            _ => (None, None),
         };
         vec![Patch::point(d, point, y, se)]
     }

@@ -318,7 +318,8 @@ impl Panel for SecondOrder {
                 fig.series.push(if d == 1 { s } else { s.unlabelled() });
             }
         }
-        // Points past an optimizer's stability limit have no value (and are not run).
+        // Points without a stationary state (past an optimizer's stability limit, or where its
+        // Λ does not exist) have no value (and are not run).
         let past = OPTS
             .iter()
             .map(|(opt, ..)| {
@@ -357,7 +358,8 @@ impl Panel for SecondOrder {
             ),
             Readout::new(
                 "points_past_limit",
-                "Monte Carlo points past their optimizer's stability limit (no value)",
+                "Monte Carlo points without a stationary state (past their optimizer's \
+                 stability limit, or Λ undefined): no value",
                 Some(past as f64),
             ),
         ];
