@@ -17,6 +17,9 @@
 pub mod ellipses;
 pub mod lr_sweep;
 // Modules of group A: momentum, noise-shape, second-order.
+pub mod momentum;
+pub mod noise_shape;
+pub mod second_order;
 // Modules of group B: escape, training-loss, bayes.
 pub mod bayes;
 pub mod escape;
@@ -78,6 +81,9 @@ pub const NAMES: &[&str] = &[
     "ellipses",
     "lr-sweep",
     // Panels of group A: momentum, noise-shape, second-order.
+    "momentum",
+    "noise-shape",
+    "second-order",
     // Panels of group B: escape, training-loss, bayes.
     "escape",
     "training-loss",
@@ -98,6 +104,9 @@ static PANELS: &[&dyn Panel] = &[
     &ellipses::EllipsesPanel,
     &lr_sweep::LrSweep,
     // Panels of group A: momentum, noise-shape, second-order.
+    &momentum::Momentum,
+    &noise_shape::NoiseShape,
+    &second_order::SecondOrder,
     // Panels of group B: escape, training-loss, bayes.
     &escape::Escape,
     &training_loss::TrainingLoss,

@@ -20,6 +20,7 @@ pub mod kramers;
 pub mod lyapunov;
 pub mod report;
 pub mod spectrum;
+pub mod tails;
 
 use crate::model::Model;
 use crate::optimizer::{Opt, Optimizer, StateSpace};
