@@ -7,7 +7,8 @@
 //! continuous one is Eq. (1), λσ²/(2k). With real minibatch noise (a generated data set,
 //! `n_data` points, minibatches of `batch`) the exact curve takes the minibatch covariance as
 //! the linear function of Σ it is (see `sim::data::Minibatch`); the paper's approximation
-//! C ≈ K/S is drawn beside it, and the continuous curve uses the same C ≈ K/S.
+//! C ≈ σ²K/S (K/S at its unit label noise) is drawn beside it, and the continuous curve uses
+//! the same approximation.
 
 use super::{figure, job_seed, Panel, Spec};
 use crate::figure::{linspace, Figure, Patch, Plot, Readout, Series, SeriesKind, Style};
@@ -95,9 +96,10 @@ fn continuous(model: &Model, lr: f64) -> Option<f64> {
     theory::continuous(model, &Optimizer::sgd(lr, 0.0, 1)).map(|s| s[(0, 0)])
 }
 
-/// The model with the paper's approximation C ≈ K/S of minibatch noise.
+/// The model with the paper's approximation of minibatch noise, C ≈ σ²K/S (the paper writes
+/// K/S for its unit label noise; σ² is the label-noise variance of the generated data).
 fn approx_model(model: &Model, p: &Params) -> Model {
-    Model::new(model.k.clone(), &model.k / p.batch as f64)
+    Model::new(model.k.clone(), &model.k * (p.sigma2 / p.batch as f64))
 }
 
 /// The largest λ with a stationary state, by bisection on (0, 2/k].
@@ -163,7 +165,7 @@ impl Panel for LrSweep {
         let cont_model = if minibatch { &approx } else { &model };
         fig.series.push(Series::curve(
             if minibatch {
-                "continuous, C ≈ K/S"
+                "continuous, C ≈ σ²K/S"
             } else {
                 "continuous"
             },
@@ -173,7 +175,7 @@ impl Panel for LrSweep {
         ));
         if minibatch {
             fig.series.push(Series::curve(
-                "discrete, C ≈ K/S (paper)",
+                "discrete, C ≈ σ²K/S (paper)",
                 SeriesKind::TheoryOther,
                 &grid,
                 |lr| discrete(&approx, lr),

@@ -177,8 +177,20 @@ fn draw_plot<DB: DrawingBackend>(
     }
     let mut chart = builder.build_cartesian_2d(x0..x1, y0..y1)?;
     let (xlog, ylog) = (plot.x_log, plot.y_log);
-    let fx = move |v: &f64| if xlog { log_tick(10f64.powf(*v)) } else { tick(*v) };
-    let fy = move |v: &f64| if ylog { log_tick(10f64.powf(*v)) } else { tick(*v) };
+    let fx = move |v: &f64| {
+        if xlog {
+            log_tick(10f64.powf(*v))
+        } else {
+            tick(*v)
+        }
+    };
+    let fy = move |v: &f64| {
+        if ylog {
+            log_tick(10f64.powf(*v))
+        } else {
+            tick(*v)
+        }
+    };
     chart
         .configure_mesh()
         .light_line_style(theme.foreground.mix(0.06))
