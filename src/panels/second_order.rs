@@ -359,7 +359,7 @@ impl Panel for SecondOrder {
             Readout::new(
                 "points_past_limit",
                 "Monte Carlo points without a stationary state (past their optimizer's \
-                 stability limit, or Λ undefined): no value",
+                 stability limit, or no Λ exists): no value",
                 Some(past as f64),
             ),
         ];
