@@ -48,7 +48,7 @@ fn simulate(c: &mut Criterion) {
 
 fn normals(c: &mut Criterion) {
     let mut rng = nqm_explorer::sim::rng::LaneRng::new(1);
-    let mut g = c.benchmark_group("box_muller");
+    let mut g = c.benchmark_group("ziggurat");
     g.throughput(Throughput::Elements(
         2 * nqm_explorer::sim::math::LANES as u64 * 1000,
     ));

@@ -2,7 +2,7 @@
 //!
 //! Walkers are stored as structure-of-arrays (one vector per coordinate, padded to a multiple
 //! of [`LANES`] = 16) and advanced sixteen at a time by loops over lane arrays that LLVM vectorises.
-//! Random numbers come from sixteen lock-step Xoshiro256++ streams with Box–Muller normals
+//! Random numbers come from sixteen lock-step Xoshiro256++ streams with ziggurat normals
 //! ([`rng`]), written with platform-independent arithmetic, so a seed gives the same walkers
 //! natively and in WebAssembly.
 //!
@@ -513,6 +513,7 @@ impl Ensemble {
         let [w0, w1] = &mut self.w;
         let [m0, m1] = &mut self.m;
         let rng = &mut self.rng;
+        let (mut z0, mut z1) = ([0.0; LANES], [0.0; LANES]);
         for ((((w0, w1), m0), m1), al) in w0
             .chunks_exact_mut(LANES)
             .zip(w1.chunks_exact_mut(LANES))
@@ -520,7 +521,8 @@ impl Ensemble {
             .zip(m1.chunks_exact_mut(LANES))
             .zip(self.alive.chunks_exact_mut(LANES))
         {
-            let (z0, z1) = rng.normals();
+            rng.fill_normal(&mut z0);
+            rng.fill_normal(&mut z1);
             step_chunk_2d::<OBS, BUF>(
                 w0.try_into().unwrap(),
                 w1.try_into().unwrap(),
@@ -536,7 +538,7 @@ impl Ensemble {
         acc.map(|lane| lane.iter().sum())
     }
 
-    /// The fast kernel for 1-D Gaussian noise: each Box–Muller pair serves two walkers.
+    /// The fast kernel for 1-D Gaussian noise: each pair of normal arrays serves two chunks.
     fn fast_1d<const OBS: bool>(&mut self, dy: &Dynamics, lam: &[f64; 4]) -> [f64; 5] {
         let k = dy.k[0];
         let Noise::Additive { l: [l0, ..], .. } = dy.noise else {
