@@ -538,7 +538,7 @@ impl Ensemble {
         acc.map(|lane| lane.iter().sum())
     }
 
-    /// The fast kernel for 1-D Gaussian noise: each pair of normal arrays serves two chunks.
+    /// The fast kernel for 1-D Gaussian noise.
     fn fast_1d<const OBS: bool>(&mut self, dy: &Dynamics, lam: &[f64; 4]) -> [f64; 5] {
         let k = dy.k[0];
         let Noise::Additive { l: [l0, ..], .. } = dy.noise else {
@@ -548,17 +548,10 @@ impl Ensemble {
         let p = lam[0];
         let mut acc = [[0.0; LANES]; 5];
         let chunks = self.alive.len() / LANES;
-        let mut z_spare: Option<F> = None;
+        let mut z = [0.0; LANES];
         for ch in 0..chunks {
             let r = ch * LANES..(ch + 1) * LANES;
-            let z = match z_spare.take() {
-                Some(z) => z,
-                None => {
-                    let (z0, z1) = self.rng.normals();
-                    z_spare = Some(z1);
-                    z0
-                }
-            };
+            self.rng.fill_normal(&mut z);
             let w: &mut F = (&mut self.w[0][r.clone()]).try_into().unwrap();
             let m: &mut F = (&mut self.m[0][r.clone()]).try_into().unwrap();
             let al: &mut F = (&mut self.alive[r]).try_into().unwrap();
