@@ -67,7 +67,7 @@ accept = sum(xs[i + 1] / xs[i] for i in range(N)) / N
 
 
 def table(name, vals, doc):
-    out = [f"/// {doc}", f"pub const {name}: [f64; {len(vals)}] = ["]
+    out = [f"/// {doc}", "#[rustfmt::skip]", f"pub static {name}: [f64; {len(vals)}] = ["]
     for k in range(0, len(vals), 4):
         out.append("    " + " ".join(f"{float(x)!r}," for x in vals[k : k + 4]))
     out.append("];")
