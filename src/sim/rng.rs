@@ -125,9 +125,9 @@ impl LaneRng {
     /// Fills `out` with one standard normal per lane by the ziggurat (see the module
     /// documentation): every lane draws one candidate from its stream and the lanes test them
     /// together; the rare lane whose candidate is not accepted at once (0.23 %) finishes the
-    /// algorithm alone, on its own stream ([`LaneRng::normal_slow`]). Writing into the caller's
-    /// array rather than returning one keeps WebAssembly from copying lane arrays with
-    /// `memory.copy`, which V8 compiles to a call.
+    /// algorithm alone, on its own stream. Writing into the caller's array rather than
+    /// returning one keeps WebAssembly from copying lane arrays with `memory.copy`, which V8
+    /// compiles to a call.
     #[inline(always)]
     pub fn fill_normal(&mut self, out: &mut F) {
         let u: [u64; LANES] = std::array::from_fn(|i| self.next_lane(i));
