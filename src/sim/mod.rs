@@ -2,7 +2,7 @@
 //!
 //! Walkers are stored as structure-of-arrays (one vector per coordinate, padded to a multiple
 //! of [`LANES`] = 16) and advanced sixteen at a time by loops over lane arrays that LLVM vectorises.
-//! Random numbers come from sixteen lock-step Xoshiro256++ streams with Box–Muller normals
+//! Random numbers come from sixteen lock-step Xoshiro256++ streams with ziggurat normals
 //! ([`rng`]), written with platform-independent arithmetic, so a seed gives the same walkers
 //! natively and in WebAssembly.
 //!
@@ -525,6 +525,7 @@ impl Ensemble {
         let [w0, w1] = &mut self.w;
         let [m0, m1] = &mut self.m;
         let rng = &mut self.rng;
+        let (mut z0, mut z1) = ([0.0; LANES], [0.0; LANES]);
         for ((((w0, w1), m0), m1), al) in w0
             .chunks_exact_mut(LANES)
             .zip(w1.chunks_exact_mut(LANES))
@@ -532,7 +533,8 @@ impl Ensemble {
             .zip(m1.chunks_exact_mut(LANES))
             .zip(self.alive.chunks_exact_mut(LANES))
         {
-            let (z0, z1) = rng.normals();
+            rng.fill_normal(&mut z0);
+            rng.fill_normal(&mut z1);
             step_chunk_2d::<OBS, BUF>(
                 w0.try_into().unwrap(),
                 w1.try_into().unwrap(),
@@ -548,7 +550,7 @@ impl Ensemble {
         acc.map(|lane| lane.iter().sum())
     }
 
-    /// The fast kernel for 1-D Gaussian noise: each Box–Muller pair serves two walkers.
+    /// The fast kernel for 1-D Gaussian noise.
     fn fast_1d<const OBS: bool>(&mut self, dy: &Dynamics, lam: &[f64; 4]) -> [f64; 5] {
         let k = dy.k[0];
         let Noise::Additive { l: [l0, ..], .. } = dy.noise else {
@@ -558,17 +560,10 @@ impl Ensemble {
         let p = lam[0];
         let mut acc = [[0.0; LANES]; 5];
         let chunks = self.alive.len() / LANES;
-        let mut z_spare: Option<F> = None;
+        let mut z = [0.0; LANES];
         for ch in 0..chunks {
             let r = ch * LANES..(ch + 1) * LANES;
-            let z = match z_spare.take() {
-                Some(z) => z,
-                None => {
-                    let (z0, z1) = self.rng.normals();
-                    z_spare = Some(z1);
-                    z0
-                }
-            };
+            self.rng.fill_normal(&mut z);
             let w: &mut F = (&mut self.w[0][r.clone()]).try_into().unwrap();
             let m: &mut F = (&mut self.m[0][r.clone()]).try_into().unwrap();
             let al: &mut F = (&mut self.alive[r]).try_into().unwrap();
