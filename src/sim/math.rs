@@ -1,5 +1,5 @@
-//! The lane arrays the walker kernels work on, and a natural logarithm written with plain
-//! arithmetic and bit operations, so that it gives bit-identical results on every platform (no
+//! The lane arrays the walker kernels work on, and a natural logarithm and cos/sin of a turn
+//! written with plain arithmetic and bit operations, so that it gives bit-identical results on every platform (no
 //! libm), which keeps a seed meaning the same walkers natively and in WebAssembly. Accurate to a
 //! few units in the last place for the arguments the samplers use.
 
@@ -42,6 +42,45 @@ pub fn ln1(x: f64) -> f64 {
     e * LN2 + 2.0 * s * p
 }
 
+/// (cos φ, sin φ) for φ = 2π(u − ½), u ∈ [0, 1): half-angle Taylor series on [−π/2, π/2)
+/// (truncation below 2e-17), then the double-angle formulas.
+#[inline(always)]
+/// (The spectrum of the limit-cycles panel takes its twiddle factors from here.)
+pub fn cos_sin_turn(u: &F) -> (F, F) {
+    let mut c = [0.0; LANES];
+    let mut s = [0.0; LANES];
+    for i in 0..LANES {
+        let h = std::f64::consts::PI * (u[i] - 0.5);
+        let z = h * h;
+        // sin h = h Σ (−z)ᵏ/(2k+1)!, cos h = Σ (−z)ᵏ/(2k)!
+        let sp = -1.0 / 51_090_942_171_709_440_000.0; // 1/21!
+        let sp = sp * z + 1.0 / 121_645_100_408_832_000.0; // 1/19!
+        let sp = sp * z - 1.0 / 355_687_428_096_000.0; // 1/17!
+        let sp = sp * z + 1.0 / 1_307_674_368_000.0; // 1/15!
+        let sp = sp * z - 1.0 / 6_227_020_800.0; // 1/13!
+        let sp = sp * z + 1.0 / 39_916_800.0; // 1/11!
+        let sp = sp * z - 1.0 / 362_880.0; // 1/9!
+        let sp = sp * z + 1.0 / 5_040.0; // 1/7!
+        let sp = sp * z - 1.0 / 120.0; // 1/5!
+        let sp = sp * z + 1.0 / 6.0; // 1/3!
+        let sh = h - h * z * sp;
+        let cp = 1.0 / 2_432_902_008_176_640_000.0; // 1/20!
+        let cp = cp * z - 1.0 / 6_402_373_705_728_000.0; // 1/18!
+        let cp = cp * z + 1.0 / 20_922_789_888_000.0; // 1/16!
+        let cp = cp * z - 1.0 / 87_178_291_200.0; // 1/14!
+        let cp = cp * z + 1.0 / 479_001_600.0; // 1/12!
+        let cp = cp * z - 1.0 / 3_628_800.0; // 1/10!
+        let cp = cp * z + 1.0 / 40_320.0; // 1/8!
+        let cp = cp * z - 1.0 / 720.0; // 1/6!
+        let cp = cp * z + 1.0 / 24.0; // 1/4!
+        let cp = cp * z - 1.0 / 2.0; // 1/2!
+        let ch = 1.0 + z * cp;
+        c[i] = (ch - sh) * (ch + sh);
+        s[i] = 2.0 * sh * ch;
+    }
+    (c, s)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -71,5 +110,18 @@ mod tests {
             );
         }
         assert!(worst < 1e-14, "worst relative error {worst}");
+    }
+
+    #[test]
+    fn cos_sin_are_accurate() {
+        for k in 0..=10_000 {
+            let u = k as f64 / 10_000.0 * (1.0 - 1e-16);
+            let (c, s) = cos_sin_turn(&[u; LANES]);
+            let phi = std::f64::consts::TAU * (u - 0.5);
+            assert!(
+                (c[0] - phi.cos()).abs() < 1e-15 && (s[0] - phi.sin()).abs() < 1e-15,
+                "u = {u}"
+            );
+        }
     }
 }
