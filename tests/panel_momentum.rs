@@ -105,8 +105,9 @@ fn fig_9a_has_no_divergence_and_the_continuous_error_does_not_vanish_as_mu_grows
 #[test]
 fn minibatch_points_follow_the_exact_minibatch_theory() {
     // Fig. 4b and 9b at 500 runs (the paper's 10⁴ cost 100 gradient evaluations per step).
-    // The seed also draws the data set; at seed 1 its k is 0.995.
-    let (p, fig, points) = check("noise=minibatch&lr=2.75&walkers=500&points=10&seed=1");
+    // The seed also draws the data set (so where the fourth moment is finite); 16 points put
+    // enough of them inside that range to test.
+    let (p, fig, points) = check("noise=minibatch&lr=2.75&walkers=500&points=16&seed=1");
     assert!(points.iter().filter(|x| x.2).count() >= 4, "{points:?}");
     let model = momentum::model(&p);
     let ranges = momentum::stable_ranges(&model, &p);
