@@ -44,6 +44,38 @@ fn fisher(p: &Params) -> f64 {
     }
 }
 
+/// The generated data set of a minibatch setting and its noise covariance at the minimum,
+/// remembered for the last setting asked for (panels rebuild the model for every point and
+/// after every Monte Carlo patch; generating 10⁶ points each time would stall the page).
+fn minibatch(p: &Params, cov: &DMatrix<f64>) -> Option<(Arc<Minibatch>, DMatrix<f64>)> {
+    type Key = (u64, u64, u64, u64, u64, Vec<u64>);
+    type Entry = (Key, Arc<Minibatch>, DMatrix<f64>);
+    thread_local! {
+        static LAST: std::cell::RefCell<Option<Entry>> = const { std::cell::RefCell::new(None) };
+    }
+    let key: Key = (
+        p.n_data,
+        p.batch,
+        p.replace,
+        p.seed,
+        p.sigma2.to_bits(),
+        cov.iter().map(|x| x.to_bits()).collect(),
+    );
+    if let Some(hit) = LAST.with(|l| {
+        l.borrow()
+            .as_ref()
+            .filter(|e| e.0 == key)
+            .map(|e| (e.1.clone(), e.2.clone()))
+    }) {
+        return Some(hit);
+    }
+    let data = DataSet::generate(p.n_data as usize, cov, p.sigma2, p.seed)?;
+    let c = data.gradient_noise_cov([0.0, 0.0], p.batch as usize, p.replace == 1);
+    let mb = Arc::new(Minibatch::new(data, p.batch as usize, p.replace == 1));
+    LAST.with(|l| *l.borrow_mut() = Some((key, mb.clone(), c.clone())));
+    Some((mb, c))
+}
+
 impl Model {
     /// The model described by `p`: K = R(h_angle) diag(h1, h2) R(h_angle)ᵀ and C from the
     /// noise kind — σ²I (Cor. 3), aK (Cor. 2), σ²I + aK (Thm 4), or R(c_angle) diag(c1, c2)
@@ -55,17 +87,12 @@ impl Model {
             } else {
                 DMatrix::from_column_slice(2, 2, rotated_diag(p.h1, p.h2, p.h_angle).as_slice())
             };
-            if let Some(data) = DataSet::generate(p.n_data as usize, &cov, p.sigma2, p.seed) {
-                let c = data.gradient_noise_cov([0.0, 0.0], p.batch as usize, p.replace == 1);
+            if let Some((mb, c)) = minibatch(p, &cov) {
                 return Model {
-                    k: data.k.clone(),
+                    k: mb.data.k.clone(),
                     c,
                     c_fisher: 0.0,
-                    data: Some(Arc::new(Minibatch::new(
-                        data,
-                        p.batch as usize,
-                        p.replace == 1,
-                    ))),
+                    data: Some(mb),
                 };
             }
             // Too few points to span the space (N < D, or h = 0): no data set, no noise.

@@ -53,7 +53,7 @@ export class Controls {
       row.append(box);
       els.push(box);
     } else {
-      const slider = (f.max - f.min) / f.step <= 1e5;
+      const slider = (f.max - f.min) / f.step < 1e5;
       const num = document.createElement('input');
       num.type = 'number';
       Object.assign(num, { min: f.min, max: f.max, step: f.kind === 'int' ? 1 : 'any' });

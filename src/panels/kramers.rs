@@ -643,8 +643,9 @@ impl Panel for KramersPanel {
             .flat_map(|s| s.y.iter().copied())
             .filter(|v| v.is_finite() && *v > 0.0)
             .fold((f64::INFINITY, 0.0f64), |(a, b), v| (a.min(v), b.max(v)));
-        if hi > lo {
-            fig.plots[0].y_range = Some((0.5 * lo, hi * (2.0 * hi / lo).powf(0.45)));
+        let top = hi * (2.0 * hi / lo).powf(0.45);
+        if hi > lo && top.is_finite() {
+            fig.plots[0].y_range = Some((0.5 * lo, top));
         }
         fig.series.push(
             Series::pending("fraction censored", xs)

@@ -71,7 +71,11 @@ const MC: usize = 0;
 /// grows with the fluctuations), so none sits on the divergence.
 fn lrs(p: &Params) -> Vec<f64> {
     let model = Model::from_params(&at_lr(p, p.lr));
-    let top = stability_limit(&model, model.k[(0, 0)]);
+    let k = model.k[(0, 0)];
+    if !(k > 0.0) {
+        return Vec::new(); // no curvature: no stationary variance at any λ
+    }
+    let top = stability_limit(&model, k);
     (0..p.points)
         .map(|i| top * (i as f64 + 0.5) / p.points as f64)
         .collect()
@@ -130,6 +134,12 @@ impl Panel for LrSweep {
         let mut fig = figure(p, vec![plot]);
         let model = Model::from_params(&at_lr(p, p.lr));
         let k = model.k[(0, 0)];
+        if !(k > 0.0) {
+            fig.plots[0].note =
+                Some("k = 0: a flat loss has no stationary variance at any λ".to_string());
+            fig.readouts = vec![Readout::new("k", "curvature k", Some(k))];
+            return fig;
+        }
         let top = 2.0 / k;
         let limit = stability_limit(&model, k);
         let grid = linspace(limit * 1e-3, limit * 0.999, 400);
@@ -239,7 +249,9 @@ impl Panel for LrSweep {
         // How far the Monte Carlo points are from each theory, in standard errors, against the
         // exact covariance after `steps` steps from w = 0 (what the runs measure).
         let model = Model::from_params(&at_lr(p, p.lr));
-        let mc = &fig.series[MC];
+        let Some(mc) = fig.series.get(MC) else {
+            return; // no Monte Carlo (k = 0)
+        };
         let (mut zd, mut zc, mut n) = (0.0f64, 0.0f64, 0);
         for (j, (&lr, &y)) in mc.x.iter().zip(&mc.y).enumerate() {
             let se = mc.y_err.as_ref().map_or(f64::NAN, |e| e[j]);

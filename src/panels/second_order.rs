@@ -188,6 +188,28 @@ pub fn exact_after(p: &Params, opt: Opt, lr: f64) -> Option<DMatrix<f64>> {
     }
 }
 
+/// [`exact_after`], remembered for the current setting: `finish` runs after every Monte Carlo
+/// patch on the page, and natural gradient's and Adam's stationary states are Newton solves.
+fn exact_after_memo(p: &Params, opt: Opt, lr: f64) -> Option<DMatrix<f64>> {
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    type Memo = (String, HashMap<(u8, u64), Option<DMatrix<f64>>>);
+    thread_local! {
+        static MEMO: RefCell<Memo> = RefCell::new((String::new(), HashMap::new()));
+    }
+    let query = crate::params::to_query(p, crate::params::Audience::Cli);
+    let key = (opt as u8, lr.to_bits());
+    MEMO.with(|m| {
+        let mut m = m.borrow_mut();
+        if m.0 != query {
+            *m = (query, HashMap::new());
+        }
+        m.1.entry(key)
+            .or_insert_with(|| exact_after(p, opt, lr))
+            .clone()
+    })
+}
+
 /// The largest λ of the sweep: the larger of the divergences of SGD, 2(1 + μ)/k_max, and of
 /// damped Newton, 2(1 + μ).
 fn lr_top(p: &Params) -> f64 {
@@ -408,7 +430,7 @@ impl Panel for SecondOrder {
                     if !(y.is_finite() && se > 0.0) {
                         continue;
                     }
-                    if let Some(ex) = exact_after(p, *opt, lr) {
+                    if let Some(ex) = exact_after_memo(p, *opt, lr) {
                         let dev = (y - ex[(d, d)]).abs() / se;
                         z[j] = Some(z[j].unwrap_or(0.0f64).max(dev));
                     }
