@@ -140,22 +140,7 @@ pub fn optimal_lr_for(ks: &[f64], n: f64, f: f64) -> Option<f64> {
         }
         n * f * a - b - d / lr
     };
-    let (mut lo, mut hi) = (1e-12 / k_max, 2.0 / k_max * (1.0 - 1e-12));
-    if !(g(lo) < 0.0 && g(hi) > 0.0) {
-        return None;
-    }
-    for _ in 0..200 {
-        let mid = 0.5 * (lo + hi);
-        if g(mid) > 0.0 {
-            hi = mid;
-        } else {
-            lo = mid;
-        }
-        if hi - lo <= 1e-15 * hi {
-            break;
-        }
-    }
-    Some(0.5 * (lo + hi))
+    crate::theory::bayes::root_below_stability(g, k_max)
 }
 
 /// Thm 6's noise factor f = (N−S)/(NS).

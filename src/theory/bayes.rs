@@ -37,8 +37,13 @@ pub fn optimal_lr(ks: &[f64], n: f64, s: f64) -> Option<f64> {
     if !(s < n && k_max > 0.0 && ks.iter().all(|k| *k > 0.0)) {
         return None;
     }
-    let f = |lr: f64| eq16(ks, n, s, lr);
-    // f → −∞ as λ → 0⁺ and → +∞ as λ → 2/k_max⁻ (the second term dominates for N > S).
+    // Eq. 16 → −∞ as λ → 0⁺ and → +∞ as λ → 2/k_max⁻ (the second term dominates for N > S).
+    root_below_stability(|lr| eq16(ks, n, s, lr), k_max)
+}
+
+/// The root of an increasing-through-zero `f` in (0, 2/k_max), by bisection to 1e-15
+/// relative; `None` unless f < 0 near 0 and f > 0 near 2/k_max.
+pub fn root_below_stability(f: impl Fn(f64) -> f64, k_max: f64) -> Option<f64> {
     let (mut lo, mut hi) = (1e-12 / k_max, 2.0 / k_max * (1.0 - 1e-12));
     if !(f(lo) < 0.0 && f(hi) > 0.0) {
         return None;
