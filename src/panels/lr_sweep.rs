@@ -72,7 +72,7 @@ const MC: usize = 0;
 fn lrs(p: &Params) -> Vec<f64> {
     let model = Model::from_params(&at_lr(p, p.lr));
     let k = model.k[(0, 0)];
-    if !(k > 0.0) {
+    if k.is_nan() || k <= 0.0 {
         return Vec::new(); // no curvature: no stationary variance at any λ
     }
     let top = stability_limit(&model, k);
@@ -134,7 +134,7 @@ impl Panel for LrSweep {
         let mut fig = figure(p, vec![plot]);
         let model = Model::from_params(&at_lr(p, p.lr));
         let k = model.k[(0, 0)];
-        if !(k > 0.0) {
+        if k.is_nan() || k <= 0.0 {
             fig.plots[0].note =
                 Some("k = 0: a flat loss has no stationary variance at any λ".to_string());
             fig.readouts = vec![Readout::new("k", "curvature k", Some(k))];
