@@ -141,6 +141,14 @@ impl Model {
         }
     }
 
+    /// The model with diagonal K = diag(`k`) and constant noise C = diag(`c`).
+    pub fn diagonal(k: &[f64], c: &[f64]) -> Model {
+        Model::new(
+            DMatrix::from_diagonal(&nalgebra::DVector::from_row_slice(k)),
+            DMatrix::from_diagonal(&nalgebra::DVector::from_row_slice(c)),
+        )
+    }
+
     /// The state-dependent part of the noise as a linear map on vec Σ (D² × D²):
     /// c_f·K ⊗ K for Fisher noise plus the minibatch map; `None` for constant noise.
     pub fn noise_op(&self) -> Option<DMatrix<f64>> {

@@ -146,10 +146,7 @@ impl Quartic {
 
     /// Its quadratic part as a [`Model`].
     pub fn model(&self) -> Model {
-        Model::new(
-            DMatrix::from_diagonal(&DVector::from_row_slice(&self.h)),
-            DMatrix::from_diagonal(&DVector::from_row_slice(&self.c)),
-        )
+        Model::diagonal(&self.h, &self.c)
     }
 
     /// Tr(KC), twice the small-η slope of G.

@@ -38,7 +38,7 @@ use crate::params::{Noise, Params};
 use crate::sim::rng::{LaneRng, Scalar};
 use crate::sim::ESCAPE_RADIUS;
 use crate::theory;
-use nalgebra::{DMatrix, DVector};
+use nalgebra::DMatrix;
 
 /// The panel.
 pub struct LossBand;
@@ -151,10 +151,7 @@ impl Nqm {
 
     /// The model (K, C).
     pub fn model(&self) -> Model {
-        Model::new(
-            DMatrix::from_diagonal(&DVector::from_row_slice(&self.h)),
-            DMatrix::from_diagonal(&DVector::from_row_slice(&self.c)),
-        )
+        Model::diagonal(&self.h, &self.c)
     }
 
     /// Whether a stationary state exists: 0 < ηhᵢ < 2.
