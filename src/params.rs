@@ -1193,6 +1193,18 @@ impl Params {
         p
     }
 
+    /// The state of panel `name` after `query` (its defaults, then the query on top, read for
+    /// `audience`), and the fields that were rejected.
+    pub fn for_panel_query(
+        name: &str,
+        query: &str,
+        audience: Audience,
+    ) -> (Params, Vec<ParamError>) {
+        let mut p = Params::for_panel(name);
+        let errors = apply_query(&mut p, query, audience);
+        (p, errors)
+    }
+
     /// [`Params::reconcile`] until every rule holds; every change it made.
     pub fn reconcile_all(&mut self) -> Vec<ParamError> {
         let mut out = Vec::new();

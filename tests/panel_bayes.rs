@@ -5,12 +5,11 @@
 
 use nalgebra::{DMatrix, DVector};
 use nqm_explorer::panels::{self, bayes as pb};
-use nqm_explorer::params::{apply_query, Audience, Params};
+use nqm_explorer::params::{Audience, Params};
 use nqm_explorer::theory::{bayes, closed_form as cf, spectrum};
 
 fn setting(query: &str) -> Params {
-    let mut p = Params::for_panel("bayes");
-    let errors = apply_query(&mut p, query, Audience::Page);
+    let (p, errors) = Params::for_panel_query("bayes", query, Audience::Page);
     assert!(errors.is_empty(), "{errors:?}");
     p
 }

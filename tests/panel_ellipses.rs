@@ -6,7 +6,7 @@
 use nqm_explorer::model::Model;
 use nqm_explorer::optimizer::Optimizer;
 use nqm_explorer::panels;
-use nqm_explorer::params::{apply_query, Audience, Params};
+use nqm_explorer::params::{Audience, Params};
 use nqm_explorer::theory;
 
 /// Sample covariance of the walker dots and the standard errors of its entries.
@@ -32,8 +32,7 @@ fn covariance(x: &[f64], y: &[f64]) -> ([[f64; 2]; 2], [[f64; 2]; 2]) {
 }
 
 fn check(query: &str, continuous_off: bool) {
-    let mut p = Params::for_panel("ellipses");
-    let errors = apply_query(&mut p, query, Audience::Cli);
+    let (p, errors) = Params::for_panel_query("ellipses", query, Audience::Cli);
     assert!(errors.is_empty(), "{errors:?}");
     let fig = panels::build(&p, 2).unwrap();
     assert!(fig.complete());

@@ -6,12 +6,11 @@
 use nalgebra::DMatrix;
 use nqm_explorer::optimizer::Optimizer;
 use nqm_explorer::panels::{self, escape};
-use nqm_explorer::params::{apply_query, Audience, Params};
+use nqm_explorer::params::{Audience, Params};
 use nqm_explorer::theory::{closed_form as cf, spectrum};
 
 fn setting(query: &str) -> Params {
-    let mut p = Params::for_panel("escape");
-    let errors = apply_query(&mut p, query, Audience::Page);
+    let (p, errors) = Params::for_panel_query("escape", query, Audience::Page);
     assert!(errors.is_empty(), "{errors:?}");
     p
 }

@@ -5,11 +5,10 @@
 //! learning rate is not small.
 
 use nqm_explorer::panels;
-use nqm_explorer::params::{apply_query, Audience, Params};
+use nqm_explorer::params::{Audience, Params};
 
 fn setting(query: &str) -> Params {
-    let mut p = Params::for_panel("fdr1");
-    let errors = apply_query(&mut p, query, Audience::Page);
+    let (p, errors) = Params::for_panel_query("fdr1", query, Audience::Page);
     assert!(errors.is_empty(), "{errors:?}");
     p
 }

@@ -6,11 +6,10 @@
 //! identity behind FDR2 (the expansion stops at k = 4) at every η, stationary or not.
 
 use nqm_explorer::panels::{self, fdr2};
-use nqm_explorer::params::{apply_query, Audience, Params};
+use nqm_explorer::params::{Audience, Params};
 
 fn setting(query: &str) -> Params {
-    let mut p = Params::for_panel("fdr2");
-    let errors = apply_query(&mut p, query, Audience::Page);
+    let (p, errors) = Params::for_panel_query("fdr2", query, Audience::Page);
     assert!(errors.is_empty(), "{errors:?}");
     p
 }

@@ -6,12 +6,11 @@
 //! Yaida's preset (÷10 per 100 epochs).
 
 use nqm_explorer::panels::{self, fdr_schedule, job_seed};
-use nqm_explorer::params::{apply_query, Audience, Params};
+use nqm_explorer::params::{Audience, Params};
 use nqm_explorer::sim::runs::Runs16;
 
 fn setting(query: &str) -> Params {
-    let mut p = Params::for_panel("fdr-schedule");
-    let errors = apply_query(&mut p, query, Audience::Page);
+    let (p, errors) = Params::for_panel_query("fdr-schedule", query, Audience::Page);
     assert!(errors.is_empty(), "{errors:?}");
     p
 }

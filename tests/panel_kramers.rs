@@ -6,11 +6,10 @@
 
 use nqm_explorer::figure::Figure;
 use nqm_explorer::panels::{self, kramers};
-use nqm_explorer::params::{apply_query, Audience, Params};
+use nqm_explorer::params::{Audience, Params};
 
 fn setting(query: &str) -> Params {
-    let mut p = Params::for_panel("kramers");
-    let errors = apply_query(&mut p, query, Audience::Page);
+    let (p, errors) = Params::for_panel_query("kramers", query, Audience::Page);
     assert!(errors.is_empty(), "{errors:?}");
     p
 }

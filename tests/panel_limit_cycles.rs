@@ -7,11 +7,10 @@
 
 use nqm_explorer::figure::Figure;
 use nqm_explorer::panels::{self, limit_cycles as lc};
-use nqm_explorer::params::{apply_query, Audience, Params};
+use nqm_explorer::params::{Audience, Params};
 
 fn setting(query: &str) -> Params {
-    let mut p = Params::for_panel("limit-cycles");
-    let errors = apply_query(&mut p, query, Audience::Page);
+    let (p, errors) = Params::for_panel_query("limit-cycles", query, Audience::Page);
     assert!(errors.is_empty(), "{errors:?}");
     p
 }

@@ -6,11 +6,10 @@
 //! small η.
 
 use nqm_explorer::panels::{self, loss_band};
-use nqm_explorer::params::{apply_query, Audience, Params};
+use nqm_explorer::params::{Audience, Params};
 
 fn setting(query: &str) -> Params {
-    let mut p = Params::for_panel("loss-band");
-    let errors = apply_query(&mut p, query, Audience::Page);
+    let (p, errors) = Params::for_panel_query("loss-band", query, Audience::Page);
     assert!(errors.is_empty(), "{errors:?}");
     p
 }

@@ -3,11 +3,10 @@
 //! off by far more than that where the paper says (λk close to 2).
 
 use nqm_explorer::panels::{self, lr_sweep};
-use nqm_explorer::params::{apply_query, Audience, Params};
+use nqm_explorer::params::{Audience, Params};
 
 fn setting(query: &str) -> Params {
-    let mut p = Params::for_panel("lr-sweep");
-    let errors = apply_query(&mut p, query, Audience::Page);
+    let (p, errors) = Params::for_panel_query("lr-sweep", query, Audience::Page);
     assert!(errors.is_empty(), "{errors:?}");
     p
 }

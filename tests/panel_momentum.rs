@@ -8,12 +8,11 @@
 use nalgebra::DMatrix;
 use nqm_explorer::figure::Figure;
 use nqm_explorer::panels::{self, momentum};
-use nqm_explorer::params::{apply_query, Audience, Params};
+use nqm_explorer::params::{Audience, Params};
 use nqm_explorer::theory::closed_form;
 
 fn setting(query: &str) -> Params {
-    let mut p = Params::for_panel("momentum");
-    let errors = apply_query(&mut p, query, Audience::Page);
+    let (p, errors) = Params::for_panel_query("momentum", query, Audience::Page);
     assert!(errors.is_empty(), "{errors:?}");
     p
 }

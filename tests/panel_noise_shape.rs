@@ -13,13 +13,12 @@ use nalgebra::DMatrix;
 use nqm_explorer::model::Model;
 use nqm_explorer::optimizer::Optimizer;
 use nqm_explorer::panels::{self, noise_shape};
-use nqm_explorer::params::{apply_query, Audience, Params};
+use nqm_explorer::params::{Audience, Params};
 use nqm_explorer::sim::{Dist, Dynamics, Ensemble};
 use nqm_explorer::theory::closed_form;
 
 fn setting(query: &str) -> Params {
-    let mut p = Params::for_panel("noise-shape");
-    let errors = apply_query(&mut p, query, Audience::Page);
+    let (p, errors) = Params::for_panel_query("noise-shape", query, Audience::Page);
     assert!(errors.is_empty(), "{errors:?}");
     p
 }

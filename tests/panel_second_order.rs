@@ -5,11 +5,10 @@
 
 use nqm_explorer::optimizer::Opt;
 use nqm_explorer::panels::{self, second_order};
-use nqm_explorer::params::{apply_query, Audience, Params};
+use nqm_explorer::params::{Audience, Params};
 
 fn setting(query: &str) -> Params {
-    let mut p = Params::for_panel("second-order");
-    let errors = apply_query(&mut p, query, Audience::Page);
+    let (p, errors) = Params::for_panel_query("second-order", query, Audience::Page);
     assert!(errors.is_empty(), "{errors:?}");
     p
 }

@@ -7,12 +7,11 @@
 use nalgebra::DMatrix;
 use nqm_explorer::model::Model;
 use nqm_explorer::panels::{self, training_loss as tl};
-use nqm_explorer::params::{apply_query, Audience, Params};
+use nqm_explorer::params::{Audience, Params};
 use nqm_explorer::theory::{closed_form as cf, expected_loss};
 
 fn setting(query: &str) -> Params {
-    let mut p = Params::for_panel("training-loss");
-    let errors = apply_query(&mut p, query, Audience::Page);
+    let (p, errors) = Params::for_panel_query("training-loss", query, Audience::Page);
     assert!(errors.is_empty(), "{errors:?}");
     p
 }

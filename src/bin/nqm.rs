@@ -181,8 +181,7 @@ fn figure_args(args: &[String]) -> Result<FigureArgs, String> {
 
 fn figure_command(args: &[String]) -> Result<(), String> {
     let a = figure_args(args)?;
-    let mut p = Params::for_panel(&a.panel);
-    let errors = params::apply_query(&mut p, &a.query, Audience::Cli);
+    let (p, errors) = Params::for_panel_query(&a.panel, &a.query, Audience::Cli);
     if !errors.is_empty() {
         return Err(errors
             .iter()
