@@ -80,13 +80,7 @@ static SPEC: Spec = Spec {
 };
 
 fn defaults(p: &mut Params) {
-    p.dim = 2;
-    p.lr = 0.1;
-    p.mu = 0.0;
-    p.damp = 0.0;
-    p.h1 = 1.0;
-    p.h2 = 0.1;
-    p.sigma2 = 1.0;
+    fdr_common::defaults(p);
     p.w0 = 5.0;
     p.walkers = 1000;
     p.steps = 10_000;

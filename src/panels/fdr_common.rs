@@ -6,6 +6,18 @@ use crate::params::{Noise, Params};
 use crate::theory::fdr_finite::Linear2;
 use nalgebra::{Matrix2, Vector2, Vector4};
 
+/// The setting the three FDR panels share by default: K = diag(1, 0.1), white noise σ² = 1,
+/// η = 0.1, plain SGD (μ = ν = 0). Each panel then sets its own start and sample size.
+pub fn defaults(p: &mut Params) {
+    p.dim = 2;
+    p.lr = 0.1;
+    p.mu = 0.0;
+    p.damp = 0.0;
+    p.h1 = 1.0;
+    p.h2 = 0.1;
+    p.sigma2 = 1.0;
+}
+
 /// The FDR panels' model: 2-D, K = R(h_angle) diag(h1, h2) R(h_angle)ᵀ, white Gaussian noise
 /// C = σ²I (constant, so that the exact finite-time theory and the runs' kernel apply).
 pub fn normalized(p: &Params) -> Params {

@@ -90,13 +90,7 @@ static SPEC: Spec = Spec {
 };
 
 fn defaults(p: &mut Params) {
-    p.dim = 2;
-    p.lr = 0.1;
-    p.sigma2 = 1.0;
-    p.mu = 0.0;
-    p.damp = 0.0;
-    p.h1 = 1.0;
-    p.h2 = 0.1;
+    fdr_common::defaults(p);
     p.w0 = 0.0;
     p.walkers = 10_000;
     p.steps = 1000;
