@@ -75,9 +75,13 @@ fn lrs(p: &Params) -> Vec<f64> {
     if k.is_nan() || k <= 0.0 {
         return Vec::new(); // no curvature: no stationary variance at any λ
     }
-    let top = stability_limit(&model, k);
-    (0..p.points)
-        .map(|i| top * (i as f64 + 0.5) / p.points as f64)
+    midpoints(stability_limit(&model, k), p.points)
+}
+
+/// The midpoints of `points` equal cells of (0, `top`).
+fn midpoints(top: f64, points: u64) -> Vec<f64> {
+    (0..points)
+        .map(|i| top * (i as f64 + 0.5) / points as f64)
         .collect()
 }
 
@@ -144,7 +148,7 @@ impl Panel for LrSweep {
         let limit = stability_limit(&model, k);
         let grid = linspace(limit * 1e-3, limit * 0.999, 400);
         let minibatch = p.noise == Noise::Minibatch;
-        let xs = lrs(p);
+        let xs = midpoints(limit, p.points);
         // The y axis fits the points and the curves up to the last point, so that the
         // divergence does not flatten everything below it.
         let last = xs.last().copied().unwrap_or(limit);
