@@ -38,7 +38,7 @@ lint: tools
 	$(CARGO) clippy --release --target wasm32-unknown-unknown --lib -- -D warnings
 
 unit: tools
-	$(CARGO) test --release
+	$(CARGO) test --profile test-fast
 
 browser-deps:
 	@command -v chromium >/dev/null || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
