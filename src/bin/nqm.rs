@@ -16,6 +16,8 @@ usage: nqm theory   '<query>'   exact discrete and continuous stationary covaria
                                 the panel's figure, Monte Carlo included: drawn to FILE (the
                                 page's drawing code), and/or its data series as JSON (--json,
                                 the page's JSON export format; the default without --out)
+       nqm panels               every panel's name, title, claim, keys, presets and
+                                default query, as JSON
        nqm help                 this text
 
 Panels: PANELS
@@ -56,6 +58,13 @@ fn main() -> ExitCode {
         } else {
             ExitCode::SUCCESS
         };
+    }
+    if cmd == Some("panels") {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&panels::specs_json()).expect("JSON serialises")
+        );
+        return ExitCode::SUCCESS;
     }
     if cmd == Some("figure") {
         return match figure_command(&args[1..]) {
