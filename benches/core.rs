@@ -13,7 +13,7 @@ use std::hint::black_box;
 fn theory(c: &mut Criterion) {
     let solve = |q: &str| {
         let (p, _) = parse_query(q, Audience::Cli);
-        (Model::from_params(&p), Optimizer::from_params(&p))
+        (p.model(), p.optimizer())
     };
     // One exact 2-D Σ with momentum: a discrete Lyapunov solve of the 4-state map.
     let (model, opt) = solve("lr=1.5&mu=0.5&noise=general&h_angle=20");
@@ -33,7 +33,7 @@ fn theory(c: &mut Criterion) {
 
 fn simulate(c: &mut Criterion) {
     let (p, _) = parse_query("lr=0.5&noise=white", Audience::Cli);
-    let model = Model::from_params(&p);
+    let model = p.model();
     let dy = Dynamics::heavy_ball(&model, p.lr, p.mu);
     const WALKERS: usize = 10_000;
     const STEPS: u64 = 10;
@@ -47,10 +47,10 @@ fn simulate(c: &mut Criterion) {
 }
 
 fn normals(c: &mut Criterion) {
-    let mut rng = nqm_explorer::sim::rng::LaneRng::new(1);
+    let mut rng = nqm_explorer::rng::LaneRng::new(1);
     let mut g = c.benchmark_group("ziggurat");
     g.throughput(Throughput::Elements(
-        2 * nqm_explorer::sim::math::LANES as u64 * 1000,
+        2 * nqm_explorer::rng::math::LANES as u64 * 1000,
     ));
     g.bench_function("normals", |b| {
         b.iter(|| {

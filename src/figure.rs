@@ -413,25 +413,6 @@ fn csv_field(s: &str) -> String {
     }
 }
 
-/// `n` points evenly spaced from `a` to `b` inclusive.
-pub fn linspace(a: f64, b: f64, n: usize) -> Vec<f64> {
-    match n {
-        0 => Vec::new(),
-        1 => vec![a],
-        _ => (0..n)
-            .map(|i| a + (b - a) * i as f64 / (n - 1) as f64)
-            .collect(),
-    }
-}
-
-/// `n` points evenly spaced in log from `a` to `b` inclusive (a, b > 0).
-pub fn logspace(a: f64, b: f64, n: usize) -> Vec<f64> {
-    linspace(a.ln(), b.ln(), n)
-        .into_iter()
-        .map(f64::exp)
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,11 +20,14 @@
 //! Everything but `web` is plain Rust, built and tested natively.
 
 pub mod figure;
+pub mod linalg;
 pub mod model;
 pub mod optimizer;
 pub mod panels;
 pub mod params;
 pub mod render;
+pub mod report;
+pub mod rng;
 pub mod sim;
 pub mod theory;
 

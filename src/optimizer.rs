@@ -7,10 +7,11 @@
 //! a learning-rate matrix that depends on the stationary covariance Σ itself; their map is built
 //! for a given Σ and the theory finds the Σ that reproduces itself.
 
+use crate::linalg::sqrt_and_inv_sqrt;
 use nalgebra::DMatrix;
 
 /// The optimizers of the theory.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Opt {
     /// SGD with heavy-ball momentum μ and dampening ν (Liu et al. Eq. 5; Yaida Eqs. 10–11).
     Sgd,
@@ -111,22 +112,6 @@ fn stack(b1: &DMatrix<f64>, b2: &DMatrix<f64>) -> DMatrix<f64> {
     b.view_mut((0, 0), (d, b1.ncols())).copy_from(b1);
     b.view_mut((d, 0), (d, b1.ncols())).copy_from(b2);
     b
-}
-
-/// The symmetric square root and inverse square root of a symmetric positive-definite matrix
-/// (`None` unless every eigenvalue is positive and finite).
-pub fn sqrt_and_inv_sqrt(m: &DMatrix<f64>) -> Option<(DMatrix<f64>, DMatrix<f64>)> {
-    if m.iter().any(|x| !x.is_finite()) {
-        return None;
-    }
-    let e = nalgebra::SymmetricEigen::try_new(m.clone(), f64::EPSILON, 10_000)?;
-    if e.eigenvalues.iter().any(|x| !(x.is_finite() && *x > 0.0)) {
-        return None;
-    }
-    let v = &e.eigenvectors;
-    let s = DMatrix::from_diagonal(&e.eigenvalues.map(f64::sqrt));
-    let si = DMatrix::from_diagonal(&e.eigenvalues.map(|x| 1.0 / x.sqrt()));
-    Some((v * s * v.transpose(), v * si * v.transpose()))
 }
 
 impl StateSpace {
@@ -268,7 +253,7 @@ impl Optimizer {
         c: &DMatrix<f64>,
     ) -> Option<(f64, f64)> {
         let limit = 2.0 * (1.0 + self.mu);
-        let k_max = crate::theory::lyapunov::sym_eigenvalues(k)?.max();
+        let k_max = crate::linalg::sym_eigenvalues(k)?.max();
         let value = match self.opt {
             Opt::Qhm => self.lr * k_max * (1.0 + self.mu - 2.0 * self.mu * self.qhm_nu),
             Opt::Nesterov => self.lr * k_max * (1.0 + 2.0 * self.mu),
@@ -276,7 +261,7 @@ impl Optimizer {
                 // ΛK is similar to the symmetric Λ^{1/2} K Λ^{1/2}: real eigenvalues.
                 let (root, _) = sqrt_and_inv_sqrt(&self.lambda(k, sigma, c)?)?;
                 let m = &root * k * &root * (1.0 - self.damp);
-                crate::theory::lyapunov::sym_eigenvalues(&m)?.max()
+                crate::linalg::sym_eigenvalues(&m)?.max()
             }
         };
         Some((value, limit))
@@ -304,25 +289,6 @@ impl Optimizer {
 }
 
 impl Optimizer {
-    /// The optimizer described by the parameters (`opt`, `lr`, `mu`, `qhm_nu`, `damp`, and the
-    /// preconditioner P = R(p_angle) diag(p1, p2) R(p_angle)ᵀ, or p1 in 1-D).
-    pub fn from_params(p: &crate::params::Params) -> Optimizer {
-        let precond = if p.dim == 1 {
-            DMatrix::from_element(1, 1, p.p1)
-        } else {
-            let m = crate::model::rotated_diag(p.p1, p.p2, p.p_angle);
-            DMatrix::from_column_slice(2, 2, m.as_slice())
-        };
-        Optimizer {
-            opt: p.opt,
-            lr: p.lr,
-            mu: p.mu,
-            qhm_nu: p.qhm_nu,
-            damp: p.damp,
-            precond,
-        }
-    }
-
     /// A short name for messages.
     pub fn name(&self) -> &'static str {
         match self.opt {

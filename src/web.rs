@@ -292,7 +292,7 @@ pub fn simulate_json(query: &str) -> String {
 #[wasm_bindgen]
 pub fn bench_kernel(walkers: u32, steps: u32) -> f64 {
     let (p, _) = params::parse_query("lr=0.5&noise=white", params::Audience::Cli);
-    let model = crate::model::Model::from_params(&p);
+    let model = crate::model::p.model();
     let dy = crate::sim::Dynamics::heavy_ball(&model, p.lr, 0.0);
     let mut e = crate::sim::Ensemble::new(2, walkers as usize, 1);
     e.advance(&dy, steps as u64);

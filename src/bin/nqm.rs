@@ -3,9 +3,10 @@
 //! '<query>'` renders a panel through the page's drawing code to SVG or PNG, or prints its data
 //! series as JSON; `nqm help` lists the keys.
 
-use nqm_explorer::params::{self, Audience, Params};
+use nqm_explorer::panels::query::{self, Audience};
+use nqm_explorer::params::{self, Params};
 use nqm_explorer::render::{self, Theme};
-use nqm_explorer::{figure::Figure, panels, theory};
+use nqm_explorer::{figure::Figure, panels, report};
 use std::process::ExitCode;
 
 const USAGE: &str = "\
@@ -20,7 +21,7 @@ usage: nqm theory   '<query>'   exact discrete and continuous stationary covaria
                                 default query, as JSON
        nqm help                 this text
 
-Panels: PANELS
+Panels (the key `panel`, or the first argument of `figure`): PANELS
 
 A query is the explorer page's permalink query, e.g. 'lr=1.5&h1=1&h2=0.1&noise=white&sigma2=1'.
 Keys not given take their defaults; unknown keys are ignored; an invalid value is an error.
@@ -36,7 +37,7 @@ fn usage() -> String {
 }
 
 fn parse(query: &str) -> Result<Params, String> {
-    let (p, errors) = params::parse_query(query, Audience::Cli);
+    let (p, errors) = query::parse(query, Audience::Cli);
     if errors.is_empty() {
         Ok(p)
     } else {
@@ -88,10 +89,8 @@ fn main() -> ExitCode {
         }
     };
     let out = match cmd {
-        Some("theory") => {
-            theory::report::theory_json(&p, &params::given_keys(query, Audience::Cli))
-        }
-        Some("simulate") => nqm_explorer::sim::simulate_report(&p),
+        Some("theory") => report::theory_json(&p, &query::given_keys(query, Audience::Cli)),
+        Some("simulate") => report::simulate_json(&p),
         Some(other) => {
             eprintln!("nqm: unknown command '{other}'\n\n{}", usage());
             return ExitCode::from(2);
@@ -190,7 +189,7 @@ fn figure_args(args: &[String]) -> Result<FigureArgs, String> {
 
 fn figure_command(args: &[String]) -> Result<(), String> {
     let a = figure_args(args)?;
-    let (p, errors) = Params::for_panel_query(&a.panel, &a.query, Audience::Cli);
+    let (p, errors) = query::parse_for(&a.panel, &a.query, Audience::Cli);
     if !errors.is_empty() {
         return Err(errors
             .iter()

@@ -14,8 +14,10 @@
 //! so D_KL = ½Σᵢ[N kᵢ σᵢ² − 1 − ln(N kᵢ σᵢ²)] costs O(D); `theory::bayes::kl` (the general
 //! solver) is its test oracle.
 
-use super::{figure, Panel, Spec};
-use crate::figure::{logspace, Figure, Patch, Plot, Readout, Series, SeriesKind, Style};
+use super::kit::figure;
+use super::{LegacyPanel, Spec};
+use crate::figure::{Figure, Patch, Plot, Readout, Series, SeriesKind, Style};
+use crate::linalg::logspace;
 use crate::params::Params;
 use crate::theory::{bayes, closed_form, spectrum};
 
@@ -165,7 +167,7 @@ fn batches(p: &Params) -> Vec<f64> {
     s
 }
 
-impl Panel for Bayes {
+impl LegacyPanel for Bayes {
     fn spec(&self) -> &'static Spec {
         &SPEC
     }

@@ -6,11 +6,12 @@
 //! through the parameter schema, recomputes the theory on every change, and keeps the walkers
 //! evolving under the new setting.
 
-use super::{figure, Panel, Spec};
+use super::kit::figure;
+use super::query::{self, Audience};
+use super::{LegacyPanel, Spec};
 use crate::figure::{Figure, Patch, Plot, Readout, Series, SeriesKind, Style};
 use crate::model::Model;
-use crate::optimizer::Optimizer;
-use crate::params::{self, Audience, ParamError, Params};
+use crate::params::{ParamError, Params};
 use crate::render::ellipse_points;
 use crate::sim::{Dynamics, Ensemble, Moments};
 use crate::theory::{self, matrix_json, number_json, Prediction};
@@ -70,7 +71,7 @@ fn nice_ceil(x: f64) -> f64 {
 /// minibatches included; `Err` says why there are none (NGD or Adam without a stationary state,
 /// damped Newton with a singular K), and then the walkers stand still.
 fn page_dynamics(p: &Params, model: &Model) -> Result<Dynamics, String> {
-    Dynamics::from_params(p, model)
+    p.dynamics(model)
 }
 
 /// Largest half-extent of the 3σ ellipse of Σ along either axis: 3 max(√Σ₀₀, √Σ₁₁).
@@ -82,8 +83,8 @@ impl EllipseExplorer {
     /// The explorer at `params` (2-D), with the walkers at the origin.
     pub fn new(mut params: Params) -> EllipseExplorer {
         params.dim = 2;
-        let model = Model::from_params(&params);
-        let prediction = theory::predict(&model, &Optimizer::from_params(&params));
+        let model = params.model();
+        let prediction = theory::predict(&model, &params.optimizer());
         let dynamics = page_dynamics(&params, &model);
         let ensemble = Ensemble::new(2, params.walkers as usize, params.seed);
         let mut e = EllipseExplorer {
@@ -101,7 +102,7 @@ impl EllipseExplorer {
 
     /// The explorer for a page query string, and the fields that were rejected.
     pub fn from_query(query: &str) -> (EllipseExplorer, Vec<ParamError>) {
-        let (p, errors) = params::parse_query(query, Audience::Page);
+        let (p, errors) = query::parse(query, Audience::Page);
         (EllipseExplorer::new(p), errors)
     }
 
@@ -124,13 +125,8 @@ impl EllipseExplorer {
     /// was and returns the reason. Changing `walkers` or `seed` restarts the walkers; any other
     /// change keeps them evolving under the new setting.
     pub fn set(&mut self, key: &str, raw: &str) -> Result<(), String> {
-        let f = params::field(key)
-            .filter(|f| f.key != "panel" && f.serves(Audience::Page, self.params.panel))
-            .ok_or_else(|| format!("'{key}' is not a parameter of this panel"))?;
         let mut p = self.params.clone();
-        f.set_str(&mut p, raw)?;
-        // A minibatch larger than a shrunken data set is clamped (the control shows it).
-        let _ = p.reconcile_all();
+        query::set(&mut p, key, raw)?;
         self.replace_params(p);
         Ok(())
     }
@@ -139,7 +135,7 @@ impl EllipseExplorer {
     /// [`params::apply_query`]).
     pub fn apply_query(&mut self, query: &str) -> Vec<ParamError> {
         let mut p = self.params.clone();
-        let errors = params::apply_query(&mut p, query, Audience::Page);
+        let errors = query::apply(&mut p, query, Audience::Page);
         self.replace_params(p);
         errors
     }
@@ -147,8 +143,8 @@ impl EllipseExplorer {
     fn replace_params(&mut self, p: Params) {
         let restart = p.walkers != self.params.walkers || p.seed != self.params.seed;
         self.params = p;
-        self.model = Model::from_params(&self.params);
-        self.prediction = theory::predict(&self.model, &Optimizer::from_params(&self.params));
+        self.model = self.params.model();
+        self.prediction = theory::predict(&self.model, &self.params.optimizer());
         self.dynamics = page_dynamics(&self.params, &self.model);
         if restart {
             self.reset();
@@ -159,7 +155,7 @@ impl EllipseExplorer {
 
     /// The permalink query string of the current state.
     pub fn query(&self) -> String {
-        params::to_query(&self.params, Audience::Page)
+        query::to_query(&self.params, Audience::Page)
     }
 
     /// Restarts every walker at w = 0 with the current seed.
@@ -234,10 +230,10 @@ impl EllipseExplorer {
         let k = to2(&self.model.k);
         let c = self.params.contours;
         let mut out = Vec::new();
-        if c == "loss" || c == "both" {
+        if c.loss() {
             out.extend(contour_series("loss ½wᵀKw", &k, self.half_width, 1));
         }
-        if c == "effective" || c == "both" {
+        if c.effective() {
             let eff = k + k * k * (self.params.lr / 2.0);
             out.extend(contour_series(
                 "effective loss wᵀ(K + λK²/2)w",
@@ -465,7 +461,7 @@ impl EllipseExplorer {
     }
 }
 
-impl Panel for EllipsesPanel {
+impl LegacyPanel for EllipsesPanel {
     fn spec(&self) -> &'static Spec {
         &SPEC
     }

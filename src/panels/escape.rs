@@ -15,8 +15,10 @@
 //! eigenmode) and the continuous-time one (Eq. 19 per eigenmode), beside Thm 8's order D^(2d−1)
 //! and the bound D that no ratio can exceed (Tr[KC] ≤ Tr K · Tr C).
 
-use super::{figure, job_seed, Panel, Spec};
-use crate::figure::{linspace, logspace, Figure, Patch, Plot, Readout, Series, SeriesKind, Style};
+use super::kit::{figure, job_seed};
+use super::{LegacyPanel, Spec};
+use crate::figure::{Figure, Patch, Plot, Readout, Series, SeriesKind, Style};
+use crate::linalg::{linspace, logspace};
 use crate::model::Model;
 use crate::optimizer::Optimizer;
 use crate::params::{Params, MAX_WORK};
@@ -118,7 +120,7 @@ fn defaults(p: &mut Params) {
     p.walkers = 50_000;
     p.steps = 20;
     p.points = 20;
-    p.ylog = 1;
+    p.ylog = true;
     p.t = 10;
     p.spec_d = 10_000;
     p.spec_decay = 0.75;
@@ -255,7 +257,7 @@ fn dims(p: &Params) -> Vec<usize> {
     ds
 }
 
-impl Panel for Escape {
+impl LegacyPanel for Escape {
     fn spec(&self) -> &'static Spec {
         &SPEC
     }
@@ -316,12 +318,12 @@ impl Panel for Escape {
             .iter()
             .fold((f64::INFINITY, 0.0f64), |(a, b), &v| (a.min(v), b.max(v)));
         if hi > 0.0 {
-            fig.plots[0].y_log = p.ylog == 1;
+            fig.plots[0].y_log = p.ylog;
             let first: f64 = lrs
                 .iter()
                 .map(|&lr| exact_at(p, lr, &[1])[0])
                 .fold(f64::INFINITY, f64::min);
-            fig.plots[0].y_range = Some(if p.ylog == 1 {
+            fig.plots[0].y_range = Some(if p.ylog {
                 (0.5 * first.max(lo), 6.0 * hi)
             } else {
                 (0.0, 1.5 * hi)
@@ -481,7 +483,7 @@ impl Panel for Escape {
                 // Mean and variance of ½h₁w² over the runs; coordinates are independent, so
                 // both add over them.
                 let ls: Vec<f64> = e.coords(0).iter().map(|w| half_k * w * w).collect();
-                let (m, se) = super::mean_se(&ls);
+                let (m, se) = super::kit::mean_se(&ls);
                 mean[j] += m.unwrap_or(f64::NAN);
                 var[j] += se.map_or(f64::NAN, |s| s * s);
             }

@@ -13,11 +13,11 @@
 //! value from [`crate::theory::fdr::fdr`].
 
 use super::fdr_common::{self, normalized};
-use super::{figure, job_seed, Panel, Spec};
+use super::kit::{figure, job_seed};
+use super::{LegacyPanel, Spec};
 use crate::figure::{Figure, Patch, Plot, Readout, Series, SeriesKind, Style};
-use crate::optimizer::Optimizer;
 use crate::params::Params;
-use crate::sim::{Dynamics, Ensemble, Series as Obs};
+use crate::sim::{Ensemble, Observables as Obs};
 use crate::theory;
 
 /// The panel.
@@ -85,7 +85,7 @@ fn defaults(p: &mut Params) {
     p.walkers = 1000;
     p.steps = 10_000;
     p.points = 30;
-    p.ylog = 1;
+    p.ylog = true;
 }
 
 /// Series indices.
@@ -117,7 +117,7 @@ fn theory_times(p: &Params) -> Vec<u64> {
 fn stationary(p: &Params) -> Option<theory::fdr::Fdr> {
     let q = normalized(p);
     let model = fdr_common::model(&q);
-    let opt = Optimizer::from_params(&q);
+    let opt = q.optimizer();
     let st = theory::stationary(&model, &opt).ok()?;
     theory::fdr::fdr(&model, &opt, &st)
 }
@@ -128,7 +128,7 @@ fn stationary(p: &Params) -> Option<theory::fdr::Fdr> {
 fn continuous(p: &Params) -> Option<f64> {
     let q = normalized(p);
     let model = fdr_common::model(&q);
-    let s = theory::continuous(&model, &Optimizer::from_params(&q))?;
+    let s = theory::continuous(&model, &q.optimizer())?;
     Some((&model.k * s).trace())
 }
 
@@ -145,7 +145,7 @@ fn half(s: &Obs) -> (f64, f64) {
     )
 }
 
-impl Panel for Fdr1 {
+impl LegacyPanel for Fdr1 {
     fn spec(&self) -> &'static Spec {
         &SPEC
     }
@@ -155,11 +155,11 @@ impl Panel for Fdr1 {
         let mut top = Plot::new("step t", "half-running average");
         top.title = format!("mean of {} runs", q.walkers);
         top.x_log = true;
-        top.y_log = q.ylog == 1;
+        top.y_log = q.ylog;
         let mut bottom = Plot::new("step t", "half-running average");
         bottom.title = "one run".into();
         bottom.x_log = true;
-        bottom.y_log = q.ylog == 1;
+        bottom.y_log = q.ylog;
         let mut fig = figure(p, vec![top, bottom]);
         let xs: Vec<f64> = checkpoints(&q).iter().map(|&t| t as f64).collect();
         fig.series
@@ -260,7 +260,7 @@ impl Panel for Fdr1 {
             return Vec::new();
         };
         let model = fdr_common::model(&q);
-        let Ok(dy) = Dynamics::from_params(&q, &model) else {
+        let Ok(dy) = q.dynamics(&model) else {
             return Vec::new();
         };
         let w = fdr_common::start(&q);
@@ -273,7 +273,7 @@ impl Panel for Fdr1 {
                 // Escaped walkers would bias the mean of the others: no value.
                 return (f64::NAN, f64::NAN);
             }
-            half(e.series())
+            half(e.observed())
         };
         let walkers = q.walkers as usize;
         let batches = BATCHES.min(walkers / 16).max(1);

@@ -25,14 +25,16 @@
 //! against the exact expectation of that average after `steps` steps ([`exact_half_running`]),
 //! not only the stationary value.
 
-use super::{figure, job_seed, mean_se, Panel, Spec};
-use crate::figure::{linspace, Figure, Patch, Plot, Readout, Series, SeriesKind};
+use super::kit::{figure, job_seed, mean_se};
+use super::{LegacyPanel, Spec};
+use crate::figure::{Figure, Patch, Plot, Readout, Series, SeriesKind};
+use crate::linalg::linspace;
 use crate::model::Model;
 use crate::optimizer::Optimizer;
 use crate::params::{Noise, Params};
-use crate::sim::math::LANES;
-use crate::sim::rng::LaneRng;
-use crate::sim::{Dynamics, Ensemble, Series as Observables, ESCAPE_RADIUS};
+use crate::rng::math::LANES;
+use crate::rng::LaneRng;
+use crate::sim::{Dynamics, Ensemble, Observables, ESCAPE_RADIUS};
 use crate::theory;
 use nalgebra::{DMatrix, DVector};
 
@@ -222,7 +224,11 @@ pub fn quadratic_point(
     seed: u64,
 ) -> (Option<f64>, Option<f64>) {
     let model = q.model();
-    let dy = match Dynamics::new(&model, &Optimizer::sgd(lr, 0.0, 2), crate::sim::Dist::Gauss) {
+    let dy = match Dynamics::new(
+        &model,
+        &Optimizer::sgd(lr, 0.0, 2),
+        crate::sim::Shape::Gauss,
+    ) {
         Ok(d) => d,
         Err(_) => return (None, None),
     };
@@ -236,7 +242,7 @@ pub fn quadratic_point(
         if e.diverged() > 0 {
             return (None, None);
         }
-        match Observables::half_running(&e.series().grad_sq) {
+        match Observables::half_running(&e.observed().grad_sq) {
             Some(v) => values.push((n as f64, v)),
             None => return (None, None),
         }
@@ -422,7 +428,7 @@ fn points_of(s: &Series) -> Vec<(f64, f64, f64)> {
         .collect()
 }
 
-impl Panel for Fdr2 {
+impl LegacyPanel for Fdr2 {
     fn spec(&self) -> &'static Spec {
         &SPEC
     }
@@ -733,7 +739,7 @@ mod tests {
 
     #[test]
     fn jobs_are_deterministic() {
-        let mut p = Params::for_panel("fdr2");
+        let mut p = crate::panels::query::defaults("fdr2");
         p.walkers = 40;
         p.steps = 50;
         p.points = 3;

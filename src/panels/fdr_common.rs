@@ -30,7 +30,7 @@ pub fn normalized(p: &Params) -> Params {
 
 /// The model of [`normalized`] parameters.
 pub fn model(p: &Params) -> Model {
-    Model::from_params(&normalized(p))
+    (normalized(p)).model()
 }
 
 /// K and C as 2 × 2 matrices.
@@ -44,7 +44,7 @@ pub fn k_c(p: &Params) -> (Matrix2<f64>, Matrix2<f64>) {
 /// The start: distance `w0` from the minimum along the diagonal of K's eigenbasis,
 /// w₀·R(h_angle)(1, 1)/√2, so that both eigen-directions start displaced.
 pub fn start(p: &Params) -> Vector2<f64> {
-    let r = crate::model::rotation(p.h_angle);
+    let r = crate::linalg::rotation(p.h_angle);
     r * Vector2::new(1.0, 1.0) * (p.w0 / 2f64.sqrt())
 }
 

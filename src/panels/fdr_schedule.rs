@@ -10,10 +10,11 @@
 //! to the end and reports its learning rate and ratio at every check.
 
 use super::fdr_common::{self, normalized};
-use super::{figure, job_seed, mean_se, Panel, Spec};
+use super::kit::{figure, job_seed, mean_se};
+use super::{LegacyPanel, Spec};
 use crate::figure::{Figure, Patch, Plot, Readout, Series, SeriesKind, Style};
 use crate::params::Params;
-use crate::sim::math::LANES;
+use crate::rng::math::LANES;
 use crate::sim::runs::Runs16;
 use nalgebra::DMatrix;
 use std::collections::VecDeque;
@@ -273,7 +274,7 @@ fn chunk_at(
     a
 }
 
-impl Panel for FdrSchedule {
+impl LegacyPanel for FdrSchedule {
     fn spec(&self) -> &'static Spec {
         &SPEC
     }
@@ -402,11 +403,7 @@ impl Panel for FdrSchedule {
         drops.y_err = None;
         fig.series.push(drops);
         let st = fdr_common::linear(&q, q.lr);
-        if crate::theory::lyapunov::spectral_radius(&DMatrix::from_column_slice(
-            4,
-            4,
-            st.a.as_slice(),
-        )) >= 1.0
+        if crate::linalg::spectral_radius(&DMatrix::from_column_slice(4, 4, st.a.as_slice())) >= 1.0
         {
             fig.plots[1].note = Some("η₀ is beyond the stability limit: the runs diverge".into());
         }

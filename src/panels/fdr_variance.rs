@@ -15,10 +15,12 @@
 //! points.
 
 use super::fdr_common::{self, fit_line, normalized};
-use super::{figure, job_seed, Panel, Spec};
-use crate::figure::{logspace, Figure, Patch, Plot, Readout, Series, SeriesKind, Style};
+use super::kit::{figure, job_seed};
+use super::{LegacyPanel, Spec};
+use crate::figure::{Figure, Patch, Plot, Readout, Series, SeriesKind, Style};
+use crate::linalg::logspace;
 use crate::params::Params;
-use crate::sim::math::LANES;
+use crate::rng::math::LANES;
 use crate::sim::runs::Runs16;
 
 /// The panel.
@@ -195,7 +197,7 @@ fn runs(q: &Params, seed: u64) -> (Vec<f64>, Vec<f64>) {
     (d, r)
 }
 
-impl Panel for FdrVariance {
+impl LegacyPanel for FdrVariance {
     fn spec(&self) -> &'static Spec {
         &SPEC
     }

@@ -31,12 +31,13 @@
 //! units of λ·steps, the time of the Fokker–Planck equation (21) behind Eqs. (23)–(24) (the
 //! drift there is −∇L per unit time).
 
-use super::{figure, job_seed, Panel, Spec};
+use super::kit::{figure, job_seed};
+use super::{LegacyPanel, Spec};
 use crate::figure::{Figure, Patch, Plot, Readout, Series, SeriesKind, Style};
+use crate::linalg::erf;
 use crate::params::{Noise, Params};
-use crate::sim::math::LANES;
-use crate::sim::rng::LaneRng;
-use crate::theory::closed_form::erf;
+use crate::rng::math::LANES;
+use crate::rng::LaneRng;
 use crate::theory::kramers::Kramers;
 use nalgebra::DMatrix;
 
@@ -570,7 +571,7 @@ pub fn exact_over_kb(p: &Params, r: f64) -> Option<(f64, f64)> {
     (rel < 0.01).then(|| (1.0 / (p.lr * m * r * p.kb), rel))
 }
 
-impl Panel for KramersPanel {
+impl LegacyPanel for KramersPanel {
     fn spec(&self) -> &'static Spec {
         &SPEC
     }

@@ -28,14 +28,17 @@
 //! Monte Carlo averages are compared with the exact expectation of a length-L periodogram,
 //! E I_L(ω) = Σ_{|τ|<L} (1 − |τ|/L) R_z(τ) e^{−iωτ}, R(τ) = A^τ Σ.
 
-use super::{figure, job_seed, Panel, Spec};
-use crate::figure::{linspace, logspace, Figure, Patch, Plot, Readout, Series, SeriesKind, Style};
-use crate::model::{rotated_diag, Model};
+use super::kit::{figure, job_seed};
+use super::{LegacyPanel, Spec};
+use crate::figure::{Figure, Patch, Plot, Readout, Series, SeriesKind, Style};
+use crate::linalg::rotated_diag;
+use crate::linalg::{linspace, logspace};
+use crate::model::Model;
 use crate::optimizer::Optimizer;
 use crate::params::{Noise, Params};
 use crate::render::ellipse_points;
-use crate::sim::math::{cos_sin_turn, LANES};
-use crate::sim::rng::{LaneRng, Scalar};
+use crate::rng::math::{cos_sin_turn, LANES};
+use crate::rng::{LaneRng, Scalar};
 use crate::theory::{self, current};
 use nalgebra::{Complex, DMatrix, Matrix2};
 
@@ -551,7 +554,7 @@ fn no_current(cur: &current::Current) -> bool {
     omega.norm() <= 1e-12 * cur.lag_one.norm()
 }
 
-impl Panel for LimitCycles {
+impl LegacyPanel for LimitCycles {
     fn spec(&self) -> &'static Spec {
         &SPEC
     }
@@ -921,7 +924,7 @@ mod tests {
 
     #[test]
     fn the_fft_of_the_lag_sums_is_the_expected_periodogram() {
-        let p = Params::for_panel("limit-cycles");
+        let p = crate::panels::query::defaults("limit-cycles");
         let lin = Linear::discrete(&p, 30.0).unwrap();
         let len = 256;
         let fast = expected_bins(&lin, len);

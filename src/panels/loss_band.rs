@@ -30,12 +30,13 @@
 //! coordinates are independent AR(1) processes), whose sum gives the integrated
 //! autocorrelation time τ = Σᵢwᵢ(1 + rᵢ²)/(1 − rᵢ²) / Σᵢwᵢ, wᵢ = (hᵢΣᵢᵢ)².
 
-use super::{figure, job_seed, Panel, Spec};
+use super::kit::{figure, job_seed};
+use super::{LegacyPanel, Spec};
 use crate::figure::{Figure, Patch, Plot, Readout, Series, SeriesKind, Style};
 use crate::model::Model;
 use crate::optimizer::Optimizer;
 use crate::params::{Noise, Params};
-use crate::sim::rng::{LaneRng, Scalar};
+use crate::rng::{LaneRng, Scalar};
 use crate::sim::ESCAPE_RADIUS;
 use crate::theory;
 use nalgebra::DMatrix;
@@ -363,7 +364,7 @@ fn fmt(x: f64) -> String {
     s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
-impl Panel for LossBand {
+impl LegacyPanel for LossBand {
     fn spec(&self) -> &'static Spec {
         &SPEC
     }
@@ -639,7 +640,7 @@ mod tests {
 
     #[test]
     fn jobs_are_deterministic_and_unstable_settings_give_no_value() {
-        let mut p = Params::for_panel("loss-band");
+        let mut p = crate::panels::query::defaults("loss-band");
         p.steps = 300;
         assert_eq!(LossBand.job(&p, 1), LossBand.job(&p, 1));
         p.lr = 2.5;

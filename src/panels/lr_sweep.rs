@@ -6,16 +6,18 @@
 //! With white noise the discrete curve is Cor. 3 in one dimension, λσ²/(k(2 − λk)); the
 //! continuous one is Eq. (1), λσ²/(2k). With real minibatch noise (a generated data set,
 //! `n_data` points, minibatches of `batch`) the exact curve takes the minibatch covariance as
-//! the linear function of Σ it is (see `sim::data::Minibatch`); the paper's approximation
+//! the linear function of Σ it is (see `model::data::Minibatch`); the paper's approximation
 //! C ≈ σ²K/S (K/S at its unit label noise) is drawn beside it, and the continuous curve uses
 //! the same approximation.
 
-use super::{figure, job_seed, Panel, Spec};
-use crate::figure::{linspace, Figure, Patch, Plot, Readout, Series, SeriesKind, Style};
+use super::kit::{figure, job_seed};
+use super::{LegacyPanel, Spec};
+use crate::figure::{Figure, Patch, Plot, Readout, Series, SeriesKind, Style};
+use crate::linalg::linspace;
 use crate::model::Model;
 use crate::optimizer::Optimizer;
 use crate::params::{Noise, Params};
-use crate::sim::{Dynamics, Ensemble};
+use crate::sim::Ensemble;
 use crate::theory;
 
 /// The panel.
@@ -70,7 +72,7 @@ const MC: usize = 0;
 /// (0, λ_max), λ_max the stability limit (2/k, or less for minibatch noise, whose covariance
 /// grows with the fluctuations), so none sits on the divergence.
 fn lrs(p: &Params) -> Vec<f64> {
-    let model = Model::from_params(&at_lr(p, p.lr));
+    let model = (at_lr(p, p.lr)).model();
     let k = model.k[(0, 0)];
     if k.is_nan() || k <= 0.0 {
         return Vec::new(); // no curvature: no stationary variance at any λ
@@ -127,16 +129,16 @@ fn stability_limit(model: &Model, k: f64) -> f64 {
     lo
 }
 
-impl Panel for LrSweep {
+impl LegacyPanel for LrSweep {
     fn spec(&self) -> &'static Spec {
         &SPEC
     }
 
     fn plan(&self, p: &Params) -> Figure {
         let mut plot = Plot::new("learning rate λ", "Var[w]");
-        plot.y_log = p.ylog == 1;
+        plot.y_log = p.ylog;
         let mut fig = figure(p, vec![plot]);
-        let model = Model::from_params(&at_lr(p, p.lr));
+        let model = (at_lr(p, p.lr)).model();
         let k = model.k[(0, 0)];
         if k.is_nan() || k <= 0.0 {
             fig.plots[0].note =
@@ -157,7 +159,7 @@ impl Panel for LrSweep {
             y_top = y_top.max(discrete(&model, lr).unwrap_or(0.0));
         }
         if y_top > 0.0 {
-            fig.plots[0].y_range = Some(if p.ylog == 1 {
+            fig.plots[0].y_range = Some(if p.ylog {
                 let lo = discrete(&model, limit * 1e-3).unwrap_or(y_top * 1e-6);
                 (0.5 * lo, 2.0 * y_top)
             } else {
@@ -234,8 +236,8 @@ impl Panel for LrSweep {
             return Vec::new();
         };
         let q = at_lr(p, lr);
-        let model = Model::from_params(&q);
-        let (y, se) = match Dynamics::from_params(&q, &model) {
+        let model = q.model();
+        let (y, se) = match q.dynamics(&model) {
             Ok(dy) => {
                 let mut e = Ensemble::new(1, q.walkers as usize, job_seed(q.seed, i));
                 e.advance(&dy, q.steps);
@@ -252,7 +254,7 @@ impl Panel for LrSweep {
     fn finish(&self, p: &Params, fig: &mut Figure) {
         // How far the Monte Carlo points are from each theory, in standard errors, against the
         // exact covariance after `steps` steps from w = 0 (what the runs measure).
-        let model = Model::from_params(&at_lr(p, p.lr));
+        let model = (at_lr(p, p.lr)).model();
         let Some(mc) = fig.series.get(MC) else {
             return; // no Monte Carlo (k = 0)
         };
@@ -291,6 +293,6 @@ impl Panel for LrSweep {
 /// Carlo point measures), for tests.
 pub fn exact_after(p: &Params, lr: f64) -> Option<f64> {
     let q = at_lr(p, lr);
-    let model = Model::from_params(&q);
+    let model = q.model();
     theory::escape::sigma_after(&model, &Optimizer::sgd(lr, 0.0, 1), q.steps).map(|s| s[(0, 0)])
 }

@@ -1,43 +1,49 @@
-//! Figure panels: each turns parameters into the data a figure shows (theory and Monte Carlo),
-//! with no drawing and no browser in sight, so that it is tested natively.
+//! Figure panels: each says what its figure shows — which theory curves, which Monte Carlo
+//! points, which readouts — and asks [`crate::theory`] and [`crate::sim`] for the numbers. No
+//! drawing and no browser here, so every panel is tested natively.
 //!
 //! A panel is a [`Spec`] (its name in `panel=`, its claim, caption and source, the parameter
-//! keys it shows, its defaults — the paper's settings) and a [`Panel`] implementation in
-//! three steps:
-//! 1. [`Panel::plan`] computes every theory curve at once and lays out the Monte Carlo points
-//!    as pending (`NaN`) values, with the number of independent Monte Carlo jobs;
-//! 2. [`Panel::job`] runs job `i` — one point of a sweep, typically 10⁴ walkers × 10³ steps —
-//!    and returns its [`Patch`]es; jobs are independent and deterministic (seeded by
-//!    [`job_seed`]), so the page farms them out to Web Workers and the command line to threads,
-//!    and both get the same numbers;
+//! keys it shows, its defaults — the paper's settings — and presets) and a [`Panel`]
+//! implementation in three steps:
+//! 1. [`Panel::plan`] computes every theory curve at once, lays out the Monte Carlo points as
+//!    pending (`NaN`) values, and returns a plan: the plain data its jobs and `finish` need,
+//!    so that nothing is computed twice, and that a worker can compute and hand back;
+//! 2. [`Panel::job`] runs Monte Carlo job `i` of a plan — typically one point of a sweep — and
+//!    returns its [`Patch`]es; jobs are independent and deterministic (seeded by
+//!    [`kit::job_seed`]), so the page farms them out to Web Workers and the command line to
+//!    threads, and both get the same numbers;
 //! 3. [`Panel::finish`] recomputes what depends on the points so far (fits, readouts).
 //!
-//! [`build`] does all three natively.
+//! The registry ([`all`], [`find`]) holds every panel behind [`AnyPanel`], which erases the
+//! plan's type; [`Planned`] is a figure with its plan, and [`build`] does all three steps
+//! natively. [`query`] reads and writes the permalinks of panels; [`kit`] holds what many
+//! panels share.
 
-pub mod ellipses;
-pub mod lr_sweep;
-// Modules of group A: momentum, noise-shape, second-order.
-pub mod momentum;
-pub mod noise_shape;
-pub mod second_order;
-// Modules of group B: escape, training-loss, bayes.
+pub mod kit;
+pub mod query;
+
 pub mod bayes;
+pub mod ellipses;
 pub mod escape;
-pub mod training_loss;
-// Modules of group C: kramers, limit-cycles.
-pub mod kramers;
-pub mod limit_cycles;
-// Modules of group D: fdr1, fdr-schedule, fdr-variance.
 pub mod fdr1;
+pub mod fdr2;
 mod fdr_common;
 pub mod fdr_schedule;
 pub mod fdr_variance;
-// Modules of group E: fdr2, loss-band.
-pub mod fdr2;
+pub mod kramers;
+pub mod limit_cycles;
 pub mod loss_band;
+pub mod lr_sweep;
+pub mod momentum;
+pub mod noise_shape;
+pub mod second_order;
+pub mod training_loss;
 
-use crate::figure::{Figure, Patch, Plot};
-use crate::params::{self, Audience, Params};
+use crate::figure::{Figure, Patch};
+use crate::params::Params;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::any::Any;
 
 /// What a panel is and which parameters it shows.
 pub struct Spec {
@@ -59,77 +65,210 @@ pub struct Spec {
     pub defaults: fn(&mut Params),
     /// Named settings offered as buttons: (label, query applied on top of the current state).
     pub presets: &'static [(&'static str, &'static str)],
-    /// The ellipse explorer animates its walkers; the other panels are figures.
+    /// The ellipse panel animates its walkers; the other panels are figures.
     pub live: bool,
 }
 
 /// A figure panel (see the module documentation).
-pub trait Panel: Sync {
+pub trait Panel: Sync + 'static {
+    /// What `plan` computes once for the jobs and `finish`: plain data that serialises.
+    type Plan: Serialize + DeserializeOwned + Send + Sync + 'static;
     /// What the panel is.
     fn spec(&self) -> &'static Spec;
-    /// The figure with every theory curve computed and the Monte Carlo points pending, and
-    /// `jobs` set to the number of Monte Carlo jobs.
-    fn plan(&self, p: &Params) -> Figure;
-    /// Runs Monte Carlo job `i` (0 ≤ i < `jobs`).
-    fn job(&self, p: &Params, i: usize) -> Vec<Patch>;
+    /// The plan, and the figure with every theory curve computed and the Monte Carlo points
+    /// pending, `jobs` set to the number of Monte Carlo jobs.
+    fn plan(&self, p: &Params) -> (Self::Plan, Figure);
+    /// Runs Monte Carlo job `i` (0 ≤ i < `jobs`) of `plan`.
+    fn job(&self, plan: &Self::Plan, i: usize) -> Vec<Patch>;
     /// Updates what depends on the Monte Carlo points received so far (fits, readouts).
+    fn finish(&self, _plan: &Self::Plan, _fig: &mut Figure) {}
+}
+
+/// A panel whose plan type is erased, as the registry holds it. Every [`Panel`] is one; a plan
+/// passed back must be one this panel made (see [`Planned`], which keeps them together).
+pub trait AnyPanel: Sync {
+    /// What the panel is.
+    fn spec(&self) -> &'static Spec;
+    /// [`Panel::plan`], the plan boxed.
+    fn plan_any(&self, p: &Params) -> (Box<dyn Any + Send + Sync>, Figure);
+    /// [`Panel::job`].
+    fn job_any(&self, plan: &(dyn Any + Send + Sync), i: usize) -> Vec<Patch>;
+    /// [`Panel::finish`].
+    fn finish_any(&self, plan: &(dyn Any + Send + Sync), fig: &mut Figure);
+    /// The plan as JSON, to hand it to a worker or back from one.
+    fn encode(&self, plan: &(dyn Any + Send + Sync)) -> String;
+    /// A plan from its JSON ([`AnyPanel::encode`]); `Err` says why it is not one.
+    fn decode(&self, json: &str) -> Result<Box<dyn Any + Send + Sync>, String>;
+}
+
+fn plan_of<P: Panel>(plan: &(dyn Any + Send + Sync)) -> &P::Plan {
+    plan.downcast_ref::<P::Plan>()
+        .expect("a plan is passed back only to the panel that made it")
+}
+
+impl<P: Panel> AnyPanel for P {
+    fn spec(&self) -> &'static Spec {
+        Panel::spec(self)
+    }
+    fn plan_any(&self, p: &Params) -> (Box<dyn Any + Send + Sync>, Figure) {
+        let (plan, fig) = self.plan(p);
+        (Box::new(plan), fig)
+    }
+    fn job_any(&self, plan: &(dyn Any + Send + Sync), i: usize) -> Vec<Patch> {
+        self.job(plan_of::<P>(plan), i)
+    }
+    fn finish_any(&self, plan: &(dyn Any + Send + Sync), fig: &mut Figure) {
+        self.finish(plan_of::<P>(plan), fig)
+    }
+    fn encode(&self, plan: &(dyn Any + Send + Sync)) -> String {
+        serde_json::to_string(plan_of::<P>(plan)).expect("a plan serialises")
+    }
+    fn decode(&self, json: &str) -> Result<Box<dyn Any + Send + Sync>, String> {
+        serde_json::from_str::<P::Plan>(json)
+            .map(|p| Box::new(p) as Box<dyn Any + Send + Sync>)
+            .map_err(|e| format!("not a plan of panel {}: {e}", Panel::spec(self).name))
+    }
+}
+
+/// A panel's figure with the plan it was made from: theory at once, Monte Carlo filled in as
+/// jobs report.
+pub struct Planned {
+    /// The panel.
+    pub panel: &'static dyn AnyPanel,
+    plan: Box<dyn Any + Send + Sync>,
+    /// The figure so far.
+    pub figure: Figure,
+}
+
+impl Planned {
+    /// The plan and figure of `p.panel` (none for an unknown panel), with what depends on the
+    /// Monte Carlo points brought up to date (nothing has reported yet).
+    pub fn new(p: &Params) -> Option<Planned> {
+        let mut planned = Planned::unfinished(p)?;
+        planned.finish();
+        Some(planned)
+    }
+
+    fn unfinished(p: &Params) -> Option<Planned> {
+        let panel = find(&p.panel)?;
+        let (plan, figure) = panel.plan_any(p);
+        Some(Planned {
+            panel,
+            plan,
+            figure,
+        })
+    }
+
+    /// A plan and figure made elsewhere (a worker): the panel's name, the plan's JSON
+    /// ([`Planned::plan_json`]) and the figure's; `Err` says what does not fit.
+    pub fn from_json(panel: &str, plan: &str, figure: &str) -> Result<Planned, String> {
+        let panel = find(panel).ok_or_else(|| format!("no panel called '{panel}'"))?;
+        let plan = panel.decode(plan)?;
+        let figure = serde_json::from_str(figure).map_err(|e| format!("not a figure: {e}"))?;
+        Ok(Planned {
+            panel,
+            plan,
+            figure,
+        })
+    }
+
+    /// The plan as JSON.
+    pub fn plan_json(&self) -> String {
+        self.panel.encode(self.plan.as_ref())
+    }
+
+    /// Runs Monte Carlo job `i`.
+    pub fn job(&self, i: usize) -> Vec<Patch> {
+        self.panel.job_any(self.plan.as_ref(), i)
+    }
+
+    /// Applies a finished job's patches and updates what depends on them.
+    pub fn apply(&mut self, patches: &[Patch]) {
+        self.figure.apply(patches);
+        self.finish();
+    }
+
+    fn finish(&mut self) {
+        self.panel.finish_any(self.plan.as_ref(), &mut self.figure);
+    }
+}
+
+/// A panel written before plans: every step takes the parameters and derives what it needs.
+/// [`Legacy`] makes it a [`Panel`] whose plan is the parameters.
+pub trait LegacyPanel: Sync + 'static {
+    /// What the panel is.
+    fn spec(&self) -> &'static Spec;
+    /// The figure with theory, Monte Carlo pending.
+    fn plan(&self, p: &Params) -> Figure;
+    /// Monte Carlo job `i`.
+    fn job(&self, p: &Params, i: usize) -> Vec<Patch>;
+    /// Fits and readouts.
     fn finish(&self, _p: &Params, _fig: &mut Figure) {}
+}
+
+/// A [`LegacyPanel`] as a [`Panel`].
+pub struct Legacy<T>(pub T);
+
+impl<T: LegacyPanel> Panel for Legacy<T> {
+    type Plan = Params;
+    fn spec(&self) -> &'static Spec {
+        self.0.spec()
+    }
+    fn plan(&self, p: &Params) -> (Params, Figure) {
+        (p.clone(), self.0.plan(p))
+    }
+    fn job(&self, p: &Params, i: usize) -> Vec<Patch> {
+        self.0.job(p, i)
+    }
+    fn finish(&self, p: &Params, fig: &mut Figure) {
+        self.0.finish(p, fig)
+    }
 }
 
 /// The panels' names, in the order of the landing view.
 pub const NAMES: &[&str] = &[
     "ellipses",
     "lr-sweep",
-    // Panels of group A: momentum, noise-shape, second-order.
     "momentum",
     "noise-shape",
     "second-order",
-    // Panels of group B: escape, training-loss, bayes.
     "escape",
     "training-loss",
     "bayes",
-    // Panels of group C: kramers, limit-cycles.
     "kramers",
     "limit-cycles",
-    // Panels of group D: fdr1, fdr-schedule, fdr-variance.
     "fdr1",
     "fdr-schedule",
     "fdr-variance",
-    // Panels of group E: fdr2, loss-band.
     "fdr2",
     "loss-band",
 ];
 
-static PANELS: &[&dyn Panel] = &[
-    &ellipses::EllipsesPanel,
-    &lr_sweep::LrSweep,
-    // Panels of group A: momentum, noise-shape, second-order.
-    &momentum::Momentum,
-    &noise_shape::NoiseShape,
-    &second_order::SecondOrder,
-    // Panels of group B: escape, training-loss, bayes.
-    &escape::Escape,
-    &training_loss::TrainingLoss,
-    &bayes::Bayes,
-    // Panels of group C: kramers, limit-cycles.
-    &kramers::KramersPanel,
-    &limit_cycles::LimitCycles,
-    // Panels of group D: fdr1, fdr-schedule, fdr-variance.
-    &fdr1::Fdr1,
-    &fdr_schedule::FdrSchedule,
-    &fdr_variance::FdrVariance,
-    // Panels of group E: fdr2, loss-band.
-    &fdr2::Fdr2,
-    &loss_band::LossBand,
+static PANELS: &[&dyn AnyPanel] = &[
+    &Legacy(ellipses::EllipsesPanel),
+    &Legacy(lr_sweep::LrSweep),
+    &Legacy(momentum::Momentum),
+    &Legacy(noise_shape::NoiseShape),
+    &Legacy(second_order::SecondOrder),
+    &Legacy(escape::Escape),
+    &Legacy(training_loss::TrainingLoss),
+    &Legacy(bayes::Bayes),
+    &Legacy(kramers::KramersPanel),
+    &Legacy(limit_cycles::LimitCycles),
+    &Legacy(fdr1::Fdr1),
+    &Legacy(fdr_schedule::FdrSchedule),
+    &Legacy(fdr_variance::FdrVariance),
+    &Legacy(fdr2::Fdr2),
+    &Legacy(loss_band::LossBand),
 ];
 
 /// Every panel, in the order of [`NAMES`].
-pub fn all() -> &'static [&'static dyn Panel] {
+pub fn all() -> &'static [&'static dyn AnyPanel] {
     PANELS
 }
 
 /// The panel called `name`.
-pub fn find(name: &str) -> Option<&'static dyn Panel> {
+pub fn find(name: &str) -> Option<&'static dyn AnyPanel> {
     PANELS.iter().copied().find(|p| p.spec().name == name)
 }
 
@@ -138,58 +277,28 @@ pub fn spec(name: &str) -> Option<&'static Spec> {
     find(name).map(|p| p.spec())
 }
 
-/// An empty figure for `p` with these plots: the panel, version, query and parameters filled
-/// in, no series, no jobs.
-pub fn figure(p: &Params, plots: Vec<Plot>) -> Figure {
-    Figure {
-        panel: p.panel.to_string(),
-        version: params::SCHEMA_VERSION,
-        query: params::to_query(p, Audience::Page),
-        params: p.to_json(Audience::Page),
-        plots,
-        series: Vec::new(),
-        readouts: Vec::new(),
-        jobs: 0,
-        jobs_done: 0,
-    }
-}
-
-/// The seed of Monte Carlo job `i` of a figure with seed `seed`: distinct, well-mixed seeds
-/// (SplitMix64 of both), so that points are independent and a permalink's seed fixes them all.
-pub fn job_seed(seed: u64, i: usize) -> u64 {
-    let mut z = seed
-        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
-        .wrapping_add((i as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03));
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
-/// The planned figure of `p.panel` (theory only, Monte Carlo pending).
+/// The planned figure of `p.panel`: theory only, Monte Carlo pending.
 pub fn plan(p: &Params) -> Option<Figure> {
-    let panel = find(p.panel)?;
-    let mut fig = panel.plan(p);
-    panel.finish(p, &mut fig);
-    Some(fig)
+    Planned::new(p).map(|planned| planned.figure)
 }
 
 /// Runs every Monte Carlo job of `p.panel` and returns the finished figure. Natively the jobs
 /// run on `threads` threads (the figure is the same for any number).
 pub fn build(p: &Params, threads: usize) -> Option<Figure> {
-    let panel = find(p.panel)?;
-    let mut fig = panel.plan(p);
-    let results = run_jobs(panel, p, fig.jobs, threads.max(1));
+    let mut planned = Planned::unfinished(p)?;
+    let results = run_jobs(&planned, threads.max(1));
     for patches in results {
-        fig.apply(&patches);
+        planned.figure.apply(&patches);
     }
-    panel.finish(p, &mut fig);
-    Some(fig)
+    planned.finish();
+    Some(planned.figure)
 }
 
 #[cfg(not(target_arch = "wasm32"))]
-fn run_jobs(panel: &dyn Panel, p: &Params, jobs: usize, threads: usize) -> Vec<Vec<Patch>> {
+fn run_jobs(planned: &Planned, threads: usize) -> Vec<Vec<Patch>> {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Mutex;
+    let jobs = planned.figure.jobs;
     let next = AtomicUsize::new(0);
     let out = Mutex::new(vec![Vec::new(); jobs]);
     std::thread::scope(|s| {
@@ -199,7 +308,7 @@ fn run_jobs(panel: &dyn Panel, p: &Params, jobs: usize, threads: usize) -> Vec<V
                 if i >= jobs {
                     break;
                 }
-                let patches = panel.job(p, i);
+                let patches = planned.job(i);
                 out.lock().expect("no job panicked")[i] = patches;
             });
         }
@@ -208,12 +317,12 @@ fn run_jobs(panel: &dyn Panel, p: &Params, jobs: usize, threads: usize) -> Vec<V
 }
 
 #[cfg(target_arch = "wasm32")]
-fn run_jobs(panel: &dyn Panel, p: &Params, jobs: usize, _threads: usize) -> Vec<Vec<Patch>> {
-    (0..jobs).map(|i| panel.job(p, i)).collect()
+fn run_jobs(planned: &Planned, _threads: usize) -> Vec<Vec<Patch>> {
+    (0..planned.figure.jobs).map(|i| planned.job(i)).collect()
 }
 
 /// The landing view's list: name, title, claim and source of every panel, as JSON; and for
-/// each panel its keys, presets and caption, for building its controls.
+/// each panel its keys, presets, caption and default query, for building its controls.
 pub fn specs_json() -> serde_json::Value {
     serde_json::Value::Array(
         PANELS
@@ -224,25 +333,11 @@ pub fn specs_json() -> serde_json::Value {
                     "name": s.name, "title": s.title, "claim": s.claim, "caption": s.caption,
                     "source": s.source, "keys": s.keys, "live": s.live,
                     "presets": s.presets.iter().map(|(l, q)| serde_json::json!({"label": l, "query": q})).collect::<Vec<_>>(),
-                    "defaults": params::to_query(&Params::for_panel(s.name), Audience::Page),
+                    "defaults": query::to_query(&query::defaults(s.name), query::Audience::Page),
                 })
             })
             .collect(),
     )
-}
-
-/// Mean and standard error of the mean of `values` (population of independent runs).
-pub fn mean_se(values: &[f64]) -> (Option<f64>, Option<f64>) {
-    let n = values.len() as f64;
-    if values.is_empty() {
-        return (None, None);
-    }
-    let m = values.iter().sum::<f64>() / n;
-    if values.len() < 2 {
-        return (Some(m), None);
-    }
-    let v = values.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (n - 1.0);
-    (Some(m), Some((v / n).sqrt()))
 }
 
 #[cfg(test)]
@@ -256,18 +351,11 @@ mod tests {
         for p in all() {
             for k in p.spec().keys {
                 assert!(
-                    params::field(k).is_some(),
+                    crate::params::field(k).is_some(),
                     "{}: no field {k}",
                     p.spec().name
                 );
             }
         }
-    }
-
-    #[test]
-    fn job_seeds_differ() {
-        let s: std::collections::HashSet<_> = (0..1000).map(|i| job_seed(1, i)).collect();
-        assert_eq!(s.len(), 1000);
-        assert_ne!(job_seed(1, 0), job_seed(2, 0));
     }
 }

@@ -18,12 +18,13 @@
 //! A point whose runs diverge has no value: it is counted in a readout and in the second plot
 //! (the fraction of runs that left |w| < 10⁶ within `steps` steps), never drawn as a number.
 
-use super::{figure, job_seed, Panel, Spec};
+use super::kit::{figure, job_seed};
+use super::{LegacyPanel, Spec};
 use crate::figure::{Figure, Patch, Plot, Readout, Series, SeriesKind, Style};
 use crate::model::Model;
 use crate::optimizer::{Opt, Optimizer};
 use crate::params::{Dist, Noise, Params};
-use crate::sim::{Dynamics, Ensemble};
+use crate::sim::Ensemble;
 use crate::theory;
 
 /// The panel.
@@ -99,7 +100,7 @@ fn defaults(p: &mut Params) {
     p.walkers = 10_000;
     p.steps = 1000;
     p.points = 40;
-    p.ylog = 1;
+    p.ylog = true;
 }
 
 /// Series indices in the plan.
@@ -150,7 +151,7 @@ fn approx_model(model: &Model, p: &Params) -> Model {
 
 /// The model of the panel (the data set's, for minibatch noise).
 pub fn model(p: &Params) -> Model {
-    Model::from_params(&at_mu(p, 0.0))
+    (at_mu(p, 0.0)).model()
 }
 
 /// The ranges of μ ∈ [0, 1) where `ok` holds, as (from, to) pairs: found on a grid and refined
@@ -243,14 +244,14 @@ pub fn continuous_at(p: &Params, mu: f64) -> Option<f64> {
     continuous(&cm, p, mu)
 }
 
-impl Panel for Momentum {
+impl LegacyPanel for Momentum {
     fn spec(&self) -> &'static Spec {
         &SPEC
     }
 
     fn plan(&self, p: &Params) -> Figure {
         let mut main = Plot::new("momentum μ", "Var[w]");
-        main.y_log = p.ylog == 1;
+        main.y_log = p.ylog;
         main.x_range = Some((0.0, 1.0));
         let mut frac = Plot::new("momentum μ", "fraction of runs diverged");
         frac.x_range = Some((0.0, 1.0));
@@ -268,7 +269,7 @@ impl Panel for Momentum {
 
         // Theory curves on a grid that also holds points just inside every stability edge, so
         // that the divergence is drawn up to the edge.
-        let mut grid = crate::figure::linspace(0.0, 0.999, 600);
+        let mut grid = crate::linalg::linspace(0.0, 0.999, 600);
         for &(a, b) in &ranges {
             for t in [1e-4, 1e-3, 3e-3, 1e-2] {
                 grid.push(a + t * (b - a));
@@ -297,7 +298,7 @@ impl Panel for Momentum {
             y_bottom = y_bottom.min(v);
         }
         if y_top > 0.0 && y_bottom.is_finite() && y_bottom > 0.0 {
-            fig.plots[0].y_range = Some(if p.ylog == 1 {
+            fig.plots[0].y_range = Some(if p.ylog {
                 (0.5 * y_bottom, 2.0 * y_top)
             } else {
                 (0.0, 1.15 * y_top)
@@ -437,9 +438,9 @@ impl Panel for Momentum {
             return Vec::new();
         };
         let q = at_mu(p, mu);
-        let model = Model::from_params(&q);
+        let model = q.model();
         let stationary = discrete(&model, p, mu).is_some();
-        let (y, se, frac) = match Dynamics::from_params(&q, &model) {
+        let (y, se, frac) = match q.dynamics(&model) {
             Ok(dy) => {
                 let mut e = Ensemble::new(1, q.walkers as usize, job_seed(q.seed, i));
                 e.advance(&dy, q.steps);

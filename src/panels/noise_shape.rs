@@ -21,12 +21,14 @@
 //! 10⁴ runs, where a 5-s.e. excursion has probability about 10⁻⁴ per point (the calibration
 //! is the ignored test `student_t_standard_errors_calibration` in `tests/panel_noise_shape.rs`).
 
-use super::{figure, job_seed, Panel, Spec};
-use crate::figure::{linspace, Figure, Patch, Plot, Readout, Series, SeriesKind, Style};
+use super::kit::{figure, job_seed};
+use super::{LegacyPanel, Spec};
+use crate::figure::{Figure, Patch, Plot, Readout, Series, SeriesKind, Style};
+use crate::linalg::linspace;
 use crate::model::Model;
 use crate::optimizer::Optimizer;
 use crate::params::Params;
-use crate::sim::{Dist, Dynamics, Ensemble};
+use crate::sim::{Dynamics, Ensemble, Shape};
 use crate::theory;
 use nalgebra::DMatrix;
 
@@ -74,14 +76,14 @@ fn defaults(p: &mut Params) {
     // 12 learning rates per distribution: the Student-t and χ² draws take several normals
     // each, so one of their points costs about ten of Fig. 2a's.
     p.points = 12;
-    p.ylog = 1;
+    p.ylog = true;
 }
 
 /// The distributions, in the order of their Monte Carlo series: (name, distribution, colour).
-pub const DISTS: [(&str, Dist, usize); 3] = [
-    ("Gaussian (Monte Carlo)", Dist::Gauss, 2),
-    ("Student-t, ν = 4 (Monte Carlo)", Dist::Student(4), 6),
-    ("χ², 3 dof, centred (Monte Carlo)", Dist::Chi2(3), 0),
+pub const DISTS: [(&str, Shape, usize); 3] = [
+    ("Gaussian (Monte Carlo)", Shape::Gauss, 2),
+    ("Student-t, ν = 4 (Monte Carlo)", Shape::Student(4), 6),
+    ("χ², 3 dof, centred (Monte Carlo)", Shape::Chi2(3), 0),
 ];
 
 /// Readout keys of the distributions, in the same order.
@@ -134,14 +136,14 @@ pub fn exact_after(p: &Params, lr: f64) -> Option<f64> {
     theory::escape::sigma_after(&model(p), &sgd(lr), p.steps).map(|s| s[(0, 0)])
 }
 
-impl Panel for NoiseShape {
+impl LegacyPanel for NoiseShape {
     fn spec(&self) -> &'static Spec {
         &SPEC
     }
 
     fn plan(&self, p: &Params) -> Figure {
         let mut plot = Plot::new("learning rate λ", "Var[w]");
-        plot.y_log = p.ylog == 1;
+        plot.y_log = p.ylog;
         if p.h1 <= 0.0 {
             plot.note =
                 Some("k = 0: no stationary state (the variance grows without bound)".into());
@@ -155,7 +157,7 @@ impl Panel for NoiseShape {
         let last = lrs(p, DISTS.len() - 1).last().copied().unwrap_or(top);
         let y_top = discrete(&model, last).unwrap_or(0.0);
         if y_top > 0.0 {
-            fig.plots[0].y_range = Some(if p.ylog == 1 {
+            fig.plots[0].y_range = Some(if p.ylog {
                 let lo = continuous(&model, top * 1e-3).unwrap_or(y_top * 1e-6);
                 (0.5 * lo, 2.0 * y_top)
             } else {

@@ -18,12 +18,14 @@
 //! against them in a readout and in the tests. Each Monte Carlo point is one 2-D ensemble,
 //! compared with the exact covariance after `steps` steps of the same dynamics.
 
-use super::{figure, job_seed, Panel, Spec};
-use crate::figure::{logspace, Figure, Patch, Plot, Readout, Series, SeriesKind, Style};
+use super::kit::{figure, job_seed};
+use super::{LegacyPanel, Spec};
+use crate::figure::{Figure, Patch, Plot, Readout, Series, SeriesKind, Style};
+use crate::linalg::logspace;
 use crate::model::Model;
 use crate::optimizer::{Opt, Optimizer};
 use crate::params::{Noise, Params};
-use crate::sim::{Dist, Dynamics, Ensemble};
+use crate::sim::{Dynamics, Ensemble, Shape};
 use crate::theory::{self, closed_form, lyapunov};
 use nalgebra::DMatrix;
 
@@ -197,7 +199,7 @@ fn exact_after_memo(p: &Params, opt: Opt, lr: f64) -> Option<DMatrix<f64>> {
     thread_local! {
         static MEMO: RefCell<Memo> = RefCell::new((String::new(), HashMap::new()));
     }
-    let query = crate::params::to_query(p, crate::params::Audience::Cli);
+    let query = super::query::to_query(p, super::query::Audience::Cli);
     let key = (opt as u8, lr.to_bits());
     MEMO.with(|m| {
         let mut m = m.borrow_mut();
@@ -229,7 +231,7 @@ pub fn lrs(p: &Params) -> Vec<f64> {
     logspace(top * 1e-2, top * 0.97, p.points as usize)
 }
 
-impl Panel for SecondOrder {
+impl LegacyPanel for SecondOrder {
     fn spec(&self) -> &'static Spec {
         &SPEC
     }
@@ -400,7 +402,7 @@ impl Panel for SecondOrder {
         let o = optimizer(p, opt, lr);
         let mut out = [(None, None), (None, None)];
         if exact(p, opt, lr).is_some() {
-            if let Ok(dy) = Dynamics::new(&m, &o, Dist::Gauss) {
+            if let Ok(dy) = Dynamics::new(&m, &o, Shape::Gauss) {
                 let mut e = Ensemble::new(2, p.walkers as usize, job_seed(p.seed, i));
                 e.advance(&dy, p.steps);
                 if let (Some(mo), 0) = (e.moments(), e.diverged()) {

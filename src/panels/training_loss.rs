@@ -10,12 +10,14 @@
 //! misprinted — at ν = 0, where QHM is plain SGD, Thm 11's Eq. 82 does not reduce to Thm 1 — and
 //! gives negative losses at common settings (μ = 0.9, ν = 0.7).
 
-use super::{figure, job_seed, Panel, Spec};
-use crate::figure::{linspace, Figure, Patch, Plot, Readout, Series, SeriesKind, Style};
+use super::kit::{figure, job_seed};
+use super::{LegacyPanel, Spec};
+use crate::figure::{Figure, Patch, Plot, Readout, Series, SeriesKind, Style};
+use crate::linalg::linspace;
 use crate::model::Model;
 use crate::optimizer::{Opt, Optimizer};
 use crate::params::Params;
-use crate::sim::{Dynamics, Ensemble};
+use crate::sim::Ensemble;
 use crate::theory::{self, escape};
 use nalgebra::DMatrix;
 
@@ -89,7 +91,7 @@ fn defaults(p: &mut Params) {
     p.walkers = 10_000;
     p.steps = 1000;
     p.points = 15;
-    p.ylog = 1;
+    p.ylog = true;
 }
 
 /// The three optimizers, in plot order.
@@ -113,7 +115,7 @@ fn at(p: &Params, o: usize, lr: f64) -> Params {
 }
 
 fn optimizer(p: &Params, o: usize, lr: f64) -> Optimizer {
-    Optimizer::from_params(&at(p, o, lr))
+    (at(p, o, lr)).optimizer()
 }
 
 /// The largest λ with a stationary state for optimizer `o`: the necessary condition of
@@ -155,7 +157,7 @@ fn lrs(p: &Params, model: &Model, o: usize) -> Vec<f64> {
 
 /// The exact training loss after `steps` steps from the minimum (what the runs measure).
 pub fn exact_after(p: &Params, o: usize, lr: f64) -> Option<f64> {
-    let model = Model::from_params(p);
+    let model = p.model();
     escape::escape_discrete(&model, &optimizer(p, o, lr), p.steps)
 }
 
@@ -204,13 +206,13 @@ pub fn qhm_eq89_printed(
     v.is_finite().then_some(v)
 }
 
-impl Panel for TrainingLoss {
+impl LegacyPanel for TrainingLoss {
     fn spec(&self) -> &'static Spec {
         &SPEC
     }
 
     fn plan(&self, p: &Params) -> Figure {
-        let model = Model::from_params(p);
+        let model = p.model();
         let mut plots = Vec::new();
         for (o, name) in NAMES.iter().enumerate() {
             let mut plot = Plot::new("learning rate λ", "training loss ½Tr[KΣ]");
@@ -219,7 +221,7 @@ impl Panel for TrainingLoss {
                 1 => format!("{name}, μ = {}", p.mu),
                 _ => format!("{name}, μ = {}, ν = {}", p.mu, p.qhm_nu),
             };
-            plot.y_log = p.ylog == 1;
+            plot.y_log = p.ylog;
             plots.push(plot);
         }
         let mut fig = figure(p, plots);
@@ -306,7 +308,7 @@ impl Panel for TrainingLoss {
             }
             if y_top > 0.0 {
                 // Headroom for the legend, top right.
-                fig.plots[o].y_range = Some(if p.ylog == 1 {
+                fig.plots[o].y_range = Some(if p.ylog {
                     let lo = exact(&model, p, o, limit * 1e-3).unwrap_or(y_top * 1e-6);
                     (0.5 * lo, y_top * (y_top / lo).powf(0.45))
                 } else {
@@ -330,12 +332,12 @@ impl Panel for TrainingLoss {
     fn job(&self, p: &Params, i: usize) -> Vec<Patch> {
         let n = p.points as usize;
         let (o, j) = (i / n, i % n);
-        let model = Model::from_params(p);
+        let model = p.model();
         let Some(&lr) = lrs(p, &model, o).get(j) else {
             return Vec::new();
         };
         let q = at(p, o, lr);
-        let (y, se) = match Dynamics::from_params(&q, &model) {
+        let (y, se) = match q.dynamics(&model) {
             Ok(dy) => {
                 let d = model.dim();
                 let mut e = Ensemble::new(d, q.walkers as usize, job_seed(q.seed, i));
@@ -358,7 +360,7 @@ impl Panel for TrainingLoss {
                             })
                             .collect()
                     };
-                    super::mean_se(&losses)
+                    super::kit::mean_se(&losses)
                 }
             }
             Err(_) => (None, None),
@@ -369,7 +371,7 @@ impl Panel for TrainingLoss {
     fn finish(&self, p: &Params, fig: &mut Figure) {
         // For each optimizer: the largest deviation of the points from the exact loss after
         // `steps` steps and from the continuous-time value, in standard errors.
-        let model = Model::from_params(p);
+        let model = p.model();
         fig.readouts.retain(|r| !r.key.contains("_z_"));
         for o in 0..3 {
             let mc = &fig.series[o];

@@ -11,16 +11,14 @@
 //! ([`Rule`]); the gradient g is Kw plus noise of the chosen distribution, or the true gradient
 //! of a random minibatch of a generated data set ([`data`]).
 
-pub mod data;
-pub mod math;
-pub mod rng;
 pub mod runs;
 
+use crate::model::data::DataSet;
 use crate::model::Model;
 use crate::optimizer::{Opt, Optimizer};
-use math::{F, LANES};
+use crate::rng::math::{F, LANES};
+use crate::rng::{LaneRng, Scalar};
 use nalgebra::DMatrix;
-use rng::{LaneRng, Scalar};
 use std::sync::Arc;
 
 /// A walker farther than this from the minimum has escaped: it is counted as diverged and no
@@ -71,7 +69,7 @@ impl Rule {
 
 /// The distribution of constant-covariance gradient noise (Liu et al. Fig. 8).
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Dist {
+pub enum Shape {
     /// Gaussian.
     Gauss,
     /// Student-t with ν degrees of freedom, rescaled to unit variance (ν > 2).
@@ -82,21 +80,21 @@ pub enum Dist {
 
 /// Where the noise comes from.
 #[derive(Clone, Debug)]
-pub enum Noise {
-    /// η = L ζ with C = L Lᵀ and ζ of unit covariance from `Dist`; plus, when `fisher > 0`,
+pub enum NoiseSource {
+    /// η = L ζ with C = L Lᵀ and ζ of unit covariance from `Shape`; plus, when `fisher > 0`,
     /// the state-dependent part √c_f (Kw) ξ, of covariance c_f·K w wᵀ K.
     Additive {
         /// Lower-triangular L (row-major 2 × 2).
         l: [f64; 4],
         /// The distribution of ζ.
-        dist: Dist,
+        dist: Shape,
         /// c_f.
         fisher: f64,
     },
     /// The true gradient of a random minibatch of `batch` points.
     Minibatch {
         /// The data set.
-        data: Arc<data::DataSet>,
+        data: Arc<DataSet>,
         /// Minibatch size S.
         batch: usize,
         /// With replacement?
@@ -109,24 +107,12 @@ pub enum Noise {
 pub struct Dynamics {
     dim: usize,
     k: [f64; 4],
-    noise: Noise,
+    noise: NoiseSource,
     rule: Rule,
     /// The learning-rate matrix Λ (row-major 2 × 2).
     lambda: [f64; 4],
     /// Yaida's O_R = (1+μ)/(2(1−ν)) η v² factor (NaN for optimizers without his buffer).
     o_r_factor: f64,
-}
-
-/// A lower-triangular L with L Lᵀ = C for a symmetric positive semi-definite C of size 1 or 2
-/// (a Cholesky factor that also accepts singular C). Row-major [l00, 0, l10, l11].
-fn psd_cholesky(c: &DMatrix<f64>) -> [f64; 4] {
-    let l00 = c[(0, 0)].max(0.0).sqrt();
-    if c.nrows() == 1 {
-        return [l00, 0.0, 0.0, 0.0];
-    }
-    let l10 = if l00 > 0.0 { c[(1, 0)] / l00 } else { 0.0 };
-    let l11 = (c[(1, 1)] - l10 * l10).max(0.0).sqrt();
-    [l00, 0.0, l10, l11]
 }
 
 fn flat(m: &DMatrix<f64>) -> [f64; 4] {
@@ -146,7 +132,7 @@ impl Dynamics {
     /// marginally stable in mean square and let almost every walker collapse to 0.) `Err` when
     /// Λ does not exist (damped Newton with a singular K, or NGD and Adam without a stationary
     /// state).
-    pub fn new(model: &Model, opt: &Optimizer, dist: Dist) -> Result<Dynamics, String> {
+    pub fn new(model: &Model, opt: &Optimizer, dist: Shape) -> Result<Dynamics, String> {
         let d = model.dim();
         assert!(d == 1 || d == 2, "walker ensembles are 1-D or 2-D");
         let sigma = if opt.opt.depends_on_sigma() {
@@ -173,14 +159,14 @@ impl Dynamics {
             dim: d,
             k: flat(&model.k),
             noise: if opt.opt.depends_on_sigma() {
-                Noise::Additive {
-                    l: psd_cholesky(&model.noise(&sigma)),
+                NoiseSource::Additive {
+                    l: crate::linalg::psd_cholesky(&model.noise(&sigma)),
                     dist,
                     fisher: 0.0,
                 }
             } else {
-                Noise::Additive {
-                    l: psd_cholesky(&model.c),
+                NoiseSource::Additive {
+                    l: crate::linalg::psd_cholesky(&model.c),
                     dist,
                     fisher: model.c_fisher,
                 }
@@ -196,43 +182,20 @@ impl Dynamics {
 
     /// Heavy-ball SGD with learning rate `lr` and momentum `mu` and Gaussian noise on `model`.
     pub fn heavy_ball(model: &Model, lr: f64, mu: f64) -> Dynamics {
-        Dynamics::new(model, &Optimizer::sgd(lr, mu, model.dim()), Dist::Gauss)
+        Dynamics::new(model, &Optimizer::sgd(lr, mu, model.dim()), Shape::Gauss)
             .expect("SGD's learning rate always exists")
     }
 
     /// Replaces the noise by the true gradient of minibatches of `batch` points of `data`.
-    pub fn with_minibatches(
-        mut self,
-        data: Arc<data::DataSet>,
-        batch: usize,
-        replace: bool,
-    ) -> Dynamics {
+    pub fn with_minibatches(mut self, data: Arc<DataSet>, batch: usize, replace: bool) -> Dynamics {
         assert_eq!(data.dim, self.dim);
         self.k = flat(&data.k);
-        self.noise = Noise::Minibatch {
+        self.noise = NoiseSource::Minibatch {
             data,
             batch,
             replace,
         };
         self
-    }
-
-    /// The dynamics the parameters describe on `model` (from [`Model::from_params`]): the
-    /// optimizer, the noise distribution (`dist`, `dof`), and real minibatches when the model
-    /// carries a data set (`batch`, `replace`).
-    pub fn from_params(p: &crate::params::Params, model: &Model) -> Result<Dynamics, String> {
-        use crate::params::Dist as D;
-        let dof = |default: u32| if p.dof == 0 { default } else { p.dof as u32 };
-        let dist = match p.dist {
-            D::Gauss => Dist::Gauss,
-            D::Student => Dist::Student(dof(4)),
-            D::Chi2 => Dist::Chi2(dof(3)),
-        };
-        let dy = Dynamics::new(model, &Optimizer::from_params(p), dist)?;
-        Ok(match &model.data {
-            Some(mb) => dy.with_minibatches(Arc::new(mb.data.clone()), mb.batch, mb.replace),
-            None => dy,
-        })
     }
 
     /// The dimension of the weights.
@@ -241,13 +204,13 @@ impl Dynamics {
     }
 
     fn fast(&self) -> bool {
-        matches!(self.noise, Noise::Additive { dist: Dist::Gauss, fisher, .. } if fisher == 0.0)
+        matches!(self.noise, NoiseSource::Additive { dist: Shape::Gauss, fisher, .. } if fisher == 0.0)
     }
 }
 
 /// Ensemble means of Yaida's observables over the live walkers, one value per step.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Series {
+pub struct Observables {
     /// ½wᵀKw.
     pub loss: Vec<f64>,
     /// O_L = w·g, with g the stochastic gradient used by the step.
@@ -258,7 +221,7 @@ pub struct Series {
     pub grad_sq: Vec<f64>,
 }
 
-impl Series {
+impl Observables {
     /// Yaida's half-running average, Eq. (15): the mean of values t₀+1 … t with t₀ = ⌊t/2⌋,
     /// at t = `values.len()` (steps counted from 1).
     pub fn half_running(values: &[f64]) -> Option<f64> {
@@ -363,7 +326,7 @@ pub struct Ensemble {
     scalar: Scalar,
     perm: Vec<u32>,
     observe: bool,
-    series: Series,
+    observed: Observables,
 }
 
 impl Ensemble {
@@ -385,7 +348,7 @@ impl Ensemble {
             scalar: Scalar::default(),
             perm: Vec::new(),
             observe: false,
-            series: Series::default(),
+            observed: Observables::default(),
         }
     }
 
@@ -406,13 +369,8 @@ impl Ensemble {
     }
 
     /// The recorded observables.
-    pub fn series(&self) -> &Series {
-        &self.series
-    }
-
-    /// The ensemble the parameters describe: `walkers` walkers from `seed` at the origin.
-    pub fn from_params(p: &crate::params::Params, model: &Model) -> Ensemble {
-        Ensemble::new(model.dim(), p.walkers as usize, p.seed)
+    pub fn observed(&self) -> &Observables {
+        &self.observed
     }
 
     /// The dimension of the weights.
@@ -496,10 +454,10 @@ impl Ensemble {
             if self.observe {
                 // Means over the walkers that were live when the step began (obs[4] counts them).
                 let live = obs[4].max(1.0);
-                self.series.loss.push(obs[0] / live);
-                self.series.o_l.push(obs[1] / live);
-                self.series.o_r.push(dynamics.o_r_factor * obs[2] / live);
-                self.series.grad_sq.push(obs[3] / live);
+                self.observed.loss.push(obs[0] / live);
+                self.observed.o_l.push(obs[1] / live);
+                self.observed.o_r.push(dynamics.o_r_factor * obs[2] / live);
+                self.observed.grad_sq.push(obs[3] / live);
             }
             self.steps += 1;
         }
@@ -512,7 +470,7 @@ impl Ensemble {
         dy: &Dynamics,
         lam: &[f64; 4],
     ) -> [f64; 5] {
-        let Noise::Additive { l, .. } = dy.noise else {
+        let NoiseSource::Additive { l, .. } = dy.noise else {
             unreachable!()
         };
         let co = Coefs2 {
@@ -553,7 +511,7 @@ impl Ensemble {
     /// The fast kernel for 1-D Gaussian noise.
     fn fast_1d<const OBS: bool>(&mut self, dy: &Dynamics, lam: &[f64; 4]) -> [f64; 5] {
         let k = dy.k[0];
-        let Noise::Additive { l: [l0, ..], .. } = dy.noise else {
+        let NoiseSource::Additive { l: [l0, ..], .. } = dy.noise else {
             unreachable!()
         };
         let Rule { a, b, c, d } = dy.rule;
@@ -591,18 +549,18 @@ impl Ensemble {
     }
 
     /// One noise vector of unit covariance from `dist`.
-    fn unit_noise(&mut self, dist: Dist) -> [f64; 2] {
+    fn unit_noise(&mut self, dist: Shape) -> [f64; 2] {
         let mut one = || -> f64 {
             let (rng, sc) = (&mut self.rng, &mut self.scalar);
             match dist {
-                Dist::Gauss => sc.normal(rng),
-                Dist::Student(nu) => {
+                Shape::Gauss => sc.normal(rng),
+                Shape::Student(nu) => {
                     // t = z / √(V/ν), V ~ χ²_ν, scaled by √((ν−2)/ν) to unit variance.
                     let z = sc.normal(rng);
                     let v: f64 = (0..nu).map(|_| sc.normal(rng).powi(2)).sum();
                     z / (v / nu as f64).sqrt() * ((nu as f64 - 2.0) / nu as f64).sqrt()
                 }
-                Dist::Chi2(k) => {
+                Shape::Chi2(k) => {
                     let v: f64 = (0..k).map(|_| sc.normal(rng).powi(2)).sum();
                     (v - k as f64) / (2.0 * k as f64).sqrt()
                 }
@@ -619,7 +577,7 @@ impl Ensemble {
         let Rule { a, b, c, d } = dy.rule;
         let [p00, p01, p10, p11] = *lam;
         let two = self.dim == 2;
-        if let Noise::Minibatch { data, .. } = &dy.noise {
+        if let NoiseSource::Minibatch { data, .. } = &dy.noise {
             if self.perm.len() != data.len() {
                 self.perm = (0..data.len() as u32).collect();
             }
@@ -632,7 +590,7 @@ impl Ensemble {
             let x = [self.w[0][i], if two { self.w[1][i] } else { 0.0 }];
             let f = [k00 * x[0] + k01 * x[1], k10 * x[0] + k11 * x[1]];
             let g = match &dy.noise {
-                Noise::Additive { l, dist, fisher } => {
+                NoiseSource::Additive { l, dist, fisher } => {
                     let z = self.unit_noise(*dist);
                     let mut g = [f[0] + l[0] * z[0], f[1] + l[2] * z[0] + l[3] * z[1]];
                     if *fisher > 0.0 {
@@ -642,7 +600,7 @@ impl Ensemble {
                     }
                     g
                 }
-                Noise::Minibatch {
+                NoiseSource::Minibatch {
                     data,
                     batch,
                     replace,
@@ -711,43 +669,4 @@ impl Ensemble {
             cov_se: se,
         })
     }
-}
-
-/// Runs the simulation the parameters describe — `walkers` walkers, `steps` steps, `seed` —
-/// and reports it as JSON, the same natively (`nqm simulate`) and in WebAssembly:
-/// `sigma_empirical` (± `sigma_empirical_se`), `mean`, `loss_empirical`, `walkers_alive`,
-/// `diverged`, `steps`, and Yaida's observables `observed` (plain and half-running averages of
-/// the ensemble means of loss, O_L, O_R and |∇f|²). `first_walker` is walker 0's final
-/// position, for reproducibility checks.
-pub fn simulate_report(p: &crate::params::Params) -> serde_json::Value {
-    use crate::theory::{expected_loss, matrix_json, number_json};
-    use serde_json::json;
-    let model = Model::from_params(p);
-    let dynamics = match Dynamics::from_params(p, &model) {
-        Ok(d) => d,
-        Err(e) => return json!({ "params": p.to_json(crate::params::Audience::Cli), "error": e }),
-    };
-    let mut e = Ensemble::from_params(p, &model);
-    e.observe(true);
-    e.advance(&dynamics, p.steps);
-    let m = e.moments();
-    let s = e.series();
-    let avg = |v: &[f64]| json!({ "running": number_json(Series::running(v)), "half_running": number_json(Series::half_running(v)) });
-    json!({
-        "params": p.to_json(crate::params::Audience::Cli),
-        "steps": e.steps(),
-        "walkers_alive": e.len() - e.diverged(),
-        "diverged": e.diverged(),
-        "mean": m.as_ref().map(|m| json!(m.mean)),
-        "sigma_empirical": matrix_json(m.as_ref().map(|m| &m.cov)),
-        "sigma_empirical_se": matrix_json(m.as_ref().map(|m| &m.cov_se)),
-        "loss_empirical": number_json(m.as_ref().map(|m| expected_loss(&model.k, &m.cov))),
-        "observed": {
-            "loss": avg(&s.loss),
-            "o_l": avg(&s.o_l),
-            "o_r": avg(&s.o_r),
-            "grad_sq": avg(&s.grad_sq),
-        },
-        "first_walker": (!e.is_empty() && e.is_alive(0)).then(|| json!([e.coords(0)[0], if e.dim() == 2 { e.coords(1)[0] } else { 0.0 }])),
-    })
 }

@@ -10,9 +10,9 @@
 //! portable [`LaneRng`] streams, so a seed means the same runs natively and in WebAssembly.
 //! A run that diverges becomes non-finite and stays so; callers drop it.
 
-use super::math::{F, LANES};
-use super::rng::LaneRng;
 use crate::model::Model;
+use crate::rng::math::{F, LANES};
+use crate::rng::LaneRng;
 
 /// [`LANES`] runs of SGD with momentum and dampening on a 2-D quadratic.
 #[derive(Clone, Debug)]
@@ -117,7 +117,7 @@ mod tests {
         let (lr, mu, damp) = (0.4, 0.7, 0.2);
         let mut opt = Optimizer::sgd(lr, mu, 2);
         opt.damp = damp;
-        let dy = Dynamics::new(&model, &opt, crate::sim::Dist::Gauss).unwrap();
+        let dy = Dynamics::new(&model, &opt, crate::sim::Shape::Gauss).unwrap();
         let mut e = Ensemble::new(2, 1, 1);
         e.start_at(&[2.0, -1.0]);
         e.observe(true);
@@ -125,7 +125,7 @@ mod tests {
         for t in 0..50 {
             let (o_l, o_r) = r.step();
             e.advance(&dy, 1);
-            let s = e.series();
+            let s = e.observed();
             assert!((s.o_l[t] - o_l[3]).abs() < 1e-12, "{t}");
             assert!((s.o_r[t] - o_r[3]).abs() < 1e-12, "{t}");
             assert!((e.coords(0)[0] - r.w[0][3]).abs() < 1e-12);

@@ -64,5 +64,5 @@ pub fn root_below_stability(f: impl Fn(f64) -> f64, k_max: f64) -> Option<f64> {
 
 /// The Hessian eigenvalues of K (for Eq. 16).
 pub fn eigenvalues(k: &DMatrix<f64>) -> Vec<f64> {
-    super::lyapunov::sym_eigenvalues(k).map_or(Vec::new(), |e| e.iter().cloned().collect())
+    crate::linalg::sym_eigenvalues(k).map_or(Vec::new(), |e| e.iter().cloned().collect())
 }

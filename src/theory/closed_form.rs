@@ -3,6 +3,7 @@
 //! They are the test oracles of the general solver in [`super::lyapunov`]: each function
 //! states the equation it evaluates. Functions that need [C, K] = 0 say so.
 
+use crate::linalg::erf;
 use nalgebra::DMatrix;
 
 fn id(n: usize) -> DMatrix<f64> {
@@ -109,7 +110,7 @@ pub fn cor9_ngd(k: &DMatrix<f64>, c: &DMatrix<f64>, lr: f64, mu: f64) -> Option<
     let inner = id(n) * (lr * lr / (4.0 * (1.0 + mu).powi(2))) + c * &ki * (2.0 * lr / (1.0 - mu));
     // CK⁻¹ is symmetric when [C, K] = 0.
     let inner = (&inner + inner.transpose()) * 0.5;
-    let (q, _) = crate::optimizer::sqrt_and_inv_sqrt(&inner)?;
+    let (q, _) = crate::linalg::sqrt_and_inv_sqrt(&inner)?;
     Some(ki * (q + id(n) * (lr / (2.0 * (1.0 + mu)))) * 0.5)
 }
 
@@ -250,38 +251,6 @@ pub fn eq23_kramers(lr: f64, s: f64, dl: f64, ka: f64, kb: f64, l: f64) -> Optio
 pub fn eq24_kramers(lr: f64, s: f64, dl: f64, ka: f64, kb: f64, l: f64) -> f64 {
     kb.abs() / (2.0 * std::f64::consts::PI)
         * (-(2.0 * s * dl / lr) * (l / ka + (1.0 - l) / kb.abs())).exp()
-}
-
-/// The error function, to about 1e-15 relative: its Maclaurin series for |x| < 2.5 and the
-/// continued fraction of erfc beyond.
-pub fn erf(x: f64) -> f64 {
-    if x.is_nan() {
-        return f64::NAN;
-    }
-    let ax = x.abs();
-    let v = if ax < 2.5 {
-        // erf x = 2/√π Σ (−1)ⁿ x^{2n+1} / (n! (2n+1))
-        let mut term = ax;
-        let mut sum = ax;
-        let x2 = ax * ax;
-        let mut n = 0.0;
-        while term.abs() > 1e-17 * sum.abs() {
-            n += 1.0;
-            term *= -x2 / n;
-            sum += term / (2.0 * n + 1.0);
-        }
-        2.0 / std::f64::consts::PI.sqrt() * sum
-    } else if ax > 27.0 {
-        1.0
-    } else {
-        // erfc x = e^{−x²}/√π · 1/(x + 1/2/(x + 1/(x + 3/2/(x + …)))), evaluated backwards.
-        let mut f = 0.0;
-        for k in (1..200).rev() {
-            f = (k as f64 / 2.0) / (ax + f);
-        }
-        1.0 - (-ax * ax).exp() / std::f64::consts::PI.sqrt() / (ax + f)
-    };
-    v.copysign(x)
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 //! g_t = K w_{t−1} + ξ_t, m_t = μ m_{t−1} + (1−ν) g_t, w_t = w_{t−1} − η m_t, is the linear map
 //! x_t = A x_{t−1} + B ξ_t of the state x = (w, m) ([`crate::optimizer::StateSpace`]). Step t
 //! records O_L(t) = w_{t−1}·g_t and O_R(t) = c |m_{t−1}|², c = (1+μ)η/(2(1−ν)) (Yaida Eq. 17;
-//! these are the observables of [`crate::sim::Series`]), so their expectations are linear in the
+//! these are the observables of [`crate::sim::Observables`]), so their expectations are linear in the
 //! second moment P_{t−1} = E[x xᵀ] of the state before the step:
 //! E O_L = Tr(K P_ww), E O_R = c Tr(P_mm), and P_t = A P_{t−1} Aᵀ + B C Bᵀ holds for second
 //! moments (not only covariances) because the noise has mean zero.

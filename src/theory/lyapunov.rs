@@ -2,59 +2,11 @@
 //! equations (with an optional multiplicative-noise term), spectral radii, and a Newton solver
 //! for covariances that must reproduce themselves (state-dependent learning rates).
 
+use crate::linalg::{spectral_radius, sym_eigenvalues};
 use nalgebra::DMatrix;
 
 /// A spectral radius within this distance of 1 is treated as marginal: no stationary state.
 pub const MARGINAL: f64 = 1e-12;
-
-/// The eigenvalues of a symmetric matrix (closed form for 1×1 and 2×2, bounded symmetric QR
-/// beyond); `None` if the entries are not finite or the iteration does not converge.
-pub fn sym_eigenvalues(a: &DMatrix<f64>) -> Option<nalgebra::DVector<f64>> {
-    if a.iter().any(|x| !x.is_finite()) {
-        return None;
-    }
-    match a.nrows() {
-        1 => Some(nalgebra::DVector::from_element(1, a[(0, 0)])),
-        2 => {
-            let (p, q, r) = (a[(0, 0)], 0.5 * (a[(0, 1)] + a[(1, 0)]), a[(1, 1)]);
-            let mid = 0.5 * (p + r);
-            let rad = (0.25 * (p - r) * (p - r) + q * q).sqrt();
-            Some(nalgebra::DVector::from_vec(vec![mid - rad, mid + rad]))
-        }
-        _ => nalgebra::SymmetricEigen::try_new(a.clone(), f64::EPSILON, 10_000)
-            .map(|e| e.eigenvalues),
-    }
-}
-
-/// The spectral radius ρ(A) = max |eigenvalue| of a square matrix, by Gelfand's formula
-/// ρ(A) = lim ‖A^N‖^{1/N} with N = 2⁶⁰ reached by repeated squaring (renormalised at every
-/// step). This needs no eigenvalue iteration — nalgebra's general Schur decomposition can
-/// loop forever on matrices with zero blocks, as our update maps have at μ = 0 — and is
-/// accurate to about 1e-15 relative (it approaches ρ from above). `f64::INFINITY` if A has a
-/// non-finite entry.
-pub fn spectral_radius(a: &DMatrix<f64>) -> f64 {
-    if a.iter().any(|x| !x.is_finite()) {
-        return f64::INFINITY;
-    }
-    let n0 = a.norm();
-    if n0 == 0.0 {
-        return 0.0;
-    }
-    let mut b = a / n0;
-    let mut log = n0.ln();
-    let mut scale = 1.0_f64;
-    for _ in 0..60 {
-        b = &b * &b;
-        scale *= 0.5;
-        let n = b.norm();
-        if n == 0.0 || !n.is_finite() {
-            return if n == 0.0 { 0.0 } else { f64::INFINITY };
-        }
-        b /= n;
-        log += scale * n.ln();
-    }
-    log.exp()
-}
 
 fn vec_of(m: &DMatrix<f64>) -> DMatrix<f64> {
     DMatrix::from_column_slice(m.len(), 1, m.as_slice())
@@ -68,17 +20,6 @@ fn unvec(x: &DMatrix<f64>, n: usize) -> DMatrix<f64> {
 fn symmetric_finite(p: DMatrix<f64>) -> Option<DMatrix<f64>> {
     let s = (&p + p.transpose()) * 0.5;
     s.iter().all(|x| x.is_finite()).then_some(s)
-}
-
-/// Solves the discrete Lyapunov equation P = A P Aᵀ + Q for P.
-///
-/// This is the stationarity condition of x_t = A x_{t-1} + B η_{t-1} with Q = B C Bᵀ
-/// (Liu et al., proof of Thm 3, App. E.1: Σ = E[x xᵀ] is unchanged by one step). It is solved
-/// exactly as the linear system (I − A ⊗ A) vec P = vec Q. The solution exists, is unique and is
-/// the stationary covariance iff ρ(A) < 1; returns `None` when ρ(A) ≥ 1 − [`MARGINAL`] or the
-/// system cannot be solved.
-pub fn discrete_lyapunov(a: &DMatrix<f64>, q: &DMatrix<f64>) -> Option<DMatrix<f64>> {
-    stein(a, None, q).ok()
 }
 
 /// Solves vec P = (A⊗A + E) vec P + vec Q: the stationary second moment of
@@ -177,15 +118,6 @@ pub fn stein_after(
         }
     };
     (&p + p.transpose()) * 0.5
-}
-
-/// Solves the continuous Lyapunov equation Σ K + K Σ = R for symmetric K and R.
-///
-/// With R = λ/(1−μ) C this is the stationary covariance of the continuous-time
-/// (Ornstein–Uhlenbeck) approximation, Liu et al. Eq. (1) (Mandt et al., 2017). Returns `None`
-/// unless K is positive definite (otherwise the process has no stationary state).
-pub fn continuous_lyapunov(k: &DMatrix<f64>, r: &DMatrix<f64>) -> Option<DMatrix<f64>> {
-    continuous_stationary(k, None, r)
 }
 
 /// The operator 𝓜 = I⊗M + M⊗I − E of dΣ/dt = R − MΣ − ΣMᵀ + unvec(E vec Σ) on vec Σ.
@@ -355,9 +287,9 @@ mod tests {
     fn scalar_discrete_lyapunov() {
         // p = a² p + q  ⇒  p = q / (1 − a²)
         let one = |x| DMatrix::from_element(1, 1, x);
-        let p = discrete_lyapunov(&one(0.5), &one(3.0)).unwrap();
+        let p = stein(&one(0.5), None, &one(3.0)).unwrap();
         assert!((p[(0, 0)] - 4.0).abs() < 1e-14);
-        assert!(discrete_lyapunov(&one(-1.0), &one(1.0)).is_none());
+        assert!(stein(&one(-1.0), None, &one(1.0)).is_err());
         // p = a² p + e p + q  ⇒  p = q / (1 − a² − e)
         let p = stein(&one(0.5), Some(&one(0.5)), &one(1.0)).unwrap();
         assert!((p[(0, 0)] - 4.0).abs() < 1e-14);

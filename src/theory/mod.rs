@@ -18,7 +18,7 @@ pub mod fdr;
 pub mod fdr_finite;
 pub mod kramers;
 pub mod lyapunov;
-pub mod report;
+
 pub mod spectrum;
 pub mod tails;
 
@@ -111,7 +111,7 @@ pub fn stationary(model: &Model, opt: &Optimizer) -> Result<Stationary, f64> {
             Err(last) => {
                 return Err(match solve_at(model, opt, &last) {
                     Err(r) => r,
-                    Ok((map, _)) => lyapunov::spectral_radius(&map.a).max(1.0),
+                    Ok((map, _)) => crate::linalg::spectral_radius(&map.a).max(1.0),
                 })
             }
         }
@@ -145,7 +145,7 @@ pub fn continuous(model: &Model, opt: &Optimizer) -> Option<DMatrix<f64>> {
             _ => (&e * &c * e.transpose(), None),
         };
         let sol = lyapunov::continuous_stationary(&m, extra.as_ref(), &r)?;
-        (lyapunov::sym_eigenvalues(&sol)?.min() >= -1e-12 * sol.norm()).then_some(sol)
+        (crate::linalg::sym_eigenvalues(&sol)?.min() >= -1e-12 * sol.norm()).then_some(sol)
     };
     if dependent {
         lyapunov::fixed_point(solve, initial_sigma(model, opt)).ok()
@@ -224,9 +224,9 @@ pub fn predict(model: &Model, opt: &Optimizer) -> Prediction {
     let noise = model.noise(&sigma_for_map);
     let map = opt.state_space(&model.k, &sigma_for_map, &noise);
     let spectral_radius = match (&outcome, &map) {
-        (Ok(s), _) => lyapunov::spectral_radius(&s.map.a),
+        (Ok(s), _) => crate::linalg::spectral_radius(&s.map.a),
         (Err(r), _) if model.noise_op().is_none() => *r,
-        (Err(_), Some(m)) => lyapunov::spectral_radius(&m.a),
+        (Err(_), Some(m)) => crate::linalg::spectral_radius(&m.a),
         (Err(r), None) => *r,
     };
     let multiplicative = model.noise_op().is_some() && !opt.opt.depends_on_sigma();
@@ -234,7 +234,7 @@ pub fn predict(model: &Model, opt: &Optimizer) -> Prediction {
         (Err(r), _) => *r,
         (Ok(_), Some(m)) => {
             let e = state_noise_op(m, model).expect("state-dependent noise");
-            lyapunov::spectral_radius(&(m.a.kronecker(&m.a) + e)).sqrt()
+            crate::linalg::spectral_radius(&(m.a.kronecker(&m.a) + e)).sqrt()
         }
         (Ok(_), None) => f64::NAN,
     });
@@ -297,7 +297,7 @@ pub fn predict(model: &Model, opt: &Optimizer) -> Prediction {
         });
     }
     if sigma_continuous.is_none() {
-        let flat = lyapunov::sym_eigenvalues(&model.k).is_none_or(|e| e.min() <= 0.0);
+        let flat = crate::linalg::sym_eigenvalues(&model.k).is_none_or(|e| e.min() <= 0.0);
         why.push(if flat {
             "The continuous-time theory has no stationary state: K has an eigenvalue 0.".into()
         } else {

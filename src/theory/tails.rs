@@ -3,7 +3,7 @@
 //!
 //! With such noise the stochastic gradient of a 1-D quadratic is g_t = A_t w_{t−1} − B_t with a
 //! random curvature A_t drawn afresh at every step — the minibatch mean of xₙ² for linear
-//! regression (`sim::data`), or k(1 + √c_f ξ) for Fisher noise. The state x = (w, m) then follows
+//! regression (`model::data`), or k(1 + √c_f ξ) for Fisher noise. The state x = (w, m) then follows
 //! the random linear map
 //!
 //! x_t = M_t x_{t−1} + b_t,  M_t = M₀ + A_t M₁,  M₀ = [[1, −λμ], [0, μ]],  M₁ = [[−λ, 0], [1, 0]],
@@ -16,7 +16,7 @@
 //! power-law tails (a Kesten process): the variance of finitely many runs then typically falls
 //! short of it, and its standard error — an estimate of the fourth moment — is not valid.
 
-use super::lyapunov::spectral_radius;
+use crate::linalg::spectral_radius;
 use nalgebra::DMatrix;
 
 /// The set partitions of {0, …, n−1}, each as the list of its block sizes.
@@ -235,26 +235,6 @@ mod tests {
         ];
         for j in 0..5 {
             assert!((got[j] - want[j]).abs() < 1e-12, "j = {j}");
-        }
-    }
-
-    #[test]
-    fn the_second_moment_radius_is_the_exact_theory_s_mean_square_radius() {
-        use crate::params::{Noise, Params};
-        let mut p = Params::for_panel("momentum");
-        p.noise = Noise::Minibatch;
-        p.dim = 1;
-        for &(lr, mu) in &[(0.5, 0.0), (1.5, 0.3), (2.75, 0.6), (2.0, 0.95)] {
-            p.lr = lr;
-            p.mu = mu;
-            let model = crate::model::Model::from_params(&p);
-            let pred = crate::theory::predict(&model, &crate::optimizer::Optimizer::sgd(lr, mu, 1));
-            let (mean, c) = curvature_moments(&model).unwrap();
-            let r2 = heavy_ball_radius(lr, mu, mean, &c, 2);
-            let ms = pred.mean_square_radius.unwrap();
-            assert!((r2 - ms).abs() < 1e-9, "λ = {lr}, μ = {mu}: {r2} vs {ms}");
-            let r4 = heavy_ball_radius(lr, mu, mean, &c, 4);
-            assert!(r4 >= r2 * (1.0 - 1e-12), "{r4} < {r2}");
         }
     }
 }

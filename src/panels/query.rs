@@ -1,0 +1,145 @@
+//! Queries with panels: a permalink or command-line query names a panel (`panel=`), starts from
+//! that panel's defaults, and — on the page — reads and writes only the panel's own keys.
+//! Field by field the work is the schema's ([`crate::params::query`]); this module adds the
+//! panel: which one, its defaults, its keys, and whether it animates (the frame cap).
+
+use super::{spec, NAMES};
+use crate::params::query::{apply_pairs, fields_json, pairs, write_fields};
+use crate::params::schema::printable;
+use crate::params::{field, Field, ParamError, Params, MAX_QUERY_LEN, SCHEMA_VERSION};
+
+/// Who reads a query: the page takes only the fields its panel shows, the command line all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Audience {
+    /// The explorer page and its permalinks.
+    Page,
+    /// The `nqm` command-line tool.
+    Cli,
+}
+
+/// Whether `f` is read and written for `audience` when `panel` is shown: the command line
+/// takes every field, the page the panel's own.
+pub fn serves(f: &Field, audience: Audience, panel: &str) -> bool {
+    audience == Audience::Cli || spec(panel).is_some_and(|s| s.keys.contains(&f.key))
+}
+
+/// The defaults of panel `name`: the general defaults with the panel's own on top (the
+/// general defaults alone, as the ellipse panel's, if there is no such panel).
+pub fn defaults(name: &str) -> Params {
+    let mut p = Params::default();
+    if let Some(s) = spec(name) {
+        p.panel = s.name.into();
+        (s.defaults)(&mut p);
+    }
+    p
+}
+
+/// Parses a query string (`lr=1.5&noise=white`, with or without `?`) on top of the defaults of
+/// the panel it names (the ellipse panel if none): unknown keys, and for the page keys its panel
+/// does not show, are ignored; a key given twice takes its last value; every rejected field is
+/// reported and keeps its default.
+pub fn parse(query: &str, audience: Audience) -> (Params, Vec<ParamError>) {
+    let mut p = Params::default();
+    let errors = apply(&mut p, query, audience);
+    (p, errors)
+}
+
+/// The state of panel `name` after `query` (its defaults, then the query on top).
+pub fn parse_for(name: &str, query: &str, audience: Audience) -> (Params, Vec<ParamError>) {
+    let mut p = defaults(name);
+    let errors = apply(&mut p, query, audience);
+    (p, errors)
+}
+
+/// Applies a query string on top of `p` (see [`parse`]). A query that names a valid panel
+/// starts again from that panel's defaults, so that a permalink means the same state whatever
+/// came before it; then the rules between fields are enforced.
+pub fn apply(p: &mut Params, query: &str, audience: Audience) -> Vec<ParamError> {
+    let (pairs, mut errors) = pairs(query);
+    if let Some((_, raw)) = pairs.iter().rev().find(|(k, _)| k == "panel") {
+        let valid = (raw.len() <= 64).then(|| NAMES.iter().find(|n| **n == raw.trim()));
+        match valid.flatten() {
+            Some(name) => *p = defaults(name),
+            None => errors.push(ParamError {
+                key: "panel".into(),
+                reason: unknown_panel(raw),
+                fallback: Some(p.panel.clone()),
+            }),
+        }
+    }
+    let panel = p.panel.clone();
+    errors.extend(apply_pairs(p, &pairs, |f| serves(f, audience, &panel)));
+    errors.extend(p.reconcile_all(live(&panel)));
+    errors
+}
+
+/// Why a `panel=` value is refused, in the schema's words for a choice that is not one.
+fn unknown_panel(raw: &str) -> String {
+    if raw.len() > 64 {
+        "value is longer than 64 characters".into()
+    } else if raw.trim().is_empty() {
+        "value is empty".into()
+    } else {
+        format!(
+            "'{}' is not one of {}",
+            printable(raw.trim()),
+            NAMES.join(", ")
+        )
+    }
+}
+
+/// Whether panel `name` animates its walkers (and so has a per-frame work cap).
+pub fn live(name: &str) -> bool {
+    spec(name).is_some_and(|s| s.live)
+}
+
+/// Sets one field of the page's panel from its query-string form: a key the panel does not
+/// show, or a value that is not valid, is refused with the reason and changes nothing; a
+/// valid one is set and the rules between fields are enforced.
+pub fn set(p: &mut Params, key: &str, raw: &str) -> Result<(), String> {
+    let f = field(key)
+        .filter(|f| serves(f, Audience::Page, &p.panel))
+        .ok_or_else(|| format!("'{key}' is not a parameter of this panel"))?;
+    let mut q = p.clone();
+    f.set_str(&mut q, raw)?;
+    let _ = q.reconcile_all(live(&q.panel));
+    *p = q;
+    Ok(())
+}
+
+/// The keys of `query` that are fields for `audience` with a valid value (for results that
+/// are printed only when their inputs are given, such as `t`).
+pub fn given_keys(query: &str, audience: Audience) -> Vec<&'static str> {
+    let query = query.strip_prefix('?').unwrap_or(query);
+    if query.len() > MAX_QUERY_LEN {
+        return Vec::new();
+    }
+    let (p, _) = parse(query, audience);
+    let mut keys: Vec<&'static str> = form_urlencoded::parse(query.as_bytes())
+        .filter_map(|(k, v)| {
+            field(&k)
+                .filter(|f| serves(f, audience, &p.panel) && f.validate(&v).is_ok())
+                .map(|f| f.key)
+        })
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    keys
+}
+
+/// `v=`, `panel=` and every field of `p` for `audience` (for the page: its panel's fields), in
+/// schema order. Reading it back with [`parse`] gives the same state.
+pub fn to_query(p: &Params, audience: Audience) -> String {
+    format!(
+        "v={SCHEMA_VERSION}&panel={}{}",
+        p.panel,
+        write_fields(p, |f| serves(f, audience, &p.panel))
+    )
+}
+
+/// The panel and the fields of `p` for `audience`, as a JSON object keyed as in the query.
+pub fn to_json(p: &Params, audience: Audience) -> serde_json::Value {
+    let mut v = fields_json(p, |f| serves(f, audience, &p.panel));
+    v["panel"] = serde_json::json!(p.panel);
+    v
+}

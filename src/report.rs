@@ -1,0 +1,285 @@
+//! The JSON reports of the command line and the page's scripting API: every applicable
+//! theoretical result for one setting ([`theory_json`], what `nqm theory` prints and
+//! `window.nqm.theory` returns) and a Monte Carlo run ([`simulate_json`], `nqm simulate`), with
+//! the same field names on both.
+
+use crate::model::Model;
+use crate::optimizer::{Opt, Optimizer};
+use crate::params::{query::fields_json, Params};
+use crate::sim::{Ensemble, Observables};
+use crate::theory::{self, bayes, closed_form as cf, current, escape, fdr, kramers};
+use crate::theory::{expected_loss, matrix_json, number_json, predict, Prediction};
+use nalgebra::DMatrix;
+use serde_json::{json, Value};
+
+fn commute(a: &DMatrix<f64>, b: &DMatrix<f64>) -> bool {
+    (a * b - b * a).norm() <= 1e-12 * (a.norm() * b.norm()).max(f64::MIN_POSITIVE)
+}
+
+/// The paper's closed form for this optimizer and noise, where one applies: `{source, sigma,
+/// loss}`; `null` where the paper has none.
+pub fn closed_form(model: &Model, opt: &Optimizer) -> Value {
+    let (k, c, lr, mu) = (&model.k, &model.c, opt.lr, opt.mu);
+    let d = model.dim();
+    let constant = model.noise_op().is_none();
+    let commuting = constant && commute(c, k);
+    let loss = |s: &Option<DMatrix<f64>>| s.as_ref().map(|s| expected_loss(k, s));
+    let (source, sigma, l) = match opt.opt {
+        Opt::Sgd if constant && opt.damp == 0.0 => {
+            let s = if commuting {
+                cf::cor1(k, c, lr, mu)
+            } else {
+                None
+            };
+            let src = if commuting {
+                "Cor. 1 (Eq. 8); loss Thm 5 (Eq. 12)"
+            } else {
+                "Thm 5 (Eq. 12), loss only: C does not commute with K"
+            };
+            (src, s, cf::thm5_loss(k, c, lr, mu))
+        }
+        Opt::Qhm if commuting => {
+            let s = cf::qhm_commuting(k, c, lr, mu, opt.qhm_nu);
+            (
+                "Thm 11, Eqs. 82–85 solved for [C, K] = 0; loss Cor. 7 (Eq. 89)",
+                s.clone(),
+                loss(&s),
+            )
+        }
+        Opt::Nesterov if commuting => {
+            let s = cf::qhm_commuting(k, c, lr / (1.0 - mu), mu, mu);
+            (
+                "QHM with λ/(1−μ), ν = μ (Thm 11 for [C, K] = 0)",
+                s.clone(),
+                loss(&s),
+            )
+        }
+        Opt::Dnm if constant => (
+            "Thm 12 (Eq. 98); loss Cor. 8 (Eq. 103)",
+            cf::thm12_dnm(k, c, lr, mu),
+            cf::cor8_dnm_loss(k, c, lr, mu),
+        ),
+        Opt::Ngd if !constant && c.norm() == 0.0 => {
+            let s = cf::cor6_ngd(k, model.c_fisher, lr, mu);
+            (
+                "Cor. 6 (Eq. 26); loss Cor. 10 (Eq. 112)",
+                s.clone(),
+                loss(&s),
+            )
+        }
+        Opt::Ngd if commuting => {
+            let s = cf::cor9_ngd(k, c, lr, mu);
+            (
+                "Cor. 9 (Eq. 107); loss Cor. 10 (Eq. 112)",
+                s.clone(),
+                loss(&s),
+            )
+        }
+        Opt::Adam if !constant && c.norm() == 0.0 && mu == 0.0 && opt.damp == 0.0 => {
+            let s = Some(cf::thm10_adam(d, model.c_fisher, lr));
+            ("Thm 10 (Eq. 27); loss Eq. 117", s.clone(), loss(&s))
+        }
+        _ => return Value::Null,
+    };
+    json!({"source": source, "sigma": matrix_json(sigma.as_ref()), "loss": number_json(l)})
+}
+
+/// Results for the power-law spectrum kᵢ = h1·i^(−spec_decay), i = 1…spec_d, with noise
+/// aligned with K as the noise kind says (σ², a·kᵢ, σ² + a·kᵢ, c1 for general, c_f·kᵢ²σᵢ for
+/// Fisher noise).
+fn spectrum_json(p: &Params, opt: &Optimizer, with_t: bool) -> Value {
+    use crate::params::Noise;
+    let ks = theory::spectrum::power_law(p.spec_d as usize, p.h1, p.spec_decay);
+    let cs: Vec<f64> = ks
+        .iter()
+        .map(|k| match p.noise {
+            Noise::White => p.sigma2,
+            Noise::Hessian => p.a * k,
+            Noise::Mixed => p.sigma2 + p.a * k,
+            Noise::General => p.c1,
+            Noise::Fisher | Noise::Minibatch => 0.0,
+        })
+        .collect();
+    let cf = if p.noise == Noise::Fisher { p.cf } else { 0.0 };
+    let mut opt1 = opt.clone();
+    opt1.precond = DMatrix::from_element(1, 1, p.p1);
+    let (ld, lc) = theory::spectrum::loss(&ks, &cs, cf, &opt1);
+    let mut out = json!({
+        "dim": p.spec_d,
+        "loss_discrete": number_json(ld),
+        "loss_continuous": number_json(lc),
+        "anisotropy_ratio": number_json((cf == 0.0).then(|| theory::spectrum::anisotropy_ratio(&ks, &cs))),
+    });
+    if with_t {
+        let (ed, ec) = theory::spectrum::escape(&ks, &cs, cf, &opt1, p.t);
+        out["escape_discrete"] = number_json(ed);
+        out["escape_continuous"] = number_json(ec);
+    }
+    out
+}
+
+/// Every applicable result for the parameters `p`; `given` lists the keys the query set
+/// explicitly (transient results need `t`, Bayesian ones `n_data` and `batch`, Kramers ones any
+/// of `dl`, `ka`, `kb`, `l_mid`, `r`).
+pub fn theory_json(p: &Params, given: &[&str]) -> Value {
+    let model = p.model();
+    let opt = p.optimizer();
+    let pred: Prediction = predict(&model, &opt);
+    let mut out = pred.to_json();
+    let o = out.as_object_mut().expect("an object");
+    o.insert("params".into(), params_json(p));
+    o.insert("optimizer".into(), json!(opt.name()));
+    o.insert("closed_form".into(), closed_form(&model, &opt));
+
+    // Sec. 4.6: the effective loss. As printed, K + λK²/2; the exact stationary density for
+    // white noise (Cor. 3) has Σ⁻¹ ∝ K(2I − λK), i.e. K − λK²/2.
+    let k2 = &model.k * &model.k;
+    o.insert(
+        "effective_hessian_paper".into(),
+        matrix_json(Some(&(&model.k + &k2 * (p.lr / 2.0)))),
+    );
+    o.insert(
+        "effective_hessian".into(),
+        matrix_json(Some(&(&model.k - &k2 * (p.lr / 2.0)))),
+    );
+    if model.c_fisher == 0.0 {
+        o.insert(
+            "anisotropy_ratio".into(),
+            number_json(Some(cf::thm8_ratio(&model.k, &model.c))),
+        );
+    }
+
+    // Yaida's relations, and Chaudhari–Soatto's potential and current.
+    let st = pred.stationary.as_ref();
+    let f = st.and_then(|s| fdr::fdr(&model, &opt, s));
+    o.insert("fdr".into(), f.map_or(Value::Null, |f| json!(f)));
+    let cur_d = st.and_then(|s| current::discrete(&model, s));
+    let cur_c = pred
+        .sigma_continuous
+        .as_ref()
+        .and_then(|s| current::continuous(&model, &opt, s));
+    for (name, cur) in [("discrete", cur_d), ("continuous", cur_c)] {
+        o.insert(
+            format!("potential_{name}"),
+            matrix_json(cur.as_ref().map(|c| &c.potential)),
+        );
+        o.insert(
+            format!("potential_matches_loss_{name}"),
+            cur.as_ref()
+                .map_or(Value::Null, |c| json!(c.potential_matches_loss)),
+        );
+        o.insert(
+            format!("current_{name}"),
+            matrix_json(cur.as_ref().map(|c| &c.velocity)),
+        );
+        o.insert(
+            format!("circulation_{name}"),
+            number_json(cur.as_ref().map(|c| c.circulation)),
+        );
+    }
+
+    let has = |k: &str| given.contains(&k);
+    if has("t") {
+        let s_t = escape::sigma_after(&model, &opt, p.t);
+        o.insert("sigma_after_t".into(), matrix_json(s_t.as_ref()));
+        o.insert(
+            "escape_discrete".into(),
+            number_json(s_t.as_ref().map(|s| expected_loss(&model.k, s))),
+        );
+        o.insert(
+            "escape_continuous".into(),
+            number_json(escape::escape_continuous(&model, &opt, p.t as f64)),
+        );
+        let plain =
+            opt.opt == Opt::Sgd && p.mu == 0.0 && p.damp == 0.0 && model.noise_op().is_none();
+        o.insert(
+            "escape_eq18".into(),
+            number_json(
+                plain
+                    .then(|| cf::eq18_escape(&model.k, &model.c, p.lr, p.t))
+                    .flatten(),
+            ),
+        );
+        o.insert(
+            "escape_eq19".into(),
+            number_json(plain.then(|| cf::eq19_escape(&model.k, &model.c, p.lr, p.t as f64))),
+        );
+    }
+    if has("n_data") && has("batch") {
+        let ks = bayes::eigenvalues(&model.k);
+        let (n, s) = (p.n_data as f64, p.batch as f64);
+        o.insert("bayes_lr".into(), number_json(bayes::optimal_lr(&ks, n, s)));
+        o.insert(
+            "bayes_lr_mandt".into(),
+            number_json(Some(cf::mandt_lr(&ks, n, s))),
+        );
+        o.insert(
+            "bayes_kl".into(),
+            number_json(bayes::kl(&model.k, n, s, p.lr)),
+        );
+    }
+    if p.spec_d > 0 {
+        o.insert("spectrum".into(), spectrum_json(p, &opt, has("t")));
+    }
+    if ["dl", "ka", "kb", "l_mid", "r"].iter().any(|k| has(k)) {
+        let kr = kramers::Kramers {
+            lr: p.lr,
+            batch: p.batch as f64,
+            dl: p.dl,
+            ka: p.ka,
+            kb: p.kb,
+            l: p.l_mid,
+            r: p.r,
+        };
+        o.insert("kramers_rate".into(), number_json(kr.rate()));
+        o.insert(
+            "kramers_rate_continuous".into(),
+            number_json(Some(kr.rate_continuous())),
+        );
+    }
+    out
+}
+
+/// Runs the simulation the parameters describe — `walkers` walkers, `steps` steps, `seed` —
+/// and reports it as JSON, the same natively (`nqm simulate`) and in WebAssembly:
+/// `sigma_empirical` (± `sigma_empirical_se`), `mean`, `loss_empirical`, `walkers_alive`,
+/// `diverged`, `steps`, and Yaida's observables `observed` (plain and half-running averages of
+/// the ensemble means of loss, O_L, O_R and |∇f|²). `first_walker` is walker 0's final
+/// position, for reproducibility checks.
+pub fn simulate_json(p: &Params) -> Value {
+    let model = p.model();
+    let dynamics = match p.dynamics(&model) {
+        Ok(d) => d,
+        Err(e) => return json!({ "params": params_json(p), "error": e }),
+    };
+    let mut e = Ensemble::new(model.dim(), p.walkers as usize, p.seed);
+    e.observe(true);
+    e.advance(&dynamics, p.steps);
+    let m = e.moments();
+    let s = e.observed();
+    let avg = |v: &[f64]| json!({ "running": number_json(Observables::running(v)), "half_running": number_json(Observables::half_running(v)) });
+    json!({
+        "params": params_json(p),
+        "steps": e.steps(),
+        "walkers_alive": e.len() - e.diverged(),
+        "diverged": e.diverged(),
+        "mean": m.as_ref().map(|m| json!(m.mean)),
+        "sigma_empirical": matrix_json(m.as_ref().map(|m| &m.cov)),
+        "sigma_empirical_se": matrix_json(m.as_ref().map(|m| &m.cov_se)),
+        "loss_empirical": number_json(m.as_ref().map(|m| expected_loss(&model.k, &m.cov))),
+        "observed": {
+            "loss": avg(&s.loss),
+            "o_l": avg(&s.o_l),
+            "o_r": avg(&s.o_r),
+            "grad_sq": avg(&s.grad_sq),
+        },
+        "first_walker": (!e.is_empty() && e.is_alive(0)).then(|| json!([e.coords(0)[0], if e.dim() == 2 { e.coords(1)[0] } else { 0.0 }])),
+    })
+}
+
+/// Every field of `p` and its panel, keyed as in the query.
+fn params_json(p: &Params) -> Value {
+    let mut v = fields_json(p, |_| true);
+    v["panel"] = json!(p.panel);
+    v
+}

@@ -1,0 +1,11 @@
+//! The core, natively: the solver against the papers' closed forms, the Monte Carlo engine
+//! against the theory, the normal sampler, the optimizers, the parameter schema. One test
+//! binary (linking one per file took most of the test build).
+
+mod engine;
+mod monte_carlo;
+mod normals;
+mod optimizers;
+mod params;
+mod results;
+mod theory;
