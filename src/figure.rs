@@ -255,11 +255,31 @@ impl Readout {
     }
 }
 
+/// Where a series sits in its figure: the handle [`Figure::add`] returns, by which a plan
+/// remembers its series and a job's [`Patch`] names the one it fills in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SeriesId(usize);
+
+impl SeriesId {
+    /// The series' index in [`Figure::series`].
+    pub fn index(self) -> usize {
+        self.0
+    }
+}
+
+/// Numbered series of panels that have not moved to [`Figure::add`] yet.
+impl From<usize> for SeriesId {
+    fn from(i: usize) -> SeriesId {
+        SeriesId(i)
+    }
+}
+
 /// A finished Monte Carlo job's contribution: values for points `index ..` of one series.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Patch {
-    /// Index of the series in [`Figure::series`].
-    pub series: usize,
+    /// The series it fills in.
+    pub series: SeriesId,
     /// First point it sets.
     pub index: usize,
     /// New abscissae, when the job decides them (else the plan's are kept).
@@ -275,9 +295,14 @@ pub struct Patch {
 
 impl Patch {
     /// One Monte Carlo point: value `y` ± `se` at point `index` of series `series`.
-    pub fn point(series: usize, index: usize, y: Option<f64>, se: Option<f64>) -> Patch {
+    pub fn point(
+        series: impl Into<SeriesId>,
+        index: usize,
+        y: Option<f64>,
+        se: Option<f64>,
+    ) -> Patch {
         Patch {
-            series,
+            series: series.into(),
             index,
             x: None,
             y: vec![y.unwrap_or(f64::NAN)],
@@ -318,7 +343,7 @@ impl Figure {
     /// Applies a finished job's patches (out-of-range parts are ignored, never a panic).
     pub fn apply(&mut self, patches: &[Patch]) {
         for p in patches {
-            let Some(s) = self.series.get_mut(p.series) else {
+            let Some(s) = self.series.get_mut(p.series.index()) else {
                 continue;
             };
             let end = p.index.saturating_add(p.y.len());
@@ -344,6 +369,22 @@ impl Figure {
             }
         }
         self.jobs_done += 1;
+    }
+
+    /// Adds a series; the handle names it from now on.
+    pub fn add(&mut self, s: Series) -> SeriesId {
+        self.series.push(s);
+        SeriesId(self.series.len() - 1)
+    }
+
+    /// The series a handle names.
+    pub fn get(&self, id: SeriesId) -> &Series {
+        &self.series[id.0]
+    }
+
+    /// The series a handle names, to change it.
+    pub fn get_mut(&mut self, id: SeriesId) -> &mut Series {
+        &mut self.series[id.0]
     }
 
     /// The series with this name, if any.

@@ -33,43 +33,8 @@ pub struct Momentum;
 static SPEC: Spec = Spec {
     name: "momentum",
     title: "Variance against momentum",
-    claim: "With momentum the exact discrete theory holds, diverging at μ = (λk − 2)/2 when \
-            λk > 2; the continuous-time theory sees no divergence and stays off as μ → 1.",
-    caption: "<p>SGD with heavy-ball momentum, <math><msub><mi>m</mi><mi>t</mi></msub><mo>=</mo>\
-              <mi>μ</mi><msub><mi>m</mi><mrow><mi>t</mi><mo>−</mo><mn>1</mn></mrow></msub><mo>+</mo>\
-              <msub><mi>g</mi><mi>t</mi></msub></math>, <math><msub><mi>w</mi><mi>t</mi></msub>\
-              <mo>=</mo><msub><mi>w</mi><mrow><mi>t</mi><mo>−</mo><mn>1</mn></mrow></msub><mo>−</mo>\
-              <mi>λ</mi><msub><mi>m</mi><mi>t</mi></msub></math> (Liu et al. 2021, Eq. 5), on \
-              <math><mi>L</mi><mo>=</mo><mfrac><mn>1</mn><mn>2</mn></mfrac><mi>k</mi><msup><mi>w</mi>\
-              <mn>2</mn></msup></math> at a fixed learning rate. With gradient noise of variance \
-              <math><msup><mi>σ</mi><mn>2</mn></msup></math> the exact stationary variance \
-              (Thm 2, Cor. 1 with D = 1) is <math><mi>Var</mi><mo>[</mo><mi>w</mi><mo>]</mo><mo>=</mo>\
-              <mfrac><mrow><mi>λ</mi><msup><mi>σ</mi><mn>2</mn></msup><mo>(</mo><mn>1</mn><mo>+</mo>\
-              <mi>μ</mi><mo>)</mo></mrow><mrow><mi>k</mi><mo>(</mo><mn>1</mn><mo>−</mo><mi>μ</mi>\
-              <mo>)</mo><mo>(</mo><mn>2</mn><mo>(</mo><mn>1</mn><mo>+</mo><mi>μ</mi><mo>)</mo><mo>−</mo>\
-              <mi>λ</mi><mi>k</mi><mo>)</mo></mrow></mfrac></math>: when <math><mi>λ</mi><mi>k</mi>\
-              <mo>&gt;</mo><mn>2</mn></math> it diverges at <math><mi>μ</mi><mo>=</mo><mo>(</mo>\
-              <mi>λ</mi><mi>k</mi><mo>−</mo><mn>2</mn><mo>)</mo><mo>/</mo><mn>2</mn></math> (dashed \
-              line), below which the runs diverge. The continuous-time approximation (Eq. 1) gives \
-              <math><mfrac><mrow><mi>λ</mi><msup><mi>σ</mi><mn>2</mn></msup></mrow><mrow><mn>2</mn>\
-              <mi>k</mi><mo>(</mo><mn>1</mn><mo>−</mo><mi>μ</mi><mo>)</mo></mrow></mfrac></math>, \
-              sees no divergence, and stays off by the factor <math><mfrac><mrow><mn>2</mn><mo>(</mo>\
-              <mn>1</mn><mo>+</mo><mi>μ</mi><mo>)</mo></mrow><mrow><mn>2</mn><mo>(</mo><mn>1</mn>\
-              <mo>+</mo><mi>μ</mi><mo>)</mo><mo>−</mo><mi>λ</mi><mi>k</mi></mrow></mfrac></math> \
-              even as μ → 1. With minibatch noise (linear regression, N points, minibatches of S) \
-              the exact curve treats the minibatch covariance exactly, including its growth with \
-              the fluctuations, which also ends the stationary state at a largest μ; the paper's \
-              approximation <math><mi>C</mi><mo>≈</mo><msup><mi>σ</mi><mn>2</mn></msup><mi>K</mi>\
-              <mo>/</mo><mi>S</mi></math> is drawn beside it and used by the continuous curve. \
-              Because that noise multiplies the weight, w has power-law tails near those edges: \
-              between the purple and the vermillion lines its fourth moment is infinite \
-              (<math><mi>ρ</mi><mo>(</mo><mi>E</mi><mo>[</mo><msup><mi>M</mi><mrow><mo>⊗</mo><mn>4</mn>\
-              </mrow></msup><mo>]</mo><mo>)</mo><mo>≥</mo><mn>1</mn></math> for the random update \
-              map M), so the variance of finitely many runs typically falls short of the exact \
-              one and its error bar is not valid; those points are left out of the deviations \
-              in standard errors. Points are the variance after the given number of steps over the runs (± one \
-              standard error); a point whose runs diverged has no value, and the right-hand plot \
-              shows the fraction of runs that diverged.</p>",
+    claim: include_str!("claim.txt").trim_ascii(),
+    caption: include_str!("caption.html").trim_ascii(),
     source: "Liu, Ziyin & Ueda (2021), Figs. 4a–b and 9a–b; Thm 2, Cor. 1; Eq. 1",
     keys: &[
         "lr", "h1", "noise", "sigma2", "a", "c1", "cf", "n_data", "batch", "replace", "walkers",

@@ -32,59 +32,8 @@ pub struct Escape;
 static SPEC: Spec = Spec {
     name: "escape",
     title: "Escaping efficiency from a sharp minimum",
-    claim: "Discrete-time SGD escapes a minimum faster than the continuous-time theory says: \
-            E_d(t) ≥ E_c(t), by a factor 2/(2 − λk) at long times; anisotropic noise aligned \
-            with an ill-conditioned Hessian helps escape.",
-    caption: "<p>SGD starts at the minimum <math><msub><mi>w</mi><mn>0</mn></msub><mo>=</mo>\
-              <mn>0</mn></math> of <math><mi>L</mi><mo>(</mo><mi>w</mi><mo>)</mo><mo>=</mo>\
-              <mfrac><mn>1</mn><mn>2</mn></mfrac><msup><mi>w</mi><mi>T</mi></msup><mi>K</mi>\
-              <mi>w</mi></math>; the escaping efficiency is <math><mi>E</mi><mo>(</mo><mi>t</mi>\
-              <mo>)</mo><mo>=</mo><mi>𝔼</mi><mo>[</mo><mi>L</mi><mo>(</mo><msub><mi>w</mi>\
-              <mi>t</mi></msub><mo>)</mo><mo>−</mo><mi>L</mi><mo>(</mo><msub><mi>w</mi><mn>0\
-              </mn></msub><mo>)</mo><mo>]</mo></math> (Zhu et al. 2019; Liu et al. 2021, Eq. 17). \
-              Left (Fig. 5): <math><mi>K</mi><mo>=</mo><msub><mi>h</mi><mn>1</mn></msub><msub>\
-              <mi>I</mi><mi>D</mi></msub></math>, <math><mi>C</mi><mo>=</mo><msup><mi>σ</mi>\
-              <mn>2</mn></msup><msub><mi>I</mi><mi>D</mi></msub></math> (the paper's \
-              <math><mi>K</mi><mo>=</mo><mi>C</mi><mo>=</mo><msub><mi>I</mi><mi>D</mi></msub>\
-              </math>) at two learning rates. The exact discrete-time result is Thm 7, Eq. 18: \
-              <math><msub><mi>E</mi><mi>d</mi></msub><mo>=</mo><mfrac><mi>λ</mi><mn>4</mn>\
-              </mfrac><mi>Tr</mi><mo>[</mo><msup><mrow><mo>(</mo><mi>I</mi><mo>−</mo><mfrac>\
-              <mrow><mi>λ</mi><mi>K</mi></mrow><mn>2</mn></mfrac><mo>)</mo></mrow><mrow><mo>−\
-              </mo><mn>1</mn></mrow></msup><mo>(</mo><mi>I</mi><mo>−</mo><msup><mrow><mo>(</mo>\
-              <mi>I</mi><mo>−</mo><mi>λ</mi><mi>K</mi><mo>)</mo></mrow><mrow><mn>2</mn><mi>t</mi>\
-              </mrow></msup><mo>)</mo><mi>C</mi><mo>]</mo></math>; the continuous-time one is \
-              Zhu et al.'s Eq. 19, <math><msub><mi>E</mi><mi>c</mi></msub><mo>=</mo><mfrac>\
-              <mi>λ</mi><mn>4</mn></mfrac><mi>Tr</mi><mo>[</mo><mo>(</mo><mi>I</mi><mo>−</mo>\
-              <msup><mi>e</mi><mrow><mo>−</mo><mn>2</mn><mi>λ</mi><mi>K</mi><mi>t</mi></mrow>\
-              </msup><mo>)</mo><mi>C</mi><mo>]</mo></math>, which is never larger (Cor. 4) and \
-              tends to λTr C/4 instead of <math><mfrac><mi>λ</mi><mn>2</mn></mfrac><mi>Tr</mi>\
-              <mo>[</mo><msup><mrow><mo>(</mo><mn>2</mn><mi>I</mi><mo>−</mo><mi>λ</mi><mi>K</mi>\
-              <mo>)</mo></mrow><mrow><mo>−</mo><mn>1</mn></mrow></msup><mi>C</mi><mo>]</mo>\
-              </math>. The paper's text does not give D, the two learning rates or the range of \
-              t of its Fig. 5; the defaults here (D = 1, λ = 0.5 and 1.8, t ≤ 20, 5·10⁴ runs) \
-              are our choice, one rate moderate and one close to 2. With K and C multiples of \
-              the identity the D coordinates are independent, E is D times the one-dimensional \
-              value, and each coordinate is simulated as its own one-dimensional walk; every \
-              run is measured at all the times shown (one run of the ensemble per learning \
-              rate, so neighbouring points are correlated). Right (Thm 8): noise aligned with a power-law Hessian \
-              <math><msub><mi>k</mi><mi>i</mi></msub><mo>=</mo><msub><mi>h</mi><mn>1</mn>\
-              </msub><msup><mi>i</mi><mrow><mo>−</mo><mi>d</mi></mrow></msup></math>, \
-              <math><mi>C</mi><mo>∝</mo><mi>K</mi></math>, against its isotropic version \
-              <math><mover><mi>C</mi><mo>¯</mo></mover><mo>=</mo><mfrac><mrow><mi>Tr</mi>\
-              <mi>C</mi></mrow><mi>D</mi></mfrac><mi>I</mi></math>: the ratio of their escaping \
-              efficiencies is Eq. 20's <math><mi>Tr</mi><mo>[</mo><mi>K</mi><mi>C</mi><mo>]</mo>\
-              <mo>/</mo><mi>Tr</mi><mo>[</mo><mi>K</mi><mover><mi>C</mi><mo>¯</mo></mover>\
-              <mo>]</mo></math> after one step (exactly); after t steps the exact ratio follows \
-              from Eq. 18 mode by mode, and it falls back towards 1 as t grows: E then \
-              approaches <math><mfrac><mi>λ</mi><mn>2</mn></mfrac><mi>Tr</mi><mo>[</mo><msup>\
-              <mrow><mo>(</mo><mn>2</mn><mi>I</mi><mo>−</mo><mi>λ</mi><mi>K</mi><mo>)</mo></mrow>\
-              <mrow><mo>−</mo><mn>1</mn></mrow></msup><mi>C</mi><mo>]</mo></math>, which \
-              depends on C almost only through its trace, so only the modes that have not yet \
-              equilibrated (λkᵢt ≲ 1) keep the advantage. Thm 8 states the ratio is <math><mi>𝒪</mi><mo>(</mo>\
-              <msup><mi>D</mi><mrow><mn>2</mn><mi>d</mi><mo>−</mo><mn>1</mn></mrow></msup>\
-              <mo>)</mo></math> for d &gt; ½; its proof (Eq. 64) gives that growth only for \
-              d &lt; 1 — no ratio can exceed D, since Tr[KC] ≤ Tr K · Tr C — and for a power law \
-              with d &gt; 1 the ratio grows as D.</p>",
+    claim: include_str!("claim.txt").trim_ascii(),
+    caption: include_str!("caption.html").trim_ascii(),
     source: "Liu, Ziyin & Ueda (2021), Fig. 5; Thm 7, Eqs. 17–19; Cor. 4; Thm 8, Eq. 20",
     keys: &[
         "lr",
@@ -495,7 +444,7 @@ impl LegacyPanel for Escape {
         }
         let y = mean;
         vec![Patch {
-            series: MC[i],
+            series: MC[i].into(),
             index: 0,
             x: None,
             y,

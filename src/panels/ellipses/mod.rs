@@ -304,24 +304,8 @@ pub struct EllipsesPanel;
 static SPEC: Spec = Spec {
     name: "ellipses",
     title: "Stationary 3σ ellipses",
-    claim: "SGD's stationary fluctuations are the exact discrete-time ellipse, not the \
-            continuous-time one: they distort and blow up as λ·k_max → 2.",
-    caption: "<p>Walkers run SGD on <math><mi>L</mi><mo>(</mo><mi>w</mi><mo>)</mo><mo>=</mo>\
-              <mfrac><mn>1</mn><mn>2</mn></mfrac><msup><mi>w</mi><mi>T</mi></msup><mi>K</mi>\
-              <mi>w</mi></math> with gradient noise of covariance <math><mi>C</mi></math>. The \
-              exact stationary covariance solves <math><mi>Σ</mi><mo>=</mo><mo>(</mo><mi>I</mi>\
-              <mo>−</mo><mi>λ</mi><mi>K</mi><mo>)</mo><mi>Σ</mi><mo>(</mo><mi>I</mi><mo>−</mo>\
-              <mi>λ</mi><mi>K</mi><mo>)</mo><mo>+</mo><msup><mi>λ</mi><mn>2</mn></msup><mi>C</mi>\
-              </math> (Liu et al. 2021, Thm 1; Thm 2 with momentum, Thms 3, 10, 11 and Cors 5–7 \
-              for the other optimizers); the continuous-time approximation solves <math><mi>K</mi>\
-              <mi>Σ</mi><mo>+</mo><mi>Σ</mi><mi>K</mi><mo>=</mo><mi>λ</mi><mi>C</mi></math> \
-              (their Eq. 1). Minibatch noise comes from a real linear-regression data set. The \
-              optional effective-loss contours are <math><msup><mi>w</mi><mi>T</mi></msup><mo>(\
-              </mo><mi>K</mi><mo>+</mo><mfrac><mi>λ</mi><mn>2</mn></mfrac><msup><mi>K</mi><mn>2\
-              </mn></msup><mo>)</mo><mi>w</mi></math> as printed in Sec. 4.6; for white noise \
-              the exact density has <math><msup><mi>Σ</mi><mrow><mo>−</mo><mn>1</mn></mrow>\
-              </msup><mo>∝</mo><mi>K</mi><mo>−</mo><mfrac><mi>λ</mi><mn>2</mn></mfrac><msup>\
-              <mi>K</mi><mn>2</mn></msup></math> (the discrete ellipse itself).</p>",
+    claim: include_str!("claim.txt").trim_ascii(),
+    caption: include_str!("caption.html").trim_ascii(),
     source: "Liu, Ziyin & Ueda (2021), Fig. 3a–f; Thms 1–3, 10, 11; Eq. 1; Sec. 4.6",
     keys: &[
         "lr", "mu", "opt", "qhm_nu", "h1", "h2", "h_angle", "noise", "sigma2", "a", "c1", "c2",
@@ -480,7 +464,7 @@ impl LegacyPanel for EllipsesPanel {
         [WALKERS, EMPIRICAL]
             .iter()
             .map(|&s| Patch {
-                series: s,
+                series: s.into(),
                 index: 0,
                 x: Some(fig.series[s].x.clone()),
                 y: fig.series[s].y.clone(),

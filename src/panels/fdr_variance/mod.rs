@@ -29,54 +29,8 @@ pub struct FdrVariance;
 static SPEC: Spec = Spec {
     name: "fdr-variance",
     title: "How noisy is the FDR1 estimator?",
-    claim: "The FDR1 residual Ō_L − Ō_R of one run is a boundary term: its variance is exact, \
-            quadratic in the noise variance σ², and not inverse in η; the ratio Ō_L/Ō_R − 1 has a \
-            variance independent of σ² that falls like 1/η² once the run is stationary.",
-    caption: "<p>The blog post on Yaida's paper found the variance of the FDR1 estimator to grow \
-              “linearly with variance of the gradients, and in inverse proportion to the learning \
-              rate”. Here each of <code>walkers</code> runs of <math><mi>T</mi></math> = \
-              <code>steps</code> steps forms the half-running averages (Yaida Eq. 15) over steps \
-              <math><mi>T</mi><mo>/</mo><mn>2</mn><mo>+</mo><mn>1</mn><mo>…</mo><mi>T</mi></math> \
-              and the estimators <math><mi>D</mi><mo>=</mo><msub><mover><mi>O</mi><mo>‾</mo>\
-              </mover><mi>L</mi></msub><mo>−</mo><msub><mover><mi>O</mi><mo>‾</mo></mover><mi>R\
-              </mi></msub></math> (top) and <math><mi>r</mi><mo>=</mo><msub><mover><mi>O</mi>\
-              <mo>‾</mo></mover><mi>L</mi></msub><mo>/</mo><msub><mover><mi>O</mi><mo>‾</mo>\
-              </mover><mi>R</mi></msub><mo>−</mo><mn>1</mn></math> (bottom, what Yaida's schedule \
-              tests); their variances over the runs are plotted against the learning rate \
-              <math><mi>η</mi></math> (left, at the chosen <math><msup><mi>σ</mi><mn>2</mn>\
-              </msup></math>) and the noise variance <math><msup><mi>σ</mi><mn>2</mn></msup>\
-              </math> (right, at the chosen <math><mi>η</mi></math>). Exact: summing one step's \
-              identity <math><msub><mi>O</mi><mi>L</mi></msub><mo>−</mo><mi>c</mi><msup><mrow>\
-              <mo>|</mo><msub><mi>m</mi><mi>t</mi></msub><mo>|</mo></mrow><mn>2</mn></msup><mo>=\
-              </mo><mi>Φ</mi><mo>(</mo><msub><mi>x</mi><mi>t</mi></msub><mo>)</mo><mo>−</mo><mi>Φ\
-              </mi><mo>(</mo><msub><mi>x</mi><mrow><mi>t</mi><mo>−</mo><mn>1</mn></mrow></msub>\
-              <mo>)</mo></math> (the algebra of Yaida's App. A, before averaging) gives \
-              <math><mi>D</mi><mo>=</mo><mo>[</mo><mi>Ψ</mi><mo>(</mo><msub><mi>x</mi><mi>T</mi>\
-              </msub><mo>)</mo><mo>−</mo><mi>Ψ</mi><mo>(</mo><msub><mi>x</mi><mrow><mi>T</mi><mo>/\
-              </mo><mn>2</mn></mrow></msub><mo>)</mo><mo>]</mo><mo>/</mo><mi>n</mi></math> for a \
-              quadratic form <math><mi>Ψ</mi></math> of the state, so its variance is that of a \
-              Gaussian quadratic form — exact, and falling as <math><mn>1</mn><mo>/</mo><msup><mi>\
-              n</mi><mn>2</mn></msup></math>. From the minimum (<math><msub><mi>w</mi><mn>0</mn>\
-              </msub><mo>=</mo><mn>0</mn></math>, as in the blog) every run scales as \
-              <math><mi>σ</mi></math>, so <math><mi>Var</mi><mo>[</mo><mi>D</mi><mo>]</mo><mo>∝\
-              </mo><msup><mi>σ</mi><mn>4</mn></msup></math> exactly (slope 2) and \
-              <math><mi>Var</mi><mo>[</mo><mi>r</mi><mo>]</mo></math> does not depend on \
-              <math><msup><mi>σ</mi><mn>2</mn></msup></math> at all (slope 0). For \
-              <math><mi>r</mi></math> the curve is the leading order <math><mi>Var</mi><mo>[</mo>\
-              <mi>D</mi><mo>]</mo><mo>/</mo><msup><mrow><mo>(</mo><mi>E</mi><msub><mover><mi>O\
-              </mi><mo>‾</mo></mover><mi>R</mi></msub><mo>)</mo></mrow><mn>2</mn></msup></math>. \
-              Once a run is stationary, <math><mi>Var</mi><mo>[</mo><mi>D</mi><mo>]</mo></math> \
-              hardly depends on <math><mi>η</mi></math> while <math><mi>E</mi><msub><mover><mi>O\
-              </mi><mo>‾</mo></mover><mi>R</mi></msub><mo>∝</mo><mi>η</mi></math>, so \
-              <math><mi>Var</mi><mo>[</mo><mi>r</mi><mo>]</mo><mo>∝</mo><msup><mi>η</mi><mrow>\
-              <mo>−</mo><mn>2</mn></mrow></msup></math>. The blog's two observations hold for \
-              standard deviations of two different estimators: <math><mi>SD</mi><mo>[</mo><mi>D\
-              </mi><mo>]</mo><mo>∝</mo><msup><mi>σ</mi><mn>2</mn></msup></math> and \
-              <math><mi>SD</mi><mo>[</mo><mi>r</mi><mo>]</mo><mo>∝</mo><mn>1</mn><mo>/</mo><mi>η\
-              </mi></math>; no variance here is linear in <math><msup><mi>σ</mi><mn>2</mn>\
-              </msup></math> and inverse in <math><mi>η</mi></math> at once. Lines: weighted \
-              power-law fits to the points (slopes ± standard error in the titles and readouts) \
-              and the blog's slopes (−1 in η, +1 in σ²) through the points' centre.</p>",
+    claim: include_str!("claim.txt").trim_ascii(),
+    caption: include_str!("caption.html").trim_ascii(),
     source: "Bulatov, blog post on Yaida (2019); Yaida Eqs. 15, 17, FDR1′ and App. A",
     keys: &[
         "lr", "sigma2", "mu", "damp", "h1", "h2", "w0", "walkers", "steps", "points", "seed",

@@ -26,43 +26,8 @@ pub struct Fdr1;
 static SPEC: Spec = Spec {
     name: "fdr1",
     title: "FDR1: the half-running averages of O_L and O_R meet",
-    claim: "At stationarity ⟨θ·∇f^B⟩ = (1+μ)η⟨v²⟩/(2(1−ν)) exactly, at any learning rate; the \
-            half-running averages of both sides converge to each other and to Tr(KΣ).",
-    caption: "<p>SGD with momentum <math><mi>μ</mi></math> and dampening <math><mi>ν</mi></math> \
-              (Yaida Eqs. 10–11: <math><msub><mi>v</mi><mrow><mi>t</mi><mo>+</mo><mn>1</mn>\
-              </mrow></msub><mo>=</mo><mi>μ</mi><msub><mi>v</mi><mi>t</mi></msub><mo>−</mo>\
-              <mo>(</mo><mn>1</mn><mo>−</mo><mi>ν</mi><mo>)</mo><mo>∇</mo><msup><mi>f</mi>\
-              <mi>B</mi></msup></math>, <math><msub><mi>θ</mi><mrow><mi>t</mi><mo>+</mo><mn>1</mn>\
-              </mrow></msub><mo>=</mo><msub><mi>θ</mi><mi>t</mi></msub><mo>+</mo><mi>η</mi>\
-              <msub><mi>v</mi><mrow><mi>t</mi><mo>+</mo><mn>1</mn></mrow></msub></math>) on \
-              <math><mi>f</mi><mo>=</mo><mfrac><mn>1</mn><mn>2</mn></mfrac><msup><mi>θ</mi>\
-              <mi>T</mi></msup><mi>K</mi><mi>θ</mi></math> with gradient noise of covariance \
-              <math><msup><mi>σ</mi><mn>2</mn></msup><mi>I</mi></math>, started at distance \
-              <math><mo>|</mo><msub><mi>w</mi><mn>0</mn></msub><mo>|</mo></math> from the \
-              minimum. At stationarity (FDR1′) <math><mo>⟨</mo><mi>θ</mi><mo>·</mo><mo>∇</mo>\
-              <msup><mi>f</mi><mi>B</mi></msup><mo>⟩</mo><mo>=</mo><mfrac><mrow><mn>1</mn><mo>+\
-              </mo><mi>μ</mi></mrow><mrow><mn>2</mn><mo>(</mo><mn>1</mn><mo>−</mo><mi>ν</mi>\
-              <mo>)</mo></mrow></mfrac><mi>η</mi><mo>⟨</mo><msup><mi>v</mi><mn>2</mn></msup>\
-              <mo>⟩</mo></math>, which for <math><mi>μ</mi><mo>=</mo><mi>ν</mi><mo>=</mo><mn>0\
-              </mn></math> is FDR1, <math><mo>⟨</mo><mi>θ</mi><mo>·</mo><mo>∇</mo><mi>f</mi>\
-              <mo>⟩</mo><mo>=</mo><mfrac><mi>η</mi><mn>2</mn></mfrac><mo>⟨</mo><mi>Tr</mi>\
-              <mover><mi>C</mi><mo>~</mo></mover><mo>⟩</mo></math>; both sides equal \
-              <math><mi>Tr</mi><mo>(</mo><mi>K</mi><mi>Σ</mi><mo>)</mo></math> with the exact \
-              discrete <math><mi>Σ</mi></math> (no small-η approximation). Plotted are the \
-              half-running averages <math><mover><mi>O</mi><mo>‾</mo></mover><mo>(</mo><mi>t</mi>\
-              <mo>)</mo></math> over steps <math><mo>⌊</mo><mi>t</mi><mo>/</mo><mn>2</mn><mo>⌋\
-              </mo><mo>+</mo><mn>1</mn><mo>…</mo><mi>t</mi></math> (Yaida Eq. 15) of \
-              <math><msub><mi>O</mi><mi>L</mi></msub></math> and <math><msub><mi>O</mi><mi>R</mi>\
-              </msub></math> (Eq. 17): top, averaged over the runs (± one standard error, from \
-              the spread of up to 32 batches of runs) with their exact expectations; bottom, one run \
-              alone, as in Yaida's Figs. 1–2. The continuous-time (SDE) approximation puts the \
-              stationary value at <math><mi>Tr</mi><mo>(</mo><mi>K</mi><msub><mi>Σ</mi><mi>c</mi>\
-              </msub><mo>)</mo><mo>=</mo><mfrac><mrow><mo>(</mo><mn>1</mn><mo>−</mo><mi>ν</mi>\
-              <mo>)</mo><mi>η</mi></mrow><mrow><mn>2</mn><mo>(</mo><mn>1</mn><mo>−</mo><mi>μ</mi>\
-              <mo>)</mo></mrow></mfrac><mi>Tr</mi><mi>C</mi></math>: it misses the \
-              <math><mi>K</mi><mi>Σ</mi><mi>K</mi></math> part of <math><mover><mi>C</mi><mo>~\
-              </mo></mover></math>, Yaida's point that SGD is not an SDE (Sec. 2.3.3). The exact expectations come from the state's \
-              second-moment recursion from the start.</p>",
+    claim: include_str!("claim.txt").trim_ascii(),
+    caption: include_str!("caption.html").trim_ascii(),
     source: "Yaida (2019), Sec. 2.1 (FDR1, FDR1′), Eqs. 10–11, 15, 17; Figs. 1–2",
     keys: &[
         "lr", "mu", "damp", "h1", "h2", "h_angle", "sigma2", "w0", "dist", "walkers", "steps",

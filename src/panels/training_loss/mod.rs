@@ -27,38 +27,8 @@ pub struct TrainingLoss;
 static SPEC: Spec = Spec {
     name: "training-loss",
     title: "Training loss of SGD, SGDM and QHM",
-    claim: "The exact training loss of discrete-time SGD and SGD with momentum exceeds the \
-            continuous-time value and Gitman et al.'s expansion and diverges at the stability \
-            limit; QHM's can lie below the continuous value, and the paper's printed QHM formula \
-            is wrong.",
-    caption: "<p>The expected training loss near a minimum, <math><msub><mi>L</mi><mi>train</mi>\
-              </msub><mo>=</mo><mi>𝔼</mi><mo>[</mo><mfrac><mn>1</mn><mn>2</mn></mfrac><msup>\
-              <mi>w</mi><mi>T</mi></msup><mi>K</mi><mi>w</mi><mo>]</mo><mo>=</mo><mfrac><mn>1</mn>\
-              <mn>2</mn></mfrac><mi>Tr</mi><mo>[</mo><mi>K</mi><mi>Σ</mi><mo>]</mo></math> \
-              (Liu et al. 2021, Eq. 11), against the learning rate, for SGD, SGD with momentum μ \
-              and quasi-hyperbolic momentum (μ, ν). For SGD and SGDM the exact value is Thm 5, \
-              Eq. 12, for any positive-definite K and C: <math><msub><mi>L</mi><mi>train</mi>\
-              </msub><mo>=</mo><mfrac><mi>λ</mi><mrow><mn>4</mn><mo>(</mo><mn>1</mn><mo>−</mo>\
-              <mi>μ</mi><mo>)</mo></mrow></mfrac><mi>Tr</mi><mo>[</mo><msup><mrow><mo>(</mo>\
-              <mi>I</mi><mo>−</mo><mfrac><mi>λ</mi><mrow><mn>2</mn><mo>(</mo><mn>1</mn><mo>+</mo>\
-              <mi>μ</mi><mo>)</mo></mrow></mfrac><mi>K</mi><mo>)</mo></mrow><mrow><mo>−</mo>\
-              <mn>1</mn></mrow></msup><mi>C</mi><mo>]</mo></math>; the continuous-time theory \
-              gives <math><mfrac><mi>λ</mi><mrow><mn>4</mn><mo>(</mo><mn>1</mn><mo>−</mo><mi>μ\
-              </mi><mo>)</mo></mrow></mfrac><mi>Tr</mi><mi>C</mi></math> (<math><mfrac><mi>λ\
-              </mi><mn>4</mn></mfrac><mi>Tr</mi><mi>C</mi></math> for QHM, whose momentum is \
-              normalised), and Gitman et al.'s expansion adds the <math><msup><mi>λ</mi><mn>2\
-              </mn></msup></math> term of Table 1. The exact curves come from the general \
-              solver of <math><mi>P</mi><mo>=</mo><mi>A</mi><mi>P</mi><msup><mi>A</mi><mi>T</mi>\
-              </msup><mo>+</mo><mi>B</mi><mi>C</mi><msup><mi>B</mi><mi>T</mi></msup></math> for \
-              each update rule (for SGD and SGDM it agrees with Eq. 12). For QHM the paper's \
-              exact result, Cor. 7 (Eqs. 89–92), is misprinted: at ν = 0, where QHM is plain SGD, \
-              its Thm 11 (Eq. 82) does not reduce to Thm 1, and Eq. 89 gives negative losses at \
-              μ = 0.9, ν = 0.7. It is drawn, as printed, beside the exact curve (a log axis \
-              shows only its positive part). Unlike SGD and SGDM, QHM's exact loss can lie below \
-              the continuous-time value: at μ = 0.9, ν = 0.7 the λ² coefficient of Gitman et \
-              al.'s expansion is negative, and the exact curve follows it at small λ. The Monte Carlo \
-              points are the loss after the given number of steps from the minimum, compared \
-              with the exact loss at that time.</p>",
+    claim: include_str!("claim.txt").trim_ascii(),
+    caption: include_str!("caption.html").trim_ascii(),
     source: "Liu, Ziyin & Ueda (2021), Thm 5, Eq. 12; Table 1 (approximation error); Cor. 7, \
              Eqs. 89–92; Gitman et al. (2019)",
     keys: &[

@@ -47,38 +47,8 @@ pub struct LossBand;
 static SPEC: Spec = Spec {
     name: "loss-band",
     title: "The loss band of the 2-D NQM",
-    claim: "At stationarity the loss of one trajectory fluctuates in the band ½Tr(KΣ) ± \
-            √(½Tr[(KΣ)²]); the harmonic (η/4)Tr C band is off at large η.",
-    caption: "<p>SGD on the 2-D noisy quadratic model <math><mi>f</mi><mo>=</mo><mfrac><mn>1</mn>\
-              <mn>2</mn></mfrac><msup><mi>w</mi><mi>T</mi></msup><mi>K</mi><mi>w</mi></math> with \
-              Gaussian gradient noise of covariance C = σ²I + aK (white by default; a = 1, σ² = 0 \
-              is the NQM whose noise is its Hessian), a well-conditioned Hessian \
-              K = diag(h₁, h₂) (left) and an ill-conditioned one, diag(h₁, h₁/κ) (right): the \
-              two pictures of the blog post on Yaida's paper. The stationary state is Gaussian, \
-              so the loss has mean <math><mo>⟨</mo><mi>f</mi><mo>⟩</mo><mo>=</mo><mfrac><mn>1</mn>\
-              <mn>2</mn></mfrac><mi>Tr</mi><mo>(</mo><mi>K</mi><mi>Σ</mi><mo>)</mo></math> and \
-              variance <math><mi>Var</mi><mi>f</mi><mo>=</mo><mfrac><mn>1</mn><mn>2</mn></mfrac>\
-              <mi>Tr</mi><mo>[</mo><msup><mrow><mo>(</mo><mi>K</mi><mi>Σ</mi><mo>)</mo></mrow>\
-              <mn>2</mn></msup><mo>]</mo></math> (write f = ½Σμᵢzᵢ² with μᵢ the eigenvalues of KΣ \
-              and zᵢ independent standard normals), Σ the exact discrete stationary covariance \
-              (Liu et al. 2021, Thm 1): the solid line and the dashed band ±1 s.d. Yaida's FDR1 \
-              gives the same mean, exactly: on a quadratic θ·∇f = 2f, so <math><mo>⟨</mo><mi>f</mi>\
-              <mo>⟩</mo><mo>=</mo><mfrac><mi>η</mi><mn>4</mn></mfrac><mo>⟨</mo><mi>Tr</mi>\
-              <mover><mi>C</mi><mo>~</mo></mover><mo>⟩</mo></math> with the full \
-              <math><mover><mi>C</mi><mo>~</mo></mover><mo>=</mo><mi>C</mi><mo>+</mo><mi>K</mi>\
-              <mi>Σ</mi><mi>K</mi></math> (Yaida 2019, Sec. 2.3.1; the marker on the right \
-              estimates it from the trajectory's squared minibatch gradients, as the blog post \
-              does). The harmonic approximation as used at small η sets C̃ ≈ C, giving \
-              <math><mo>⟨</mo><mi>f</mi><mo>⟩</mo><mo>≈</mo><mfrac><mi>η</mi><mn>4</mn></mfrac>\
-              <mi>Tr</mi><mi>C</mi></math>, the continuous-time value (blue, with its band from \
-              the continuous-time Σ); it misses by the factor 2/(2 − ηhᵢ) per direction. The \
-              trajectory starts at w = 0; after a burn-in it runs `steps` steps (the first 500 \
-              are drawn). Markers at the right: its time average ± the batch-means standard \
-              error (autocorrelated samples), its mean ± its standard deviation, and the FDR1 \
-              estimate (η/4)·mean |∇f^B|². Per direction the band's variance is \
-              ½(ηcᵢ/(2 − ηhᵢ))² (cᵢ the noise variance): lowering the small eigenvalue, as on \
-              the right, slows the fluctuations (a longer autocorrelation time) without widening \
-              the band; the band widens as ηh₁ approaches 2.</p>",
+    claim: include_str!("claim.txt").trim_ascii(),
+    caption: include_str!("caption.html").trim_ascii(),
     source: "Blog post on Yaida (2019): the 2-D NQM loss band; Yaida (2019), FDR1 and \
              Sec. 2.3.1; Liu et al. (2021), Thm 1",
     keys: &["lr", "h1", "h2", "kappa", "sigma2", "a", "steps", "seed"],
@@ -473,7 +443,7 @@ impl LegacyPanel for LossBand {
         let sd_se = tr.var_se.map(|s| s / (2.0 * sd));
         vec![
             Patch {
-                series: base + TRAJ,
+                series: (base + TRAJ).into(),
                 index: 0,
                 x: None,
                 y: tr.shown.clone(),
@@ -481,7 +451,7 @@ impl LegacyPanel for LossBand {
             },
             Patch::point(base + MEAN_MC, 0, Some(tr.mean), tr.mean_se),
             Patch {
-                series: base + SD_MC,
+                series: (base + SD_MC).into(),
                 index: 0,
                 x: None,
                 y: vec![tr.mean + sd, tr.mean - sd],

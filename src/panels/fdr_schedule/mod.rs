@@ -138,35 +138,8 @@ pub struct FdrSchedule;
 static SPEC: Spec = Spec {
     name: "fdr-schedule",
     title: "Yaida's FDR schedule, run live",
-    claim: "Lowering η whenever the half-running averages of O_L and O_R agree to within X \
-            beats a constant learning rate; on the noisy quadratic it is no better than the same \
-            drops evenly spaced, and Yaida's own preset (÷10 per 100 epochs) beats it.",
-    caption: "<p>Yaida's adaptive schedule (Sec. 3.3), run by each of the runs on its own: at the \
-              end of every epoch (<code>epoch</code> steps), if <math><mrow><mo>|</mo><msub>\
-              <mover><mi>O</mi><mo>‾</mo></mover><mi>L</mi></msub><mo>/</mo><msub><mover><mi>O\
-              </mi><mo>‾</mo></mover><mi>R</mi></msub><mo>−</mo><mn>1</mn><mo>|</mo></mrow><mo>&lt;\
-              </mo><mi>X</mi></math> then <math><mi>η</mi><mo>→</mo><mo>(</mo><mn>1</mn><mo>−\
-              </mo><mi>Y</mi><mo>)</mo><mi>η</mi></math> and the half-running averages (Eq. 15) \
-              restart from <math><mi>t</mi><mo>=</mo><mn>0</mn></math>. The paper's values are \
-              <math><mi>X</mi><mo>=</mo><mn>0.01</mn></math>, <math><mi>Y</mi><mo>=</mo><mn>0.1\
-              </mn></math>, with SGD without momentum. The runs start at distance \
-              <math><mo>|</mo><msub><mi>w</mi><mn>0</mn></msub><mo>|</mo></math> from the \
-              minimum of <math><mi>f</mi><mo>=</mo><mfrac><mn>1</mn><mn>2</mn></mfrac><msup>\
-              <mi>θ</mi><mi>T</mi></msup><mi>K</mi><mi>θ</mi></math> with gradient noise \
-              <math><msup><mi>σ</mi><mn>2</mn></msup><mi>I</mi></math>. Top: the learning rate \
-              (geometric mean over the runs, and one run); middle: the mean loss over the runs \
-              (± one standard error); bottom: one run's <math><msub><mover><mi>O</mi><mo>‾</mo>\
-              </mover><mi>L</mi></msub><mo>/</mo><msub><mover><mi>O</mi><mo>‾</mo></mover><mi>R\
-              </mi></msub></math> at each check, the band <math><mn>1</mn><mo>±</mo><mi>X</mi>\
-              </math> and the checks where it dropped. The fixed schedules beside it are \
-              deterministic, so their expected loss is exact (the second-moment recursion with \
-              each step's η): <b>same drops, evenly spaced</b> — the adaptive runs' mean number \
-              of drops <math><mover><mi>n</mi><mo>‾</mo></mover></math> (rounded), each by the \
-              same factor <math><mn>1</mn><mo>−</mo><mi>Y</mi></math>, at steps \
-              <math><mi>j</mi><mi>T</mi><mo>/</mo><mo>(</mo><mover><mi>n</mi><mo>‾</mo></mover>\
-              <mo>+</mo><mn>1</mn><mo>)</mo></math>; <b>Yaida's preset</b> — η divided by 10 \
-              every 100 epochs, the comparison of his Fig. 4; and a <b>constant</b> η. \
-              Readouts compare the losses at the last step.</p>",
+    claim: include_str!("claim.txt").trim_ascii(),
+    caption: include_str!("caption.html").trim_ascii(),
     source: "Yaida (2019), Sec. 3.3 and Fig. 4; Eqs. 15, 17",
     keys: &[
         "lr", "fdr_x", "fdr_y", "epoch", "mu", "damp", "h1", "h2", "sigma2", "w0", "walkers",
@@ -453,8 +426,8 @@ impl LegacyPanel for FdrSchedule {
         });
         lx.push(q.steps.max(1) as f64);
         ly.push(*ly.last().expect("one point"));
-        let whole = |series, x: Vec<f64>, y: Vec<f64>| Patch {
-            series,
+        let whole = |series: usize, x: Vec<f64>, y: Vec<f64>| Patch {
+            series: series.into(),
             index: 0,
             x: Some(x),
             y,

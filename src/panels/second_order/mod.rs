@@ -35,46 +35,8 @@ pub struct SecondOrder;
 static SPEC: Spec = Spec {
     name: "second-order",
     title: "Damped Newton, natural gradient and Adam",
-    claim: "Damped Newton and natural gradient fluctuate along K⁻¹, Adam isotropically and as \
-            λ²; natural gradient and Adam never diverge, unlike SGD.",
-    caption: "<p>Stationary variance along the two eigen-directions of <math><mi>K</mi><mo>=</mo>\
-              <mi>diag</mi><mo>(</mo><msub><mi>k</mi><mn>1</mn></msub><mo>,</mo><msub><mi>k</mi>\
-              <mn>2</mn></msub><mo>)</mo></math> (by default diag(2, 0.2), the Sec. 5 Hessian \
-              diag(1, 0.1) doubled, so that no direction has k = 1, where damped Newton is SGD) \
-              against the learning rate, with minibatch-like \
-              noise of strength <math><mi>a</mi><mo>=</mo><mfrac><mrow><mi>N</mi><mo>−</mo>\
-              <mi>S</mi></mrow><mrow><mi>N</mi><mi>S</mi></mrow></mfrac></math> (0.009 for N = \
-              1000, S = 100) in the form each result of Liu et al. (2021, Sec. 6.4) assumes. SGD \
-              with <math><mi>C</mi><mo>=</mo><mi>a</mi><mi>K</mi></math> (Cor. 1): \
-              <math><mi>Σ</mi><mo>=</mo><mi>a</mi><mi>λ</mi><msup><mrow><mo>(</mo><mn>2</mn><mi>I</mi>\
-              <mo>−</mo><mi>λ</mi><mi>K</mi><mo>)</mo></mrow><mrow><mo>−</mo><mn>1</mn></mrow>\
-              </msup></math> at μ = 0 (Cor. 2), diverging at \
-              <math><mi>λ</mi><msub><mi>k</mi><mi>max</mi></msub><mo>=</mo><mn>2</mn><mo>(</mo>\
-              <mn>1</mn><mo>+</mo><mi>μ</mi><mo>)</mo></math>. Damped Newton, <math><mi>Λ</mi>\
-              <mo>=</mo><mi>λ</mi><msup><mi>K</mi><mrow><mo>−</mo><mn>1</mn></mrow></msup></math>, \
-              same noise (Cor. 5, Eq. 25): <math><mi>Σ</mi><mo>=</mo><mfrac><mrow><mn>1</mn><mo>+</mo>\
-              <mi>μ</mi></mrow><mrow><mn>1</mn><mo>−</mo><mi>μ</mi></mrow></mfrac><mfrac><mi>λ</mi>\
-              <mrow><mn>2</mn><mo>(</mo><mn>1</mn><mo>+</mo><mi>μ</mi><mo>)</mo><mo>−</mo><mi>λ</mi>\
-              </mrow></mfrac><mi>a</mi><msup><mi>K</mi><mrow><mo>−</mo><mn>1</mn></mrow></msup></math>, \
-              diverging at λ = 2(1 + μ) whatever K. Natural gradient, <math><mi>Λ</mi><mo>=</mo>\
-              <mi>λ</mi><msup><mrow><mo>(</mo><mi>K</mi><mi>Σ</mi><mi>K</mi><mo>)</mo></mrow><mrow>\
-              <mo>−</mo><mn>1</mn></mrow></msup></math>, with <math><mi>C</mi><mo>=</mo><mi>a</mi>\
-              <mi>K</mi><mi>Σ</mi><mi>K</mi></math> (Cor. 6, Eq. 26): <math><mi>Σ</mi><mo>=</mo>\
-              <mi>λ</mi><mfrac><mrow><mo>(</mo><mn>1</mn><mo>+</mo><mi>μ</mi><mo>)</mo><mi>a</mi>\
-              <mo>+</mo><mn>1</mn><mo>−</mo><mi>μ</mi></mrow><mrow><mn>2</mn><mo>(</mo><mn>1</mn>\
-              <mo>−</mo><msup><mi>μ</mi><mn>2</mn></msup><mo>)</mo></mrow></mfrac><msup><mi>K</mi>\
-              <mrow><mo>−</mo><mn>1</mn></mrow></msup></math>, never diverging. Adam without \
-              momentum, <math><mi>Λ</mi><mo>=</mo><mi>λ</mi><mi>E</mi><msup><mrow><mo>[</mo><mi>g</mi>\
-              <msup><mi>g</mi><mi>T</mi></msup><mo>]</mo></mrow><mrow><mo>−</mo><mn>1</mn><mo>/</mo>\
-              <mn>2</mn></mrow></msup></math>, same noise (Thm 10, Eq. 27): <math><mi>Σ</mi><mo>=</mo>\
-              <mfrac><mrow><msup><mi>λ</mi><mn>2</mn></msup><mo>(</mo><mn>1</mn><mo>+</mo><mi>a</mi>\
-              <mo>)</mo></mrow><mn>4</mn></mfrac><mi>I</mi></math>: isotropic and quadratic in λ. \
-              Lines are the exact discrete theory from the general solver (the paper's closed forms \
-              agree with it to rounding; see the readouts); points are Monte Carlo, the variance \
-              after the given number of steps over the runs (± one standard error). Natural \
-              gradient and Adam are simulated in the paper's idealised form: their Λ and the noise \
-              covariance are those of the exact stationary Σ. Momentum applies to SGD, damped \
-              Newton and natural gradient; Adam is the theorem's, without it.</p>",
+    claim: include_str!("claim.txt").trim_ascii(),
+    caption: include_str!("caption.html").trim_ascii(),
     source: "Liu, Ziyin & Ueda (2021), Sec. 6.4: Cor. 5 (Eq. 25), Cor. 6 (Eq. 26), Thm 10 \
              (Eq. 27); Cor. 1; App. E.2.7–E.2.8",
     keys: &["h1", "h2", "a", "mu", "walkers", "steps", "points", "seed"],

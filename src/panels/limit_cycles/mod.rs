@@ -48,55 +48,8 @@ pub struct LimitCycles;
 static SPEC: Spec = Spec {
     name: "limit-cycles",
     title: "Potential, probability current and circulation with non-commuting noise",
-    claim: "With noise that does not commute with the Hessian, SGD's stationary potential Φ \
-            is not the loss and a probability current circulates: E[w_t × w_{t+1}] ≠ 0, and the \
-            trajectory turns one way more than the other at the frequencies where it does.",
-    caption: "<p>SGD on <math><mi>f</mi><mo>(</mo><mi>w</mi><mo>)</mo><mo>=</mo><mfrac><mn>1\
-              </mn><mn>2</mn></mfrac><msup><mi>w</mi><mi>T</mi></msup><mi>K</mi><mi>w</mi>\
-              </math> in two dimensions with Gaussian gradient noise of covariance C whose \
-              eigenbasis is turned by θ from that of K. Its stationary distribution \
-              <math><mi>ρ</mi><mo>∝</mo><msup><mi>e</mi><mrow><mo>−</mo><mi>Φ</mi></mrow>\
-              </msup></math> defines the potential <math><mi>Φ</mi><mo>(</mo><mi>w</mi><mo>)\
-              </mo><mo>=</mo><mo>−</mo><mi>log</mi><mi>ρ</mi><mo>=</mo><mfrac><mn>1</mn>\
-              <mn>2</mn></mfrac><msup><mi>w</mi><mi>T</mi></msup><msup><mi>Σ</mi><mrow><mo>−\
-              </mo><mn>1</mn></mrow></msup><mi>w</mi></math> (Chaudhari &amp; Soatto 2018, \
-              Eq. 5, in units of the temperature). In continuous time Φ is the loss only for \
-              isotropic noise (their Lemma 6); in discrete time Σ solves \
-              <math><mi>Σ</mi><mo>=</mo><mi>A</mi><mi>Σ</mi><msup><mi>A</mi><mi>T</mi></msup>\
-              <mo>+</mo><msup><mi>λ</mi><mn>2</mn></msup><mi>C</mi></math>, \
-              <math><mi>A</mi><mo>=</mo><mi>I</mi><mo>−</mo><mi>λ</mi><mi>K</mi></math>, and \
-              even isotropic noise gives <math><mi>Φ</mi><mo>∝</mo><msup><mi>w</mi><mi>T</mi>\
-              </msup><mi>K</mi><mo>(</mo><mn>2</mn><mi>I</mi><mo>−</mo><mi>λ</mi><mi>K</mi>\
-              <mo>)</mo><mi>w</mi></math> (Liu et al. 2021, Cor. 3): aligned with f but not f. \
-              The contours of f, Φ and the continuous-time Φ are drawn at the levels enclosing \
-              the same areas, so only their shapes differ. The probability current \
-              <math><mi>J</mi><mo>=</mo><mi>ρ</mi><mi>Ω</mi><msup><mi>Σ</mi><mrow><mo>−</mo>\
-              <mn>1</mn></mrow></msup><mi>w</mi></math>, with Ω the antisymmetric part of \
-              <math><mi>X</mi><mo>=</mo><mi>E</mi><mo>[</mo><msub><mi>w</mi><mrow><mi>t</mi>\
-              <mo>+</mo><mn>1</mn></mrow></msub><msubsup><mi>w</mi><mi>t</mi><mi>T</mi>\
-              </msubsup><mo>]</mo><mo>=</mo><mi>A</mi><mi>Σ</mi></math>, and the circulation \
-              <math><mi>E</mi><mo>[</mo><msub><mi>w</mi><mi>t</mi></msub><mo>×</mo><msub><mi>w\
-              </mi><mrow><mi>t</mi><mo>+</mo><mn>1</mn></mrow></msub><mo>]</mo><mo>=</mo>\
-              <msub><mi>X</mi><mn>21</mn></msub><mo>−</mo><msub><mi>X</mi><mn>12</mn></msub>\
-              </math> vanish if and only if C commutes with K. For a linear model the current \
-              does not make the mean path cycle (the eigenvalues of A are real), so the power \
-              spectrum of a trajectory has no peak of its own; the circulation shows in its \
-              rotational part, the power of <math><mi>z</mi><mo>=</mo><msub><mi>w</mi><mn>1\
-              </mn></msub><mo>+</mo><mi>i</mi><msub><mi>w</mi><mn>2</mn></msub></math> at \
-              positive minus negative frequencies, which is zero (flat) unless the current \
-              circulates and peaks at the frequencies where it does; its integral against \
-              <math><mi>sin</mi><mn>2</mn><mi>π</mi><mi>f</mi></math> over <math><mo>(</mo>\
-              <mn>0</mn><mo>,</mo><mfrac><mn>1</mn><mn>2</mn></mfrac><mo>)</mo></math> is the \
-              circulation. Exact spectra: <math><mi>S</mi><mo>(</mo><mi>ω</mi><mo>)</mo><mo>=\
-              </mo><mi>G</mi><msup><mi>λ</mi><mn>2</mn></msup><mi>C</mi><msup><mi>G</mi>\
-              <mi>H</mi></msup></math>, <math><mi>G</mi><mo>=</mo><msup><mrow><mo>(</mo><mi>I\
-              </mi><mo>−</mo><mi>A</mi><msup><mi>e</mi><mrow><mo>−</mo><mi>i</mi><mi>ω</mi>\
-              </mrow></msup><mo>)</mo></mrow><mrow><mo>−</mo><mn>1</mn></mrow></msup></math>. \
-              Monte Carlo: for the circulation, runs of the given number of steps started \
-              from the exact stationary distribution (each run's mean over its steps, then the \
-              mean over runs); for the spectra, one trajectory of runs × steps steps cut into \
-              segments whose periodograms are averaged (Bartlett), compared with the exact \
-              expected periodogram of that segment length.</p>",
+    claim: include_str!("claim.txt").trim_ascii(),
+    caption: include_str!("caption.html").trim_ascii(),
     source: "Chaudhari & Soatto (2018), Eq. 5, Lemmas 6–7, Sec. 4.2 and 5.1; Liu et al. (2021), \
              Lemma 1, Cor. 3",
     keys: &[
@@ -853,14 +806,14 @@ impl LegacyPanel for LimitCycles {
         let col = |k: usize| bins.iter().map(|b| b[k]).collect::<Vec<_>>();
         vec![
             Patch {
-                series: POWER_MC,
+                series: POWER_MC.into(),
                 index: 0,
                 x: None,
                 y: col(0),
                 y_err: Some(col(1)),
             },
             Patch {
-                series: ROT_MC,
+                series: ROT_MC.into(),
                 index: 0,
                 x: None,
                 y: col(2),

@@ -26,20 +26,8 @@ pub struct LrSweep;
 static SPEC: Spec = Spec {
     name: "lr-sweep",
     title: "Variance against learning rate",
-    claim: "The continuous-time theory holds only for λk ≪ 1; the exact discrete theory holds up \
-            to the divergence at λk = 2.",
-    caption: "<p>SGD on <math><mi>L</mi><mo>(</mo><mi>w</mi><mo>)</mo><mo>=</mo><mfrac><mn>1</mn>\
-              <mn>2</mn></mfrac><mi>k</mi><msup><mi>w</mi><mn>2</mn></msup></math> with gradient \
-              noise of variance <math><msup><mi>σ</mi><mn>2</mn></msup></math>. The exact \
-              stationary variance of discrete-time SGD is <math><mi>Var</mi><mo>[</mo><mi>w</mi>\
-              <mo>]</mo><mo>=</mo><mfrac><mrow><mi>λ</mi><msup><mi>σ</mi><mn>2</mn></msup></mrow>\
-              <mrow><mi>k</mi><mo>(</mo><mn>2</mn><mo>−</mo><mi>λ</mi><mi>k</mi><mo>)</mo></mrow>\
-              </mfrac></math> (Liu et al. 2021, Cor. 3 with D = 1), which diverges as λk → 2; the \
-              continuous-time approximation (their Eq. 1) gives <math><mfrac><mrow><mi>λ</mi>\
-              <msup><mi>σ</mi><mn>2</mn></msup></mrow><mrow><mn>2</mn><mi>k</mi></mrow></mfrac>\
-              </math> and sees no divergence. With minibatch noise the exact curve treats the \
-              minibatch covariance exactly; the paper's approximation uses <math><mi>C</mi>\
-              <mo>≈</mo><mi>K</mi><mo>/</mo><mi>S</mi></math>.</p>",
+    claim: include_str!("claim.txt").trim_ascii(),
+    caption: include_str!("caption.html").trim_ascii(),
     source: "Liu, Ziyin & Ueda (2021), Fig. 2a–b; Cor. 3; Eq. 1",
     keys: &[
         "h1", "noise", "sigma2", "a", "n_data", "batch", "replace", "walkers", "steps", "points",

@@ -44,45 +44,8 @@ pub struct Fdr2;
 static SPEC: Spec = Spec {
     name: "fdr2",
     title: "FDR2: squared gradient against learning rate",
-    claim: "⟨(∇f)²⟩ = (η/2)⟨Tr HC̃⟩ exactly on a quadratic, so its slope at small η measures \
-            the Hessian; a quartic term bends the curve away: Yaida's anharmonicity signal.",
-    caption: "<p>Yaida's second fluctuation–dissipation relation (Yaida 2019, Sec. 2.2, FDR2) \
-              holds at any stationary state: \
-              <math><mo>⟨</mo><msup><mrow><mo>(</mo><mo>∇</mo><mi>f</mi><mo>)</mo></mrow><mn>2</mn>\
-              </msup><mo>⟩</mo><mo>=</mo><mfrac><mi>η</mi><mn>2</mn></mfrac><mo>⟨</mo><mi>Tr</mi>\
-              <mo>(</mo><mi>H</mi><mover><mi>C</mi><mo>~</mo></mover><mo>)</mo><mo>⟩</mo><mo>−</mo>\
-              <msup><mi>η</mi><mn>2</mn></msup><munder><mo>∑</mo><mrow><mi>k</mi><mo>≥</mo><mn>3</mn>\
-              </mrow></munder><mfrac><msup><mrow><mo>(</mo><mo>−</mo><mi>η</mi><mo>)</mo></mrow>\
-              <mrow><mi>k</mi><mo>−</mo><mn>3</mn></mrow></msup><mrow><mi>k</mi><mo>!</mo></mrow>\
-              </mfrac><mo>⟨</mo><msub><mi>F</mi><mrow><msub><mi>i</mi><mn>1</mn></msub><mo>…</mo>\
-              <msub><mi>i</mi><mi>k</mi></msub></mrow></msub><msub><mover><mi>C</mi><mo>~</mo>\
-              </mover><mrow><msub><mi>i</mi><mn>1</mn></msub><mo>…</mo><msub><mi>i</mi><mi>k</mi>\
-              </msub></mrow></msub><mo>⟩</mo></math>, with <math><mover><mi>C</mi><mo>~</mo>\
-              </mover></math> the full second moment of the minibatch gradient. On the quadratic \
-              <math><mi>f</mi><mo>=</mo><mfrac><mn>1</mn><mn>2</mn></mfrac><msup><mi>θ</mi>\
-              <mi>T</mi></msup><mi>K</mi><mi>θ</mi></math> (K = diag(h₁, h₂), Gaussian gradient \
-              noise of covariance C = σ²I + aK) the higher derivatives vanish and \
-              <math><mi>G</mi><mo>(</mo><mi>η</mi><mo>)</mo><mo>=</mo><mi>Tr</mi><mo>(</mo>\
-              <msup><mi>K</mi><mn>2</mn></msup><mi>Σ</mi><mo>)</mo><mo>=</mo><mfrac><mi>η</mi>\
-              <mn>2</mn></mfrac><mi>Tr</mi><mo>(</mo><mi>K</mi><mover><mi>C</mi><mo>~</mo></mover>\
-              <mo>)</mo></math> exactly (Σ the exact discrete stationary covariance; solid curve). \
-              As η → 0 its slope is <math><mfrac><mn>1</mn><mn>2</mn></mfrac><mi>Tr</mi><mo>(</mo>\
-              <mi>K</mi><mi>C</mi><mo>)</mo></math> (dashed, which is also the continuous-time \
-              value); a fit <math><mi>a</mi><mi>η</mi><mo>+</mo><mi>b</mi><msup><mi>η</mi><mn>2</mn>\
-              </msup><mo>+</mo><mi>c</mi><msup><mi>η</mi><mn>3</mn></msup></math> of the points \
-              with η ≤ λ/2 reads off the slope a and the noise-weighted Hessian 2a/Tr C. The quadratic's curve \
-              bends too, because C̃ = C + KΣK grows with η. Adding a quartic term, \
-              <math><mi>f</mi><mo>=</mo><mfrac><mn>1</mn><mn>2</mn></mfrac><msup><mi>θ</mi>\
-              <mi>T</mi></msup><mi>K</mi><mi>θ</mi><mo>+</mo><mfrac><mi>g</mi><mn>4</mn></mfrac>\
-              <msub><mo>∑</mo><mi>i</mi></msub><msubsup><mi>θ</mi><mi>i</mi><mn>4</mn></msubsup>\
-              </math>, makes the third and fourth derivatives nonzero and bends the curve further, \
-              away from the quadratic's: Yaida's anharmonicity signal (Sec. 3.2, Fig. 3); it has no \
-              closed form, only Monte Carlo. The right plot divides by η/2: for the quadratic \
-              2G/η = Tr(KC̃); for the quartic, 2G/η differs from the measured \
-              ⟨Tr(HC̃)⟩ by the anharmonic terms (here k = 3, 4 only). Each point: `walkers` runs \
-              of `steps` steps from θ = 0, Yaida's half-running average (Eq. 15) of the \
-              full-batch |∇f|² per run; the η of the points are the midpoints of `points` equal \
-              cells of (0, λ].</p>",
+    claim: include_str!("claim.txt").trim_ascii(),
+    caption: include_str!("caption.html").trim_ascii(),
     source: "Yaida (2019), Sec. 2.2 (FDR2), Sec. 3.2 and Fig. 3; Eq. 15",
     keys: &[
         "lr", "h1", "h2", "sigma2", "a", "quartic", "walkers", "steps", "points", "seed",

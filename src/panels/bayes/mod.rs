@@ -27,45 +27,8 @@ pub struct Bayes;
 static SPEC: Spec = Spec {
     name: "bayes",
     title: "Bayes-optimal learning rate",
-    claim: "The learning rate that makes SGD's stationary distribution closest to the posterior \
-            is the root of Eq. 16; Mandt et al.'s λ* = 2SD/(N Tr K) is exact only for an \
-            isotropic Hessian and overshoots as the spectrum spreads.",
-    caption: "<p>Near a minimum the posterior of N data points is approximately <math><mi>p</mi>\
-              <mo>(</mo><mi>w</mi><mo>)</mo><mo>∝</mo><mi>exp</mi><mo>(</mo><mo>−</mo><mfrac>\
-              <mi>N</mi><mn>2</mn></mfrac><msup><mi>w</mi><mi>T</mi></msup><mi>K</mi><mi>w</mi>\
-              <mo>)</mo></math> (Liu et al. 2021, Eq. 15). SGD with minibatches of S points and \
-              noise <math><mi>C</mi><mo>=</mo><mfrac><mrow><mi>N</mi><mo>−</mo><mi>S</mi></mrow>\
-              <mrow><mi>N</mi><mi>S</mi></mrow></mfrac><mi>K</mi></math> has the exact \
-              stationary covariance <math><mi>Σ</mi><mo>=</mo><mi>λ</mi><mfrac><mrow><mi>N</mi>\
-              <mo>−</mo><mi>S</mi></mrow><mrow><mi>N</mi><mi>S</mi></mrow></mfrac><msup><mrow>\
-              <mo>(</mo><mn>2</mn><mi>I</mi><mo>−</mo><mi>λ</mi><mi>K</mi><mo>)</mo></mrow><mrow>\
-              <mo>−</mo><mn>1</mn></mrow></msup></math> (Thm 1). The KL divergence \
-              <math><msub><mi>D</mi><mi>KL</mi></msub><mo>=</mo><mfrac><mn>1</mn><mn>2</mn>\
-              </mfrac><mo>[</mo><mi>N</mi><mi>Tr</mi><mo>(</mo><mi>K</mi><mi>Σ</mi><mo>)</mo>\
-              <mo>−</mo><mi>ln</mi><mo>|</mo><mi>N</mi><mi>K</mi><mi>Σ</mi><mo>|</mo><mo>−</mo>\
-              <mi>D</mi><mo>]</mo></math> is smallest at the root of Thm 6's Eq. 16, \
-              <math><mfrac><mrow><mi>N</mi><mo>−</mo><mn>2</mn><mi>S</mi></mrow><mi>S</mi>\
-              </mfrac><munder><mo>∑</mo><mi>i</mi></munder><mfrac><msub><mi>k</mi><mi>i</mi>\
-              </msub><mrow><mn>2</mn><mo>−</mo><mi>λ</mi><msub><mi>k</mi><mi>i</mi></msub></mrow>\
-              </mfrac><mo>+</mo><mfrac><mrow><mi>N</mi><mo>−</mo><mi>S</mi></mrow><mi>S</mi>\
-              </mfrac><mi>λ</mi><munder><mo>∑</mo><mi>i</mi></munder><mfrac><msubsup><mi>k</mi>\
-              <mi>i</mi><mn>2</mn></msubsup><msup><mrow><mo>(</mo><mn>2</mn><mo>−</mo><mi>λ</mi>\
-              <msub><mi>k</mi><mi>i</mi></msub><mo>)</mo></mrow><mn>2</mn></msup></mfrac><mo>=\
-              </mo><mfrac><mi>D</mi><mi>λ</mi></mfrac></math>. Mandt et al.'s \
-              <math><msup><mi>λ</mi><mo>*</mo></msup><mo>=</mo><mfrac><mrow><mn>2</mn><mi>S</mi>\
-              <mi>D</mi></mrow><mrow><mi>N</mi><mi>Tr</mi><mi>K</mi></mrow></mfrac></math> is, \
-              as the paper says, Eq. 16 without its nonlinear terms (S ≪ N, λk ≪ 1). It is in \
-              fact the exact root whenever all the <math><msub><mi>k</mi><mi>i</mi></msub></math> \
-              are equal, for any N and S (each mode's own optimum is 2S/(N kᵢ), and λ* is their \
-              harmonic mean); with a spread spectrum it lies above the root, and it can even \
-              exceed the stability limit 2/k_max. The dashed curve is the KL of the \
-              continuous-time stationary state Σ = λC K⁻¹/2. Here the Hessian has the power-law \
-              spectrum <math><msub><mi>k</mi><mi>i</mi></msub><mo>=</mo><msub><mi>h</mi><mn>1\
-              </mn></msub><msup><mi>i</mi><mrow><mo>−</mo><mi>d</mi></mrow></msup></math>, \
-              i = 1…D. Thm 6's factor (N−S)/(NS) is the usual approximation of minibatch noise; \
-              sampling S of N points without replacement gives exactly (N−S)/(S(N−1)) times the \
-              per-sample gradient covariance, and the readouts give the optimum with that factor \
-              too. Theory only: no Monte Carlo.</p>",
+    claim: include_str!("claim.txt").trim_ascii(),
+    caption: include_str!("caption.html").trim_ascii(),
     source: "Liu, Ziyin & Ueda (2021), Sec. 6.1, Thm 6, Eqs. 15–16, 52–55; Mandt et al. (2017)",
     keys: &["n_data", "batch", "spec_d", "spec_decay", "h1"],
     defaults,
