@@ -1,8 +1,9 @@
-//! What many panels share: an empty figure for a setting, the seeds of Monte Carlo jobs, and
-//! the mean of independent runs with its standard error.
+//! What many panels share: an empty figure for a setting, the seeds of Monte Carlo jobs, the
+//! mean of independent runs with its standard error, and how far Monte Carlo points lie from a
+//! theory, in standard errors.
 
 use super::query::{to_json, to_query, Audience};
-use crate::figure::{Figure, Plot};
+use crate::figure::{Figure, Plot, Series};
 use crate::params::{Params, SCHEMA_VERSION};
 
 /// An empty figure for `p` with these plots: the panel, version, query and parameters filled
@@ -44,6 +45,23 @@ pub fn mean_se(values: &[f64]) -> (Option<f64>, Option<f64>) {
     }
     let v = values.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (n - 1.0);
     (Some(m), Some((v / n).sqrt()))
+}
+
+/// The largest |y − theory(x)| / se over the finished points of a Monte Carlo series that
+/// have a standard error and a theory value; `None` when there is no such point.
+pub fn largest_z(mc: &Series, theory: impl Fn(f64) -> Option<f64>) -> Option<f64> {
+    let se = mc.y_err.as_deref().unwrap_or(&[]);
+    let mut z: Option<f64> = None;
+    for (j, (&x, &y)) in mc.x.iter().zip(&mc.y).enumerate() {
+        let s = se.get(j).copied().unwrap_or(f64::NAN);
+        if !(y.is_finite() && s > 0.0) {
+            continue;
+        }
+        if let Some(t) = theory(x) {
+            z = Some(z.unwrap_or(0.0).max((y - t).abs() / s));
+        }
+    }
+    z
 }
 
 #[cfg(test)]

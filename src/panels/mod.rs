@@ -246,7 +246,7 @@ pub const NAMES: &[&str] = &[
 
 static PANELS: &[&dyn AnyPanel] = &[
     &Legacy(ellipses::EllipsesPanel),
-    &Legacy(lr_sweep::LrSweep),
+    &lr_sweep::LrSweep,
     &Legacy(momentum::Momentum),
     &Legacy(noise_shape::NoiseShape),
     &Legacy(second_order::SecondOrder),

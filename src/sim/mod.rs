@@ -312,6 +312,20 @@ pub struct Moments {
     pub cov_se: DMatrix<f64>,
 }
 
+/// The moments of `walkers` walkers after `steps` steps of `dynamics` from the origin, with
+/// random numbers from `seed`: `None` when any walker diverged (the moments of the survivors
+/// would be biased) or fewer than two remain.
+pub fn moments_after(
+    dynamics: &Dynamics,
+    walkers: usize,
+    steps: u64,
+    seed: u64,
+) -> Option<Moments> {
+    let mut e = Ensemble::new(dynamics.dim(), walkers, seed);
+    e.advance(dynamics, steps);
+    e.moments().filter(|_| e.diverged() == 0)
+}
+
 /// An ensemble of independent walkers, started at w = 0, m = 0 (or elsewhere: [`Ensemble::start_at`]).
 #[derive(Clone, Debug)]
 pub struct Ensemble {

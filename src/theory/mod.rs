@@ -20,6 +20,7 @@ pub mod kramers;
 pub mod lyapunov;
 
 pub mod spectrum;
+pub mod stability;
 pub mod tails;
 
 use crate::model::Model;

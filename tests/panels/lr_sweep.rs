@@ -20,7 +20,7 @@ fn check(query: &str) {
     let se = mc.y_err.as_ref().unwrap();
     let mut far_continuous = 0;
     for (j, (&lr, &y)) in mc.x.iter().zip(&mc.y).enumerate() {
-        let exact = lr_sweep::exact_after(&p, lr).unwrap();
+        let exact = lr_sweep::exact_after(&p.model(), lr, p.steps).unwrap();
         assert!(y.is_finite() && se[j] > 0.0, "{query}: point {j} missing");
         let z = (y - exact).abs() / se[j];
         assert!(

@@ -10,15 +10,17 @@
 //! C ≈ σ²K/S (K/S at its unit label noise) is drawn beside it, and the continuous curve uses
 //! the same approximation.
 
-use super::kit::{figure, job_seed};
-use super::{LegacyPanel, Spec};
-use crate::figure::{Figure, Patch, Plot, Readout, Series, SeriesKind, Style};
+use super::kit::{figure, job_seed, largest_z};
+use super::{Panel, Spec};
+use crate::figure::{Figure, Patch, Plot, Readout, Series, SeriesId, SeriesKind, Style};
 use crate::linalg::linspace;
 use crate::model::Model;
 use crate::optimizer::Optimizer;
 use crate::params::{Noise, Params};
-use crate::sim::Ensemble;
-use crate::theory;
+use crate::theory::stability::{limit_below, midpoints};
+use crate::{sim, theory};
+use serde::{Deserialize, Serialize};
+use std::sync::OnceLock;
 
 /// The panel.
 pub struct LrSweep;
@@ -53,28 +55,25 @@ fn defaults(p: &mut Params) {
     p.points = 40;
 }
 
-/// Series indices in the plan.
-const MC: usize = 0;
+/// What the Monte Carlo jobs and the readouts need.
+#[derive(Serialize, Deserialize)]
+pub struct Plan {
+    /// The setting, in one dimension without momentum.
+    setting: Params,
+    /// The Monte Carlo points (none when k = 0), at these learning rates.
+    mc: Option<(SeriesId, Vec<f64>)>,
+    /// The model, built once where the plan is used.
+    #[serde(skip)]
+    model: OnceLock<Model>,
+}
 
-/// Learning rates of the Monte Carlo points: the midpoints of `points` equal cells of
-/// (0, λ_max), λ_max the stability limit (2/k, or less for minibatch noise, whose covariance
-/// grows with the fluctuations), so none sits on the divergence.
-fn lrs(p: &Params) -> Vec<f64> {
-    let model = (at_lr(p, p.lr)).model();
-    let k = model.k[(0, 0)];
-    if k.is_nan() || k <= 0.0 {
-        return Vec::new(); // no curvature: no stationary variance at any λ
+impl Plan {
+    fn model(&self) -> &Model {
+        self.model.get_or_init(|| self.setting.model())
     }
-    midpoints(stability_limit(&model, k), p.points)
 }
 
-/// The midpoints of `points` equal cells of (0, `top`).
-fn midpoints(top: f64, points: u64) -> Vec<f64> {
-    (0..points)
-        .map(|i| top * (i as f64 + 0.5) / points as f64)
-        .collect()
-}
-
+/// The setting at learning rate `lr`: one dimension, no momentum.
 fn at_lr(p: &Params, lr: f64) -> Params {
     let mut q = p.clone();
     q.dim = 1;
@@ -94,113 +93,113 @@ fn continuous(model: &Model, lr: f64) -> Option<f64> {
     theory::continuous(model, &Optimizer::sgd(lr, 0.0, 1)).map(|s| s[(0, 0)])
 }
 
+/// The exact variance after `steps` steps from w = 0 at `lr`: what each Monte Carlo point
+/// measures.
+pub fn exact_after(model: &Model, lr: f64, steps: u64) -> Option<f64> {
+    theory::escape::sigma_after(model, &Optimizer::sgd(lr, 0.0, 1), steps).map(|s| s[(0, 0)])
+}
+
 /// The model with the paper's approximation of minibatch noise, C ≈ σ²K/S (the paper writes
 /// K/S for its unit label noise; σ² is the label-noise variance of the generated data).
 fn approx_model(model: &Model, p: &Params) -> Model {
     Model::new(model.k.clone(), &model.k * (p.sigma2 / p.batch as f64))
 }
 
-/// The largest λ with a stationary state, by bisection on (0, 2/k].
-fn stability_limit(model: &Model, k: f64) -> f64 {
-    let (mut lo, mut hi) = (0.0, 2.0 / k);
-    if discrete(model, hi * (1.0 - 1e-9)).is_some() {
-        return hi;
-    }
-    for _ in 0..60 {
-        let mid = 0.5 * (lo + hi);
-        if discrete(model, mid).is_some() {
-            lo = mid;
+/// The y range: it fits the points and the curves up to the last point, so that the divergence
+/// does not flatten everything below it.
+fn y_range(model: &Model, limit: f64, last: f64, log: bool) -> Option<(f64, f64)> {
+    let top = [last, 0.5 * (last + limit)]
+        .iter()
+        .map(|&lr| discrete(model, lr).unwrap_or(0.0))
+        .fold(0.0f64, f64::max);
+    (top > 0.0).then(|| {
+        if log {
+            let lo = discrete(model, limit * 1e-3).unwrap_or(top * 1e-6);
+            (0.5 * lo, 2.0 * top)
         } else {
-            hi = mid;
+            (0.0, 1.15 * top)
         }
-    }
-    lo
+    })
 }
 
-impl LegacyPanel for LrSweep {
+/// The theory curves over (0, λ_max): exact, continuous, and with minibatches the paper's
+/// approximation.
+fn add_curves(fig: &mut Figure, p: &Params, model: &Model, limit: f64) {
+    let grid = linspace(limit * 1e-3, limit * 0.999, 400);
+    let minibatch = p.noise == Noise::Minibatch;
+    let (exact, cont) = if minibatch {
+        (
+            "exact discrete (minibatch covariance)",
+            "continuous, C ≈ σ²K/S",
+        )
+    } else {
+        ("exact discrete", "continuous")
+    };
+    fig.add(Series::curve(
+        exact,
+        SeriesKind::TheoryDiscrete,
+        &grid,
+        |lr| discrete(model, lr),
+    ));
+    let approx = approx_model(model, p);
+    let cont_model = if minibatch { &approx } else { model };
+    fig.add(Series::curve(
+        cont,
+        SeriesKind::TheoryContinuous,
+        &grid,
+        |lr| continuous(cont_model, lr),
+    ));
+    if minibatch {
+        let paper = "discrete, C ≈ σ²K/S (paper)";
+        fig.add(Series::curve(paper, SeriesKind::TheoryOther, &grid, |lr| {
+            discrete(&approx, lr)
+        }));
+    }
+}
+
+/// A vertical line at `x`.
+fn vline(name: &str, kind: SeriesKind, x: f64, color: usize) -> Series {
+    Series::new(name, kind, vec![x], vec![f64::NAN])
+        .styled(Style::Vline)
+        .colored(color)
+}
+
+impl Panel for LrSweep {
+    type Plan = Plan;
+
     fn spec(&self) -> &'static Spec {
         &SPEC
     }
 
-    fn plan(&self, p: &Params) -> Figure {
+    fn plan(&self, p: &Params) -> (Plan, Figure) {
+        let setting = at_lr(p, p.lr);
+        let mut plan = Plan {
+            model: OnceLock::new(),
+            setting,
+            mc: None,
+        };
         let mut plot = Plot::new("learning rate λ", "Var[w]");
         plot.y_log = p.ylog;
         let mut fig = figure(p, vec![plot]);
-        let model = (at_lr(p, p.lr)).model();
+        let model = plan.model();
         let k = model.k[(0, 0)];
         if k.is_nan() || k <= 0.0 {
             fig.plots[0].note =
                 Some("k = 0: a flat loss has no stationary variance at any λ".to_string());
             fig.readouts = vec![Readout::new("k", "curvature k", Some(k))];
-            return fig;
+            return (plan, fig);
         }
         let top = 2.0 / k;
-        let limit = stability_limit(&model, k);
-        let grid = linspace(limit * 1e-3, limit * 0.999, 400);
-        let minibatch = p.noise == Noise::Minibatch;
+        let limit = limit_below(top, |lr| discrete(model, lr).is_some());
         let xs = midpoints(limit, p.points);
-        // The y axis fits the points and the curves up to the last point, so that the
-        // divergence does not flatten everything below it.
         let last = xs.last().copied().unwrap_or(limit);
-        let mut y_top = 0.0f64;
-        for lr in [last, 0.5 * (last + limit)] {
-            y_top = y_top.max(discrete(&model, lr).unwrap_or(0.0));
-        }
-        if y_top > 0.0 {
-            fig.plots[0].y_range = Some(if p.ylog {
-                let lo = discrete(&model, limit * 1e-3).unwrap_or(y_top * 1e-6);
-                (0.5 * lo, 2.0 * y_top)
-            } else {
-                (0.0, 1.15 * y_top)
-            });
-        }
-        fig.series.push(Series::pending("Monte Carlo", xs));
-        fig.series.push(Series::curve(
-            if minibatch {
-                "exact discrete (minibatch covariance)"
-            } else {
-                "exact discrete"
-            },
-            SeriesKind::TheoryDiscrete,
-            &grid,
-            |lr| discrete(&model, lr),
-        ));
-        let approx = approx_model(&model, p);
-        let cont_model = if minibatch { &approx } else { &model };
-        fig.series.push(Series::curve(
-            if minibatch {
-                "continuous, C ≈ σ²K/S"
-            } else {
-                "continuous"
-            },
-            SeriesKind::TheoryContinuous,
-            &grid,
-            |lr| continuous(cont_model, lr),
-        ));
-        if minibatch {
-            fig.series.push(Series::curve(
-                "discrete, C ≈ σ²K/S (paper)",
-                SeriesKind::TheoryOther,
-                &grid,
-                |lr| discrete(&approx, lr),
-            ));
-        }
-        fig.series.push(
-            Series::new("λk = 2", SeriesKind::TheoryOther, vec![top], vec![f64::NAN])
-                .styled(Style::Vline)
-                .colored(7),
-        );
+        fig.plots[0].y_range = y_range(model, limit, last, p.ylog);
+        let mc = fig.add(Series::pending("Monte Carlo", xs.clone()));
+        add_curves(&mut fig, p, model, limit);
+        fig.add(vline("λk = 2", SeriesKind::TheoryOther, top, 7));
         if limit < top * (1.0 - 1e-6) {
-            fig.series.push(
-                Series::new(
-                    "stability limit (mean square)",
-                    SeriesKind::TheoryDiscrete,
-                    vec![limit],
-                    vec![f64::NAN],
-                )
-                .styled(Style::Vline)
-                .colored(5),
-            );
+            let name = "stability limit (mean square)";
+            fig.add(vline(name, SeriesKind::TheoryDiscrete, limit, 5));
         }
         fig.readouts = vec![
             Readout::new(
@@ -215,72 +214,46 @@ impl LegacyPanel for LrSweep {
                 Some(limit),
             ),
         ];
-        fig.jobs = p.points as usize;
-        fig
+        fig.jobs = xs.len();
+        plan.mc = Some((mc, xs));
+        (plan, fig)
     }
 
-    fn job(&self, p: &Params, i: usize) -> Vec<Patch> {
-        let Some(&lr) = lrs(p).get(i) else {
+    fn job(&self, plan: &Plan, i: usize) -> Vec<Patch> {
+        let Some((mc, lrs)) = &plan.mc else {
             return Vec::new();
         };
-        let q = at_lr(p, lr);
-        let model = q.model();
-        let (y, se) = match q.dynamics(&model) {
-            Ok(dy) => {
-                let mut e = Ensemble::new(1, q.walkers as usize, job_seed(q.seed, i));
-                e.advance(&dy, q.steps);
-                match e.moments() {
-                    Some(m) if e.diverged() == 0 => (Some(m.cov[(0, 0)]), Some(m.cov_se[(0, 0)])),
-                    _ => (None, None),
-                }
-            }
-            Err(_) => (None, None),
+        let q = at_lr(&plan.setting, lrs[i]);
+        let moments = q.dynamics(plan.model()).ok().and_then(|dy| {
+            sim::moments_after(&dy, q.walkers as usize, q.steps, job_seed(q.seed, i))
+        });
+        let (y, se) = match moments {
+            Some(m) => (Some(m.cov[(0, 0)]), Some(m.cov_se[(0, 0)])),
+            None => (None, None),
         };
-        vec![Patch::point(MC, i, y, se)]
+        vec![Patch::point(*mc, i, y, se)]
     }
 
-    fn finish(&self, p: &Params, fig: &mut Figure) {
+    fn finish(&self, plan: &Plan, fig: &mut Figure) {
         // How far the Monte Carlo points are from each theory, in standard errors, against the
         // exact covariance after `steps` steps from w = 0 (what the runs measure).
-        let model = (at_lr(p, p.lr)).model();
-        let Some(mc) = fig.series.get(MC) else {
+        let Some((mc, _)) = &plan.mc else {
             return; // no Monte Carlo (k = 0)
         };
-        let (mut zd, mut zc, mut n) = (0.0f64, 0.0f64, 0);
-        for (j, (&lr, &y)) in mc.x.iter().zip(&mc.y).enumerate() {
-            let se = mc.y_err.as_ref().map_or(f64::NAN, |e| e[j]);
-            if !y.is_finite() {
-                continue;
-            }
-            let opt = Optimizer::sgd(lr, 0.0, 1);
-            let exact = theory::escape::sigma_after(&model, &opt, p.steps).map(|s| s[(0, 0)]);
-            let cont = continuous(&model, lr);
-            if let (Some(d), true) = (exact, se > 0.0) {
-                zd = zd.max((y - d).abs() / se);
-                n += 1;
-            }
-            if let (Some(c), true) = (cont, se > 0.0) {
-                zc = zc.max((y - c).abs() / se);
-            }
-        }
+        let (model, steps) = (plan.model(), plan.setting.steps);
+        let mc = fig.get(*mc);
+        let zd = largest_z(mc, |lr| exact_after(model, lr, steps));
+        let zc = zd.and(largest_z(mc, |lr| continuous(model, lr)).or(Some(0.0)));
         fig.readouts.retain(|r| !r.key.starts_with("z_"));
         fig.readouts.push(Readout::new(
             "z_discrete_max",
             "largest |Monte Carlo − exact| in standard errors",
-            (n > 0).then_some(zd),
+            zd,
         ));
         fig.readouts.push(Readout::new(
             "z_continuous_max",
             "largest |Monte Carlo − continuous| in standard errors",
-            (n > 0).then_some(zc),
+            zc,
         ));
     }
-}
-
-/// The exact variance after `steps` steps from w = 0 at learning rate `lr` (what each Monte
-/// Carlo point measures), for tests.
-pub fn exact_after(p: &Params, lr: f64) -> Option<f64> {
-    let q = at_lr(p, lr);
-    let model = q.model();
-    theory::escape::sigma_after(&model, &Optimizer::sgd(lr, 0.0, 1), q.steps).map(|s| s[(0, 0)])
 }
