@@ -232,7 +232,12 @@ fn write_figure(
         load_font(font)?;
         use plotters::prelude::*;
         let root = BitMapBackend::new(out, (w, h)).into_drawing_area();
-        render::draw_figure(&root, fig, theme, 1.0).map_err(|e| format!("drawing failed: {e}"))?;
+        let look = render::Look {
+            theme: *theme,
+            scale: 1.0,
+            bitmap_dots: true,
+        };
+        render::draw_figure(&root, fig, &look).map_err(|e| format!("drawing failed: {e}"))?;
         root.present()
             .map_err(|e| format!("cannot write {out}: {e}"))
     } else {

@@ -4,6 +4,27 @@
 
 use nalgebra::{DMatrix, Matrix2};
 
+/// `n + 1` points of the ellipse { w : wᵀ Σ⁻¹ w = s² } (the s-σ contour of N(0, Σ)), closed;
+/// a degenerate Σ gives a segment or a point. Negative eigenvalues from rounding count as 0.
+pub fn ellipse_points(sigma: &Matrix2<f64>, s: f64, n: usize) -> Vec<(f64, f64)> {
+    let sym = Matrix2::new(
+        sigma[(0, 0)],
+        0.5 * (sigma[(0, 1)] + sigma[(1, 0)]),
+        0.5 * (sigma[(0, 1)] + sigma[(1, 0)]),
+        sigma[(1, 1)],
+    );
+    let eig = nalgebra::SymmetricEigen::new(sym);
+    let (v, e) = (eig.eigenvectors, eig.eigenvalues);
+    let (r0, r1) = (s * e[0].max(0.0).sqrt(), s * e[1].max(0.0).sqrt());
+    (0..=n)
+        .map(|i| {
+            let t = std::f64::consts::TAU * i as f64 / n as f64;
+            let (a, b) = (r0 * t.cos(), r1 * t.sin());
+            (v[(0, 0)] * a + v[(0, 1)] * b, v[(1, 0)] * a + v[(1, 1)] * b)
+        })
+        .collect()
+}
+
 /// The eigenvalues of a symmetric matrix (closed form for 1×1 and 2×2, bounded symmetric QR
 /// beyond); `None` if the entries are not finite or the iteration does not converge.
 pub fn sym_eigenvalues(a: &DMatrix<f64>) -> Option<nalgebra::DVector<f64>> {

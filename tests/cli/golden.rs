@@ -140,7 +140,11 @@ fn compare(got: &Value, want: &Value) -> Result<(), String> {
 fn every_panel_gives_its_golden_figure() {
     let files = golden_files();
     let selected = std::env::var("NQM_GOLDEN").is_ok();
-    assert!(selected || files.len() >= 15, "only {} golden files", files.len());
+    assert!(
+        selected || files.len() >= 15,
+        "only {} golden files",
+        files.len()
+    );
     let mut failures = Vec::new();
     for path in &files {
         let want: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();

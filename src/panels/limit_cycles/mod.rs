@@ -31,12 +31,12 @@
 use super::kit::{figure, job_seed};
 use super::{LegacyPanel, Spec};
 use crate::figure::{Figure, Patch, Plot, Readout, Series, SeriesKind, Style};
+use crate::linalg::ellipse_points;
 use crate::linalg::rotated_diag;
 use crate::linalg::{linspace, logspace};
 use crate::model::Model;
 use crate::optimizer::Optimizer;
 use crate::params::{Noise, Params};
-use crate::render::ellipse_points;
 use crate::rng::math::{cos_sin_turn, LANES};
 use crate::rng::{LaneRng, Scalar};
 use crate::theory::{self, current};
