@@ -3,9 +3,7 @@
 //! update (walker-steps per second on one core).
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use nqm_explorer::model::Model;
-use nqm_explorer::optimizer::Optimizer;
-use nqm_explorer::params::{parse_query, Audience};
+use nqm_explorer::panels::query::{parse as parse_query, Audience};
 use nqm_explorer::sim::{Dynamics, Ensemble};
 use nqm_explorer::theory::{predict, stationary};
 use std::hint::black_box;
