@@ -328,6 +328,10 @@ pub struct Figure {
     pub series: Vec<Series>,
     /// Key numbers.
     pub readouts: Vec<Readout>,
+    /// Structured values beside the readouts, where a panel has them (the ellipse panel's
+    /// covariance matrices, as `nqm theory` names them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub details: Option<Value>,
     /// Monte Carlo jobs in the plan, and how many have reported.
     pub jobs: usize,
     /// Jobs finished.
@@ -480,6 +484,7 @@ mod tests {
             readouts: vec![],
             jobs: 2,
             jobs_done: 0,
+            details: None,
         };
         f.apply(&[Patch::point(0, 1, Some(5.0), Some(0.5))]);
         f.apply(&[

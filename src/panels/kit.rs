@@ -19,6 +19,7 @@ pub fn figure(p: &Params, plots: Vec<Plot>) -> Figure {
         readouts: Vec::new(),
         jobs: 0,
         jobs_done: 0,
+        details: None,
     }
 }
 

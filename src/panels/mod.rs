@@ -20,6 +20,7 @@
 //! panels share.
 
 pub mod kit;
+pub mod live;
 pub mod query;
 
 pub mod bayes;
@@ -41,6 +42,8 @@ pub mod training_loss;
 
 use crate::figure::{Figure, Patch};
 use crate::params::Params;
+use crate::sim::Ensemble;
+use live::Walkers;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::any::Any;
@@ -82,6 +85,14 @@ pub trait Panel: Sync + 'static {
     fn job(&self, plan: &Self::Plan, i: usize) -> Vec<Patch>;
     /// Updates what depends on the Monte Carlo points received so far (fits, readouts).
     fn finish(&self, _plan: &Self::Plan, _fig: &mut Figure) {}
+    /// A live panel (one that animates walkers on the page): the walkers of this plan;
+    /// `None` for a figure.
+    fn walkers(&self, _plan: &Self::Plan) -> Option<Walkers> {
+        None
+    }
+    /// A live panel: shows the walkers as they are now in the figure (their cloud, what is
+    /// measured on them, the readouts that depend on them).
+    fn show(&self, _plan: &Self::Plan, _walkers: &Ensemble, _fig: &mut Figure) {}
 }
 
 /// A panel whose plan type is erased, as the registry holds it. Every [`Panel`] is one; a plan
@@ -95,6 +106,10 @@ pub trait AnyPanel: Sync {
     fn job_any(&self, plan: &(dyn Any + Send + Sync), i: usize) -> Vec<Patch>;
     /// [`Panel::finish`].
     fn finish_any(&self, plan: &(dyn Any + Send + Sync), fig: &mut Figure);
+    /// [`Panel::walkers`].
+    fn walkers_any(&self, plan: &(dyn Any + Send + Sync)) -> Option<Walkers>;
+    /// [`Panel::show`].
+    fn show_any(&self, plan: &(dyn Any + Send + Sync), walkers: &Ensemble, fig: &mut Figure);
     /// The plan as JSON, to hand it to a worker or back from one.
     fn encode(&self, plan: &(dyn Any + Send + Sync)) -> String;
     /// A plan from its JSON ([`AnyPanel::encode`]); `Err` says why it is not one.
@@ -119,6 +134,12 @@ impl<P: Panel> AnyPanel for P {
     }
     fn finish_any(&self, plan: &(dyn Any + Send + Sync), fig: &mut Figure) {
         self.finish(plan_of::<P>(plan), fig)
+    }
+    fn walkers_any(&self, plan: &(dyn Any + Send + Sync)) -> Option<Walkers> {
+        self.walkers(plan_of::<P>(plan))
+    }
+    fn show_any(&self, plan: &(dyn Any + Send + Sync), walkers: &Ensemble, fig: &mut Figure) {
+        self.show(plan_of::<P>(plan), walkers, fig)
     }
     fn encode(&self, plan: &(dyn Any + Send + Sync)) -> String {
         serde_json::to_string(plan_of::<P>(plan)).expect("a plan serialises")
@@ -162,24 +183,32 @@ impl Planned {
     /// A plan and figure made elsewhere (a worker): the panel's name, the plan's JSON
     /// ([`Planned::plan_json`]) and the figure's; `Err` says what does not fit.
     pub fn from_json(panel: &str, plan: &str, figure: &str) -> Result<Planned, String> {
-        let panel = find(panel).ok_or_else(|| format!("no panel called '{panel}'"))?;
-        let plan = panel.decode(plan)?;
-        let figure = serde_json::from_str(figure).map_err(|e| format!("not a figure: {e}"))?;
+        let jobs = Jobs::from_json(panel, plan)?;
+        let figure: Figure =
+            serde_json::from_str(figure).map_err(|e| format!("not a figure: {e}"))?;
+        if figure.jobs != jobs.count {
+            return Err("the plan and the figure have different jobs".into());
+        }
         Ok(Planned {
-            panel,
-            plan,
+            panel: jobs.panel,
+            plan: jobs.plan,
             figure,
         })
     }
 
-    /// The plan as JSON.
+    /// The plan as JSON, `{"jobs": n, "plan": …}`, for [`Jobs::from_json`] in a worker.
     pub fn plan_json(&self) -> String {
-        self.panel.encode(self.plan.as_ref())
+        let plan = self.panel.encode(self.plan.as_ref());
+        format!("{{\"jobs\":{},\"plan\":{plan}}}", self.figure.jobs)
     }
 
-    /// Runs Monte Carlo job `i`.
+    /// Runs Monte Carlo job `i`; a job the plan does not have gives no patches.
     pub fn job(&self, i: usize) -> Vec<Patch> {
-        self.panel.job_any(self.plan.as_ref(), i)
+        if i < self.figure.jobs {
+            self.panel.job_any(self.plan.as_ref(), i)
+        } else {
+            Vec::new()
+        }
     }
 
     /// Applies a finished job's patches and updates what depends on them.
@@ -190,6 +219,55 @@ impl Planned {
 
     fn finish(&mut self) {
         self.panel.finish_any(self.plan.as_ref(), &mut self.figure);
+    }
+
+    /// The walkers a live panel's plan animates (`None` for a figure).
+    pub fn walkers(&self) -> Option<Walkers> {
+        self.panel.walkers_any(self.plan.as_ref())
+    }
+
+    /// Shows a live panel's walkers in its figure.
+    pub fn show(&mut self, walkers: &Ensemble) {
+        self.panel
+            .show_any(self.plan.as_ref(), walkers, &mut self.figure);
+    }
+}
+
+/// The Monte Carlo jobs of a plan made elsewhere (a worker's share of a figure).
+pub struct Jobs {
+    panel: &'static dyn AnyPanel,
+    plan: Box<dyn Any + Send + Sync>,
+    count: usize,
+}
+
+/// The envelope of [`Planned::plan_json`].
+#[derive(serde::Deserialize)]
+struct Envelope {
+    jobs: usize,
+    plan: Box<serde_json::value::RawValue>,
+}
+
+impl Jobs {
+    /// The jobs of a plan of panel `panel` given as JSON ([`Planned::plan_json`]).
+    pub fn from_json(panel: &str, json: &str) -> Result<Jobs, String> {
+        let panel = find(panel).ok_or_else(|| format!("no panel called '{panel}'"))?;
+        let envelope: Envelope =
+            serde_json::from_str(json).map_err(|e| format!("not a plan: {e}"))?;
+        let plan = panel.decode(envelope.plan.get())?;
+        Ok(Jobs {
+            panel,
+            plan,
+            count: envelope.jobs,
+        })
+    }
+
+    /// Runs Monte Carlo job `i`; a job the plan does not have gives no patches.
+    pub fn job(&self, i: usize) -> Vec<Patch> {
+        if i < self.count {
+            self.panel.job_any(self.plan.as_ref(), i)
+        } else {
+            Vec::new()
+        }
     }
 }
 

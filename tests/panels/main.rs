@@ -14,5 +14,6 @@ mod loss_band;
 mod lr_sweep;
 mod momentum;
 mod noise_shape;
+mod plans;
 mod second_order;
 mod training_loss;
