@@ -6,7 +6,7 @@
 import init, { schema, panels_json, panel_of, theory_json, simulate_json, bench_kernel, debug_panic, draw_thumbnail } from './pkg/nqm_explorer.js';
 import { Pool } from './pool.js';
 import { $ } from './controls.js';
-import { LiveView, FigureView, runJobHere } from './views.js';
+import { LiveView, FigureView } from './views.js';
 import { exportFigure, download } from './export.js';
 import { listen as listenToParent } from './embed.js';
 
@@ -36,7 +36,8 @@ class Sweeps {
     return this.pool;
   }
 
-  // Runs `items` (query strings for `simulate`, or {query, job} for panel jobs); resolves
+  // Runs `items` (query strings for `simulate`, or panel jobs {panel, key, plan, job, here}:
+  // `here()` runs the job on this thread); resolves
   // {results, cancelled, reason, seconds}.
   async run(items, { where = 'workers', workers, onPoint = () => {}, onProgress = () => {} } = {}) {
     this.cancel('superseded by a newer request');
@@ -50,7 +51,7 @@ class Sweeps {
         if (run.cancelled) break;
         const item = items[i];
         try {
-          results[i] = typeof item === 'string' ? JSON.parse(simulate_json(item)) : runJobHere(item.query, item.job);
+          results[i] = typeof item === 'string' ? JSON.parse(simulate_json(item)) : item.here();
         } catch (e) {
           results[i] = { error: String(e && e.message ? e.message : e) };
         }

@@ -39,8 +39,9 @@ export class Pool {
     this.feed();
   }
 
-  // Runs one job per point — a query string (a `simulate` run) or {query, job} (job `job` of
-  // the figure panel the query describes); resolves {results, cancelled, reason, seconds}.
+  // Runs one job per point — a query string (a `simulate` run) or {panel, key, plan, job} (job
+  // `job` of a panel's plan, given as JSON, which a worker decodes once per key); resolves
+  // {results, cancelled, reason, seconds}.
   sweep(queries, { onPoint = () => {}, onProgress = () => {} } = {}) {
     if (this.run) this.cancel('superseded by a newer request');
     return new Promise((resolve) => {
@@ -68,7 +69,9 @@ export class Pool {
       const job = run.queue.shift();
       this.jobs.set(i, job);
       const item = run.queries[job.point];
-      this.workers[i].postMessage(typeof item === 'string' ? { id: run.id, query: item } : { id: run.id, query: item.query, job: item.job });
+      this.workers[i].postMessage(typeof item === 'string'
+        ? { id: run.id, query: item }
+        : { id: run.id, panel: item.panel, key: item.key, plan: item.plan, job: item.job });
     }
   }
 

@@ -1,8 +1,9 @@
-// The two kinds of panel view. LiveView animates the ellipse explorer's walkers; FigureView
-// shows a figure panel: theory drawn at once, Monte Carlo points as workers report them. Both
-// keep the URL equal to their full state. Rust computes every number; this only shows them.
+// The two kinds of panel view, both on Rust's one handle (PanelView). LiveView animates a live
+// panel's walkers (the ellipses); FigureView shows a figure panel: theory drawn at once, Monte
+// Carlo points as workers report them. Both keep the URL equal to their full state. Rust
+// computes every number; this only shows them.
 
-import { Explorer, FigureView as FigureHandle, random_seed, panel_job } from './pkg/nqm_explorer.js';
+import { PanelView, random_seed } from './pkg/nqm_explorer.js';
 import { Controls, $ } from './controls.js';
 
 const URL_DELAY_MS = 120;      // replaceState at most this often while dragging
@@ -174,7 +175,7 @@ class View {
 // The live ellipse explorer: walkers animated every frame.
 export class LiveView extends View {
   constructor(app, spec) {
-    super(app, spec, new Explorer($('plot'), location.search));
+    super(app, spec, new PanelView($('plot'), location.search));
     this.lastReadout = 0;
     $('readouts-live').hidden = false;
     this.updateReadouts(true);
@@ -267,7 +268,7 @@ export class LiveView extends View {
 // on the main thread) and fill the figure in as they finish.
 export class FigureView extends View {
   constructor(app, spec) {
-    super(app, spec, new FigureHandle($('plot'), location.search));
+    super(app, spec, new PanelView($('plot'), location.search));
     $('readouts-figure').hidden = false;
     this.runId = 0;
     this.mcTimer = null;
@@ -331,8 +332,9 @@ export class FigureView extends View {
     const n = this.handle.jobs();
     this.updateReadouts();
     if (n === 0) return;
-    const query = this.handle.query();
-    const jobs = Array.from({ length: n }, (_, i) => ({ query, job: i }));
+    // Every job carries the plan (JSON), which a worker decodes once per plan (its key).
+    const plan = { panel: this.spec.name, key: this.handle.query(), plan: this.handle.plan_json() };
+    const jobs = Array.from({ length: n }, (_, i) => ({ ...plan, job: i, here: () => ({ patches: this.handle.job(i) }) }));
     const out = await this.app.sweeps.run(jobs, {
       where: $('run-where').value,
       onPoint: (i, r) => {
@@ -370,9 +372,4 @@ export class FigureView extends View {
     this.app.sweeps.cancel('the panel was closed');
     $('readouts-figure').hidden = true;
   }
-}
-
-// Runs one Monte Carlo job on the main thread (the visible alternative to the workers).
-export function runJobHere(query, job) {
-  return { patches: panel_job(query, job) };
 }

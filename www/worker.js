@@ -1,20 +1,33 @@
 // A simulation worker: its own WebAssembly instance, one Monte Carlo job per message.
-// Messages in: {id, query} runs `simulate_json(query)`; {id, query, job} runs job `job` of the
-// figure panel the query describes (`panel_job`); {crash: true} throws (a test hook for the
-// pool's restart path). Messages out: {id, result} or {id, error}; a panel job's result is
-// {patches} with the patches as a JSON string.
+// Messages in: {id, query} runs `simulate_json(query)`; {id, panel, key, plan, job} runs job
+// `job` of a panel's plan (JSON), decoded once per `key` into a JobRunner; {crash: true} throws
+// (a test hook for the pool's restart path). Messages out: {id, result} or {id, error}; a panel
+// job's result is {patches} with the patches as a JSON string.
 
-import init, { simulate_json, panel_job } from './pkg/nqm_explorer.js';
+import init, { simulate_json, JobRunner } from './pkg/nqm_explorer.js';
 
 const ready = init();
+let runner = null;
+let runnerKey = null;
+
+function jobsOf(panel, key, plan) {
+  if (key !== runnerKey) {
+    runner?.free();
+    runner = null;
+    runnerKey = null;
+    runner = new JobRunner(String(panel), String(plan));
+    runnerKey = key;
+  }
+  return runner;
+}
 
 self.onmessage = (event) => {
-  const { id, query, job, crash } = event.data;
+  const { id, query, panel, key, plan, job, crash } = event.data;
   if (crash) throw new Error('injected crash (test hook)');
   ready.then(() => {
     try {
       const result = Number.isInteger(job)
-        ? { patches: panel_job(String(query), job) }
+        ? { patches: jobsOf(panel, key, plan).job(job) }
         : JSON.parse(simulate_json(String(query)));
       self.postMessage({ id, result });
     } catch (e) {
