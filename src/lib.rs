@@ -4,20 +4,24 @@
 //! Ziyin and Ueda, *Noise and Fluctuation of Finite Learning Rate SGD* (ICML 2021), drawn live
 //! in the browser beside the classic continuous-time approximation.
 //!
-//! The map of the crate:
-//! - [`params`] — the one parameter schema: defaults, ranges, validation, permalinks.
-//! - [`model`] — the quadratic loss (Hessian K) and the gradient-noise covariance C.
-//! - [`optimizer`] — update rules as linear state-space maps x_t = A x_{t-1} + B η.
-//! - [`theory`] — the exact stationary covariance (discrete Lyapunov equation), the
-//!   continuous-time prediction (Eq. 1), losses, stability; the paper's closed forms as oracles.
-//! - [`sim`] — ensembles of SGD walkers with a portable seeded generator.
-//! - [`panels`] — one module per figure: parameters → theory and Monte Carlo data.
-//! - [`figure`] — figures as data: the public JSON/CSV format of every panel's series.
-//! - [`render`] — plotters drawing, generic over the backend.
-//! - `web` (wasm32 only) — the wasm-bindgen surface used by the page; nothing else touches
-//!   the browser.
+//! ## The floors
 //!
-//! Everything but `web` is plain Rust, built and tested natively.
+//! Each floor imports only from the floors below it; nothing points back up.
+//!
+//! | floor | modules | what they are for |
+//! |---|---|---|
+//! | 7 | `web` (wasm32), `bin/nqm` | the browser surface (one handle per panel) and the command line |
+//! | 6 | [`panels`], [`report`] | what each figure shows (recipes), JSON reports of `nqm theory` and `nqm simulate` |
+//! | 5 | [`params`] | the one parameter schema, and the one place that turns it into the core's values |
+//! | 4 | [`figure`], [`render`] | figures as data (the public JSON/CSV format); drawing on any plotters backend |
+//! | 3 | [`theory`], then [`sim`] | exact theory and the continuous-time approximation; Monte Carlo walkers |
+//! | 2 | [`model`], [`optimizer`] | the quadratic K, the noise C and its data sets; update rules as state-space maps |
+//! | 1 | [`linalg`], [`rng`] | small matrix helpers, eigenvalues, grids; the portable generator |
+//!
+//! A new figure is one folder in `src/panels/` (its recipe, `caption.html` and `claim.txt`) and
+//! one line in the registry of [`panels`]; if it needs new numerics, they go into [`theory`] or
+//! [`sim`], where the command line and the other panels can use them. Everything but `web` is
+//! plain Rust, built and tested natively.
 
 pub mod figure;
 pub mod linalg;
