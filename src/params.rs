@@ -125,7 +125,7 @@ pub struct Params {
     pub points: u64,
     /// Logarithmic y axis (1) or linear (0).
     pub ylog: u64,
-    /// Loss contours behind the ellipses: none, loss, effective (Sec. 4.6), both.
+    /// Loss contours behind the ellipses: none, loss, effective (H_eff, [`crate::theory::effective`]), both.
     pub contours: &'static str,
     // Fields of group A: momentum, noise-shape, second-order.
     // Fields of group B: escape, training-loss, bayes.
@@ -826,8 +826,10 @@ pub static FIELDS: &[Field] = &[
         key: "contours",
         label: "contours",
         unit: "",
-        help: "Contours behind the walkers: of the loss ½wᵀKw, of the effective loss \
-               ½wᵀ(K + λK²/2)w of Sec. 4.6, of both, or none.",
+        help: "Contours behind the walkers: of the loss ½wᵀKw, of the effective loss ½wᵀH_eff w \
+               (H_eff = ½ECΣ⁻¹, the Hessian whose continuous-time theory gives the exact Σ; \
+               K − λK²/(2(1+μ)) for SGD with commuting noise; none, with the reason, where Σ⁻¹ is \
+               no function of K), of both, or none.",
         kind: Kind::Choice(CONTOURS),
         when: None,
         get: |p| Value::Word(p.contours),

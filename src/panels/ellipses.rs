@@ -13,6 +13,7 @@ use crate::optimizer::Optimizer;
 use crate::params::{self, Audience, ParamError, Params};
 use crate::render::ellipse_points;
 use crate::sim::{Dynamics, Ensemble, Moments};
+use crate::theory::effective::{self, EffectiveHessian};
 use crate::theory::{self, matrix_json, number_json, Prediction};
 use nalgebra::{DMatrix, Matrix2};
 use serde_json::{json, Value};
@@ -228,8 +229,19 @@ impl EllipseExplorer {
         }
     }
 
+    /// The effective Hessian of the current exact stationary state, or why there is none
+    /// ([`effective::effective_hessian`]).
+    pub fn effective(&self) -> Result<EffectiveHessian, String> {
+        effective::effective_hessian(
+            &self.model,
+            &Optimizer::from_params(&self.params),
+            self.prediction.stationary.as_ref(),
+        )
+    }
+
     /// The contours the `contours` setting asks for: of the loss ½wᵀKw, and of the effective
-    /// loss wᵀ(K + λK²/2)w as printed in Sec. 4.6.
+    /// loss ½wᵀH_eff w where the effective Hessian exists (none where it does not; the plot's
+    /// note says why).
     pub fn contours(&self) -> Vec<Series> {
         let k = to2(&self.model.k);
         let c = self.params.contours;
@@ -238,13 +250,10 @@ impl EllipseExplorer {
             out.extend(contour_series("loss ½wᵀKw", &k, self.half_width, 1));
         }
         if c == "effective" || c == "both" {
-            let eff = k + k * k * (self.params.lr / 2.0);
-            out.extend(contour_series(
-                "effective loss wᵀ(K + λK²/2)w",
-                &eff,
-                self.half_width,
-                6,
-            ));
+            if let Ok(h) = self.effective() {
+                let name = format!("effective loss, {}", h.label());
+                out.extend(contour_series(&name, &to2(&h.matrix), self.half_width, 6));
+            }
         }
         out
     }
@@ -268,12 +277,18 @@ impl EllipseExplorer {
                 self.ensemble.len()
             ));
         }
+        if matches!(self.params.contours, "effective" | "both") {
+            if let Err(why) = self.effective() {
+                parts.push(format!("No effective Hessian: {why}"));
+            }
+        }
         (!parts.is_empty()).then(|| parts.join(" — "))
     }
 
     /// The numbers the page shows, with the field names of `nqm theory` plus the Monte Carlo
     /// ones: `sigma_empirical` (and its standard errors `sigma_empirical_se`),
-    /// `loss_empirical` (½Tr[KΣ̂]), `mean`, `walkers_alive`, `diverged`, `steps`.
+    /// `loss_empirical` (½Tr[KΣ̂]), `mean`, `walkers_alive`, `diverged`, `steps`; and the
+    /// effective Hessian's matrix `effective_hessian` (or `null` and `effective_hessian_reason`).
     pub fn readouts(&self) -> Value {
         let mut out = self.prediction.to_json();
         let m = self.moments.as_ref();
@@ -297,6 +312,12 @@ impl EllipseExplorer {
         );
         obj.insert("diverged".into(), json!(self.ensemble.diverged()));
         obj.insert("steps".into(), json!(self.ensemble.steps()));
+        let (eff, why) = match self.effective() {
+            Ok(h) => (matrix_json(Some(&h.matrix)), Value::Null),
+            Err(why) => (Value::Null, json!(why)),
+        };
+        obj.insert("effective_hessian".into(), eff);
+        obj.insert("effective_hessian_reason".into(), why);
         out
     }
 }
@@ -320,13 +341,34 @@ static SPEC: Spec = Spec {
               for the other optimizers); the continuous-time approximation solves <math><mi>K</mi>\
               <mi>Σ</mi><mo>+</mo><mi>Σ</mi><mi>K</mi><mo>=</mo><mi>λ</mi><mi>C</mi></math> \
               (their Eq. 1). Minibatch noise comes from a real linear-regression data set. The \
-              optional effective-loss contours are <math><msup><mi>w</mi><mi>T</mi></msup><mo>(\
-              </mo><mi>K</mi><mo>+</mo><mfrac><mi>λ</mi><mn>2</mn></mfrac><msup><mi>K</mi><mn>2\
-              </mn></msup><mo>)</mo><mi>w</mi></math> as printed in Sec. 4.6; for white noise \
-              the exact density has <math><msup><mi>Σ</mi><mrow><mo>−</mo><mn>1</mn></mrow>\
-              </msup><mo>∝</mo><mi>K</mi><mo>−</mo><mfrac><mi>λ</mi><mn>2</mn></mfrac><msup>\
-              <mi>K</mi><mn>2</mn></msup></math> (the discrete ellipse itself).</p>",
-    source: "Liu, Ziyin & Ueda (2021), Fig. 3a–f; Thms 1–3, 10, 11; Eq. 1; Sec. 4.6",
+              optional effective-loss contours are those of <math><mfrac><mn>1</mn><mn>2</mn>\
+              </mfrac><msup><mi>w</mi><mi>T</mi></msup><msub><mi>H</mi><mi>eff</mi></msub><mi>w\
+              </mi></math>, where <math><msub><mi>H</mi><mi>eff</mi></msub></math> is the \
+              Hessian for which the continuous-time theory with the same effective learning rate \
+              <math><mi>E</mi></math> and noise <math><mi>C</mi></math> gives the exact Σ: \
+              <math><mi>E</mi><msub><mi>H</mi><mi>eff</mi></msub><mi>Σ</mi><mo>+</mo><mi>Σ</mi>\
+              <msub><mi>H</mi><mi>eff</mi></msub><msup><mi>E</mi><mi>T</mi></msup><mo>=</mo>\
+              <mi>E</mi><mi>C</mi><msup><mi>E</mi><mi>T</mi></msup></math>, so <math><msub><mi>H\
+              </mi><mi>eff</mi></msub><mo>=</mo><mfrac><mn>1</mn><mn>2</mn></mfrac><mi>E</mi>\
+              <mi>C</mi><msup><mi>Σ</mi><mrow><mo>−</mo><mn>1</mn></mrow></msup></math> when E, \
+              C and Σ are functions of K. For SGD with momentum and any noise that commutes with \
+              K, <math><msub><mi>H</mi><mi>eff</mi></msub><mo>=</mo><mi>K</mi><mo>−</mo><mfrac>\
+              <mi>λ</mi><mrow><mn>2</mn><mo>(</mo><mn>1</mn><mo>+</mo><mi>μ</mi><mo>)</mo></mrow>\
+              </mfrac><msup><mi>K</mi><mn>2</mn></msup></math>. With white noise it is \
+              <math><mi>T</mi><msup><mi>Σ</mi><mrow><mo>−</mo><mn>1</mn></mrow></msup></math>, \
+              <math><mi>T</mi><mo>=</mo><mfrac><mrow><mi>λ</mi><msup><mi>σ</mi><mn>2</mn></msup>\
+              </mrow><mrow><mn>2</mn><mo>(</mo><mn>1</mn><mo>−</mo><mi>μ</mi><mo>)</mo></mrow>\
+              </mfrac></math> the continuous-time temperature, so its contours are the discrete \
+              ellipse's; with <math><mi>C</mi><mo>=</mo><mi>a</mi><mi>K</mi></math>, \
+              <math><msup><mi>Σ</mi><mrow><mo>−</mo><mn>1</mn></mrow></msup><mo>∝</mo><mn>2</mn>\
+              <mi>I</mi><mo>−</mo><mfrac><mi>λ</mi><mrow><mn>1</mn><mo>+</mo><mi>μ</mi></mrow>\
+              </mfrac><mi>K</mi></math> and H<sub>eff</sub> is measured against the matrix \
+              ½EC, not a temperature. Sec. 4.6 prints <math><mi>K</mi><mo>+</mo><mfrac><mi>λ</mi>\
+              <mn>2</mn></mfrac><msup><mi>K</mi><mn>2</mn></msup></math>, with the other sign \
+              (<code>nqm theory</code> prints both). Where Σ⁻¹ is no function of K — noise turned \
+              against K, a preconditioner not aligned with it, minibatch noise of a finite data \
+              set — no effective contours are drawn and the plot says why.</p>",
+    source: "Liu, Ziyin & Ueda (2021), Fig. 3a–f; Thms 1–3, 10, 11; Eq. 1; Cor. 1; Sec. 4.6",
     keys: &[
         "lr", "mu", "opt", "qhm_nu", "h1", "h2", "h_angle", "noise", "sigma2", "a", "c1", "c2",
         "c_angle", "cf", "n_data", "batch", "replace", "contours", "walkers", "seed", "speed",
@@ -445,6 +487,13 @@ impl EllipseExplorer {
                 .as_array()
                 .map(|m| (0..m.len()).filter_map(|i| m[i][i].as_f64()).sum::<f64>())
         };
+        let eff = self.effective().ok();
+        let eff_eig = |i: usize| {
+            let e = eff
+                .as_ref()
+                .map(|h| to2(&h.matrix).symmetric_eigenvalues())?;
+            Some(if i == 0 { e.max() } else { e.min() })
+        };
         fig.readouts = vec![
             Readout::new(
                 "trace_discrete",
@@ -458,6 +507,16 @@ impl EllipseExplorer {
             ),
             Readout::new("trace_empirical", "Tr Σ, walkers", tr("sigma_empirical")),
             Readout::new("spectral_radius", "spectral radius", num("spectral_radius")),
+            Readout::new(
+                "effective_hessian_max",
+                "largest eigenvalue of the effective Hessian H_eff = ½ECΣ⁻¹",
+                eff_eig(0),
+            ),
+            Readout::new(
+                "effective_hessian_min",
+                "smallest eigenvalue of H_eff (none where Σ⁻¹ is no function of K)",
+                eff_eig(1),
+            ),
             Readout::new("steps", "steps", num("steps")),
             Readout::new("diverged", "walkers diverged", num("diverged")),
         ];

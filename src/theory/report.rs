@@ -1,7 +1,8 @@
 //! Every applicable theoretical result for one query, as JSON: what `nqm theory` prints and the
 //! wasm API's `theory_json` returns, with the same field names.
 
-use super::{bayes, closed_form as cf, current, escape, fdr, kramers, matrix_json, number_json};
+use super::{bayes, closed_form as cf, current, effective, escape, fdr, kramers, lyapunov};
+use super::{matrix_json, number_json};
 use super::{predict, Prediction};
 use crate::model::Model;
 use crate::optimizer::{Opt, Optimizer};
@@ -81,6 +82,57 @@ pub fn closed_form(model: &Model, opt: &Optimizer) -> Value {
     json!({"source": source, "sigma": matrix_json(sigma.as_ref()), "loss": number_json(l)})
 }
 
+/// The effective Hessian ([`effective::effective_hessian`]) as `{matrix, eigenvalues, form,
+/// definition, measured_against, temperature, normalisation, sigma_inverse}`, and `null` with
+/// the reason in words where there is none.
+fn effective_json(
+    model: &Model,
+    opt: &Optimizer,
+    st: Option<&super::Stationary>,
+) -> (Value, Value) {
+    match effective::effective_hessian(model, opt, st) {
+        Ok(h) => (
+            json!({
+                "matrix": matrix_json(Some(&h.matrix)),
+                "eigenvalues": eigenvalues_json(&h.matrix),
+                "form": h.form,
+                "definition": "the Hessian H for which the continuous-time theory with the same \
+                               effective learning rate E and noise C gives the exact Σ: \
+                               EHΣ + ΣHEᵀ = ECEᵀ, i.e. H = ½ECΣ⁻¹ (E, C, Σ functions of K)",
+                "measured_against": h.measured_against(),
+                "temperature": number_json(h.temperature),
+                "normalisation": matrix_json(Some(&h.normalisation)),
+                "sigma_inverse": h.sigma_inverse,
+            }),
+            Value::Null,
+        ),
+        Err(why) => (Value::Null, json!(why)),
+    }
+}
+
+/// Sec. 4.6's effective Hessian as printed, K + λK²/2, with its label.
+fn paper_effective_json(model: &Model, lr: f64) -> Value {
+    let m = &model.k + &model.k * &model.k * (lr / 2.0);
+    json!({
+        "matrix": matrix_json(Some(&m)),
+        "eigenvalues": eigenvalues_json(&m),
+        "label": "Liu et al. Sec. 4.6 as printed: K + λK²/2, to first order in λ, for SGD with \
+                  white noise; the exact density (Cor. 3) has the other sign, K − λK²/2 (see \
+                  effective_hessian)",
+    })
+}
+
+/// The eigenvalues of a symmetric matrix, largest first.
+fn eigenvalues_json(m: &DMatrix<f64>) -> Value {
+    let mut e: Vec<f64> =
+        lyapunov::sym_eigenvalues(m).map_or(Vec::new(), |e| e.iter().copied().collect());
+    e.sort_by(|a, b| b.total_cmp(a));
+    json!(e
+        .into_iter()
+        .map(|x| number_json(Some(x)))
+        .collect::<Vec<_>>())
+}
+
 /// Results for the power-law spectrum kᵢ = h1·i^(−spec_decay), i = 1…spec_d, with noise
 /// aligned with K as the noise kind says (σ², a·kᵢ, σ² + a·kᵢ, c1 for general, c_f·kᵢ²σᵢ for
 /// Fisher noise).
@@ -128,16 +180,12 @@ pub fn theory_json(p: &Params, given: &[&str]) -> Value {
     o.insert("optimizer".into(), json!(opt.name()));
     o.insert("closed_form".into(), closed_form(&model, &opt));
 
-    // Sec. 4.6: the effective loss. As printed, K + λK²/2; the exact stationary density for
-    // white noise (Cor. 3) has Σ⁻¹ ∝ K(2I − λK), i.e. K − λK²/2.
-    let k2 = &model.k * &model.k;
+    let (eff, why) = effective_json(&model, &opt, pred.stationary.as_ref());
+    o.insert("effective_hessian".into(), eff);
+    o.insert("effective_hessian_reason".into(), why);
     o.insert(
         "effective_hessian_paper".into(),
-        matrix_json(Some(&(&model.k + &k2 * (p.lr / 2.0)))),
-    );
-    o.insert(
-        "effective_hessian".into(),
-        matrix_json(Some(&(&model.k - &k2 * (p.lr / 2.0)))),
+        paper_effective_json(&model, p.lr),
     );
     if model.c_fisher == 0.0 {
         o.insert(
