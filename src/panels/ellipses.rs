@@ -337,8 +337,9 @@ static SPEC: Spec = Spec {
               exact stationary covariance solves <math><mi>Σ</mi><mo>=</mo><mo>(</mo><mi>I</mi>\
               <mo>−</mo><mi>λ</mi><mi>K</mi><mo>)</mo><mi>Σ</mi><mo>(</mo><mi>I</mi><mo>−</mo>\
               <mi>λ</mi><mi>K</mi><mo>)</mo><mo>+</mo><msup><mi>λ</mi><mn>2</mn></msup><mi>C</mi>\
-              </math> (Liu et al. 2021, Thm 1; Thm 2 with momentum, Thms 3, 10, 11 and Cors 5–7 \
-              for the other optimizers); the continuous-time approximation solves <math><mi>K</mi>\
+              </math> (Liu et al. 2021, Thm 1; Thm 2 with momentum, Thms 3, 10 and Cors 5–6 for \
+              the other optimizers; for QHM the update rule, Eq. 72, solved directly, since Thm \
+              11 as printed is wrong); the continuous-time approximation solves <math><mi>K</mi>\
               <mi>Σ</mi><mo>+</mo><mi>Σ</mi><mi>K</mi><mo>=</mo><mi>λ</mi><mi>C</mi></math> \
               (their Eq. 1). Minibatch noise comes from a real linear-regression data set. The \
               optional effective-loss contours are those of <math><mfrac><mn>1</mn><mn>2</mn>\
@@ -368,7 +369,7 @@ static SPEC: Spec = Spec {
               (<code>nqm theory</code> prints both). Where Σ⁻¹ is no function of K — noise turned \
               against K, a preconditioner not aligned with it, minibatch noise of a finite data \
               set — no effective contours are drawn and the plot says why.</p>",
-    source: "Liu, Ziyin & Ueda (2021), Fig. 3a–f; Thms 1–3, 10, 11; Eq. 1; Cor. 1; Sec. 4.6",
+    source: "Liu, Ziyin & Ueda (2021), Fig. 3a–f; Thms 1–3, 10; Eqs. 1, 72; Cor. 1; Sec. 4.6",
     keys: &[
         "lr", "mu", "opt", "qhm_nu", "h1", "h2", "h_angle", "noise", "sigma2", "a", "c1", "c2",
         "c_angle", "cf", "n_data", "batch", "replace", "contours", "walkers", "seed", "speed",

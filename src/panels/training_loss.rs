@@ -7,8 +7,10 @@
 //!
 //! For QHM the exact curve is the solver's (an ARMA(2,1) process per eigenmode when [C, K] = 0,
 //! `closed_form::qhm_commuting`). Cor. 7 (Eqs. 89–92) as printed is drawn beside it: it is
-//! misprinted — at ν = 0, where QHM is plain SGD, Thm 11's Eq. 82 does not reduce to Thm 1 — and
-//! gives negative losses at common settings (μ = 0.9, ν = 0.7).
+//! wrong — at ν = 0, where QHM is plain SGD, Thm 11's Eq. 82 does not reduce to Thm 1 — and
+//! gives negative losses at common settings (μ = 0.9, ν = 0.7). Thm 11's proof drops the
+//! correlation between a step's noise and the weights it moves in Eqs. 77, 78 and 80, and its
+//! Eqs. 82 and 86 do not follow from its own steps; `tests/qhm_thm11.rs` solves both versions.
 
 use super::{figure, job_seed, Panel, Spec};
 use crate::figure::{linspace, Figure, Patch, Plot, Readout, Series, SeriesKind, Style};
@@ -48,17 +50,24 @@ static SPEC: Spec = Spec {
               </mn></msup></math> term of Table 1. The exact curves come from the general \
               solver of <math><mi>P</mi><mo>=</mo><mi>A</mi><mi>P</mi><msup><mi>A</mi><mi>T</mi>\
               </msup><mo>+</mo><mi>B</mi><mi>C</mi><msup><mi>B</mi><mi>T</mi></msup></math> for \
-              each update rule (for SGD and SGDM it agrees with Eq. 12). For QHM the paper's \
-              exact result, Cor. 7 (Eqs. 89–92), is misprinted: at ν = 0, where QHM is plain SGD, \
-              its Thm 11 (Eq. 82) does not reduce to Thm 1, and Eq. 89 gives negative losses at \
-              μ = 0.9, ν = 0.7. It is drawn, as printed, beside the exact curve (a log axis \
-              shows only its positive part). Unlike SGD and SGDM, QHM's exact loss can lie below \
+              each update rule (for SGD and SGDM it agrees with Eq. 12); for QHM it is this \
+              project's solution of the update rule (Eq. 72), an ARMA(2,1) process per \
+              eigen-mode. The paper's exact result for QHM, Cor. 7 (Eqs. 89–92), is wrong: at \
+              ν = 0, where QHM is plain SGD, its Thm 11 (Eq. 82) does not reduce to Thm 1, and \
+              Eq. 89 gives negative losses at μ = 0.9, ν = 0.7. The proof of Thm 11 drops the \
+              correlation between a step's noise and the weights it moves in three places — \
+              Eq. 77 (−2λ(1−ν)αC), Eq. 78 (−μλ(1−ν)αC) and Eq. 80 (+μλ(1−ν)α(I−αK)C), with \
+              α = λ(1−μν) — and its Eqs. 82 and 86 do not follow from its own steps. With the \
+              three terms restored, Eqs. 75–80 give the exact covariance, for any C; restoring \
+              Eq. 78's term alone, as an independent audit proposed, does not (checked in \
+              <code>tests/qhm_thm11.rs</code>). Cor. 7 is drawn, as printed, beside the exact \
+              curve (a log axis shows only its positive part). Unlike SGD and SGDM, QHM's exact loss can lie below \
               the continuous-time value: at μ = 0.9, ν = 0.7 the λ² coefficient of Gitman et \
               al.'s expansion is negative, and the exact curve follows it at small λ. The Monte Carlo \
               points are the loss after the given number of steps from the minimum, compared \
               with the exact loss at that time.</p>",
-    source: "Liu, Ziyin & Ueda (2021), Thm 5, Eq. 12; Table 1 (approximation error); Cor. 7, \
-             Eqs. 89–92; Gitman et al. (2019)",
+    source: "Liu, Ziyin & Ueda (2021), Thm 5, Eq. 12; Table 1 (approximation error); Eq. 72; \
+             Thm 11 and its proof (Eqs. 75–88); Cor. 7, Eqs. 89–92; Gitman et al. (2019)",
     keys: &[
         "h1", "h2", "h_angle", "noise", "sigma2", "a", "c1", "c2", "c_angle", "cf", "n_data",
         "batch", "replace", "mu", "qhm_nu", "walkers", "steps", "points", "ylog", "seed",

@@ -39,7 +39,9 @@ pub fn closed_form(model: &Model, opt: &Optimizer) -> Value {
         Opt::Qhm if commuting => {
             let s = cf::qhm_commuting(k, c, lr, mu, opt.qhm_nu);
             (
-                "Thm 11, Eqs. 82–85 solved for [C, K] = 0; loss Cor. 7 (Eq. 89)",
+                "this project's ARMA(2,1) solution of QHM's update rule (Liu et al. Eq. 72) per \
+                 eigen-mode, for [C, K] = 0; not Thm 11 or Cor. 7 (Eqs. 82–92), which as printed \
+                 do not give QHM's covariance",
                 s.clone(),
                 loss(&s),
             )
@@ -47,7 +49,8 @@ pub fn closed_form(model: &Model, opt: &Optimizer) -> Value {
         Opt::Nesterov if commuting => {
             let s = cf::qhm_commuting(k, c, lr / (1.0 - mu), mu, mu);
             (
-                "QHM with λ/(1−μ), ν = μ (Thm 11 for [C, K] = 0)",
+                "QHM with λ/(1−μ), ν = μ: this project's ARMA(2,1) solution of the update rule \
+                 (Liu et al. Eq. 72) per eigen-mode, for [C, K] = 0; not Thm 11",
                 s.clone(),
                 loss(&s),
             )
