@@ -747,8 +747,11 @@ pub static FIELDS: &[Field] = &[
         "spec_d",
         spec_d,
         "spectrum dimension D",
-        "Also report a D-dimensional power-law \
-        spectrum kᵢ = h1·i^(−spec_decay), noise aligned (0: off).",
+        "Dimension D of a power-law Hessian spectrum \
+        kᵢ = h1·i^(−spec_decay) (0: off). `nqm theory` gives its losses with the noise of `noise` \
+        mode by mode: σ² (white, the default: Thm 8's ratio is then 1), a·kᵢ, σ² + a·kᵢ, or \
+        Fisher; general and minibatch noise have no power-law counterpart (null, with a reason). \
+        The escape panel's Thm 8 plot takes C ∝ K.",
         [0, 100_000, 1]
     ),
     real_cli!(

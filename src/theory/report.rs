@@ -136,36 +136,90 @@ fn eigenvalues_json(m: &DMatrix<f64>) -> Value {
         .collect::<Vec<_>>())
 }
 
-/// Results for the power-law spectrum kᵢ = h1·i^(−spec_decay), i = 1…spec_d, with noise
-/// aligned with K as the noise kind says (σ², a·kᵢ, σ² + a·kᵢ, c1 for general, c_f·kᵢ²σᵢ for
-/// Fisher noise).
-fn spectrum_json(p: &Params, opt: &Optimizer, with_t: bool) -> Value {
+/// The noise of each mode of the power-law spectrum, as `noise` says, with its description; or
+/// why the spectrum has no such noise.
+///
+/// White σ² (isotropic: Thm 8's ratio is then exactly 1), Hessian-aligned a·kᵢ, mixed σ² + a·kᵢ,
+/// Fisher c_f·kᵢ²σᵢ (state-dependent, so no constant cᵢ). General noise is a 2-D matrix with its
+/// own eigenbasis (c1, c2, c_angle) and minibatch noise comes from a generated 2-D data set:
+/// neither says what the noise of mode i of a D-dimensional spectrum would be.
+fn spectrum_noise(p: &Params, ks: &[f64]) -> Result<(Vec<f64>, &'static str), &'static str> {
     use crate::params::Noise;
+    let per_mode = |f: &dyn Fn(f64) -> f64| ks.iter().map(|&k| f(k)).collect();
+    match p.noise {
+        Noise::White => Ok((
+            per_mode(&|_| p.sigma2),
+            "cᵢ = σ² (white, isotropic: Thm 8's ratio is 1)",
+        )),
+        Noise::Hessian => Ok((per_mode(&|k| p.a * k), "cᵢ = a·kᵢ (Hessian-aligned)")),
+        Noise::Mixed => Ok((per_mode(&|k| p.sigma2 + p.a * k), "cᵢ = σ² + a·kᵢ (mixed)")),
+        Noise::Fisher => Ok((
+            per_mode(&|_| 0.0),
+            "cᵢ = c_f·kᵢ²σᵢ (Fisher, state-dependent)",
+        )),
+        Noise::General => Err("general noise is a 2-D covariance with its own eigenbasis \
+                               (c1, c2, c_angle): it does not say what the noise of each mode of \
+                               a D-dimensional spectrum would be (choose white, hessian, mixed or \
+                               fisher)"),
+        Noise::Minibatch => Err(
+            "minibatch noise comes from a generated 2-D regression data set \
+                                 (n_data, batch): it has no counterpart on a D-dimensional \
+                                 power-law spectrum (choose white, hessian, mixed or fisher)",
+        ),
+    }
+}
+
+/// Results for the power-law spectrum kᵢ = h1·i^(−spec_decay), i = 1…spec_d, with the noise of
+/// `noise` mode by mode ([`spectrum_noise`]): `null` values and a `reason` where the spectrum
+/// has no meaning or a value does not exist.
+fn spectrum_json(p: &Params, opt: &Optimizer, with_t: bool) -> Value {
     let ks = super::spectrum::power_law(p.spec_d as usize, p.h1, p.spec_decay);
-    let cs: Vec<f64> = ks
-        .iter()
-        .map(|k| match p.noise {
-            Noise::White => p.sigma2,
-            Noise::Hessian => p.a * k,
-            Noise::Mixed => p.sigma2 + p.a * k,
-            Noise::General => p.c1,
-            Noise::Fisher | Noise::Minibatch => 0.0,
-        })
-        .collect();
-    let cf = if p.noise == Noise::Fisher { p.cf } else { 0.0 };
+    let mut out = json!({"dim": p.spec_d, "loss_discrete": null, "loss_continuous": null,
+                         "anisotropy_ratio": null, "noise": null, "reason": null});
+    if with_t {
+        out["escape_discrete"] = Value::Null;
+        out["escape_continuous"] = Value::Null;
+    }
+    let (cs, noise) = match spectrum_noise(p, &ks) {
+        Ok(n) => n,
+        Err(why) => {
+            out["reason"] = json!(why);
+            return out;
+        }
+    };
+    out["noise"] = json!(noise);
+    let cf = if p.noise == crate::params::Noise::Fisher {
+        p.cf
+    } else {
+        0.0
+    };
     let mut opt1 = opt.clone();
     opt1.precond = DMatrix::from_element(1, 1, p.p1);
     let (ld, lc) = super::spectrum::loss(&ks, &cs, cf, &opt1);
-    let mut out = json!({
-        "dim": p.spec_d,
-        "loss_discrete": number_json(ld),
-        "loss_continuous": number_json(lc),
-        "anisotropy_ratio": number_json((cf == 0.0).then(|| super::spectrum::anisotropy_ratio(&ks, &cs))),
-    });
+    out["loss_discrete"] = number_json(ld);
+    out["loss_continuous"] = number_json(lc);
+    out["anisotropy_ratio"] =
+        number_json((cf == 0.0).then(|| super::spectrum::anisotropy_ratio(&ks, &cs)));
+    let mut why = Vec::new();
     if with_t {
         let (ed, ec) = super::spectrum::escape(&ks, &cs, cf, &opt1, p.t);
         out["escape_discrete"] = number_json(ed);
         out["escape_continuous"] = number_json(ec);
+        if ed.is_none() || ec.is_none() {
+            why.push("an escape value is missing: some mode has no solution at this setting");
+        }
+    }
+    if ld.is_none() {
+        why.push("no exact stationary state in some mode (beyond the stability limit)");
+    }
+    if lc.is_none() {
+        why.push("the continuous-time theory has no stationary state in some mode");
+    }
+    if cf != 0.0 {
+        why.push("Thm 8's anisotropy ratio needs constant noise; Fisher noise depends on Σ");
+    }
+    if !why.is_empty() {
+        out["reason"] = json!(why.join("; "));
     }
     out
 }
