@@ -235,6 +235,18 @@ fn the_spectrum_follows_noise_and_says_why_where_it_has_no_meaning() {
 }
 
 #[test]
+fn the_continuous_kramers_rate_grows_with_the_loss_scale() {
+    // Eq. 24 at scale r: r|k_b|/(2π)·exp(…) with an r-independent exponent.
+    let rate = |r: f64| {
+        json(&["theory", &format!("dl=0.05&ka=1&kb=1&r={r}")])["kramers_rate_continuous"]
+            .as_f64()
+            .unwrap()
+    };
+    assert!((rate(2.0) / rate(1.0) - 2.0).abs() < 1e-12);
+    assert!((rate(10.0) / rate(1.0) - 10.0).abs() < 1e-11);
+}
+
+#[test]
 fn a_simulation_that_cannot_run_says_why_and_exits_non_zero() {
     let (code, out, err) = nqm(&["simulate", "opt=dnm&h2=0&walkers=10&steps=1"]);
     assert_ne!(code, 0);

@@ -2,7 +2,8 @@
 //! well of curvature k_a over a barrier of height ΔL and curvature |k_b|, against the scale r of
 //! the loss (L → rL). Monte Carlo first-passage times beside the discrete-time rate Eq. (23)
 //! (times the paper's one fitted constant, fitted here by least squares and shown) and the
-//! continuous-time rate Eq. (24), which does not depend on r.
+//! continuous-time rate Eq. (24), which grows ∝ r (with the scaled |k_b|), so that its γ/|k_b|
+//! does not depend on r.
 //!
 //! **The loss.** A symmetric double well made of parabolas joined with a continuous slope:
 //! ```text
@@ -87,7 +88,8 @@ static SPEC: Spec = Spec {
               continuous-time rate of Xie et al. (their Eq. 24) drops the factors in \
               <math><mi>λ</mi><msub><mi>k</mi><mi>a</mi></msub></math> and so gives a \
               <math><mi>γ</mi><mo>/</mo><mo>|</mo><msub><mi>k</mi><mi>b</mi></msub><mo>|</mo>\
-              </math> independent of r. The solid curve is the exact rate of this SGD chain: its \
+              </math> independent of r (its γ itself grows in proportion to r, with the scaled \
+              |k<sub>b</sub>|). The solid curve is the exact rate of this SGD chain: its \
               mean first-passage time solved numerically (the one-step Gaussian kernel on a fine \
               grid, Richardson-extrapolated), which the Monte Carlo points must match within \
               their errors. Here Eq. 24 holds as r → 0 and Eq. 23 × c follows the rise only \
@@ -493,7 +495,7 @@ pub fn eq23_over_kb(p: &Params, r: f64) -> Option<f64> {
         .filter(|g| g.is_finite() && *g > 0.0)
 }
 
-/// Eq. (24) divided by |k_b| (independent of r).
+/// Eq. (24) divided by the scaled |k_b| = r·k_b: independent of r (Eq. 24 itself is ∝ r).
 pub fn eq24_over_kb(p: &Params, r: f64) -> Option<f64> {
     Some(problem(p, r).rate_continuous() / (r * p.kb)).filter(|g| g.is_finite() && *g > 0.0)
 }
