@@ -12,7 +12,10 @@
 //! ([`crate::theory::fdr_finite`]), whose variance is exact for Gaussian noise; for r the
 //! leading order Var[D]/(E Ō_R)². A weighted least-squares line in log–log gives each
 //! exponent with its standard error, beside the exponent of the exact curve over the same
-//! points.
+//! points. Beside them, the exact stationary value over the window
+//! ([`crate::theory::fdr_finite::Linear2::residual_stationary`]): Var[r] ∝ η⁻² only for long
+//! windows (ηkn ≫ 1), ∝ 1/η for short ones, and from the minimum in pure diffusion (ηkT ≪ 1)
+//! independent of η.
 
 use super::fdr_common::{self, fit_line, normalized};
 use super::{figure, job_seed, Panel, Spec};
@@ -29,7 +32,8 @@ static SPEC: Spec = Spec {
     title: "How noisy is the FDR1 estimator?",
     claim: "The FDR1 residual Ō_L − Ō_R of one run is a boundary term: its variance is exact, \
             quadratic in the noise variance σ², and not inverse in η; the ratio Ō_L/Ō_R − 1 has a \
-            variance independent of σ² that falls like 1/η² once the run is stationary.",
+            variance independent of σ² that falls like 1/η² only once the run is stationary and \
+            its window long (ηkn ≫ 1), like 1/η for short windows.",
     caption: "<p>The blog post on Yaida's paper found the variance of the FDR1 estimator to grow \
               “linearly with variance of the gradients, and in inverse proportion to the learning \
               rate”. Here each of <code>walkers</code> runs of <math><mi>T</mi></math> = \
@@ -63,16 +67,46 @@ static SPEC: Spec = Spec {
               <math><mi>r</mi></math> the curve is the leading order <math><mi>Var</mi><mo>[</mo>\
               <mi>D</mi><mo>]</mo><mo>/</mo><msup><mrow><mo>(</mo><mi>E</mi><msub><mover><mi>O\
               </mi><mo>‾</mo></mover><mi>R</mi></msub><mo>)</mo></mrow><mn>2</mn></msup></math>. \
-              Once a run is stationary, <math><mi>Var</mi><mo>[</mo><mi>D</mi><mo>]</mo></math> \
-              hardly depends on <math><mi>η</mi></math> while <math><mi>E</mi><msub><mover><mi>O\
-              </mi><mo>‾</mo></mover><mi>R</mi></msub><mo>∝</mo><mi>η</mi></math>, so \
+              At stationarity, over the window of n = T − ⌊T/2⌋ steps of plain SGD, one \
+              eigen-direction of K gives (ρ = 1 − ηk, x = ηk) \
+              <math><mi>Var</mi><mo>[</mo><mi>D</mi><mo>]</mo><mo>=</mo><mfrac><mrow><msup><mi>σ\
+              </mi><mn>4</mn></msup><mo>[</mo><mn>1</mn><mo>+</mo><mn>2</mn><msup><mi>x</mi><mn>2\
+              </mn></msup><mo>−</mo><mo>(</mo><mn>1</mn><mo>−</mo><msup><mi>x</mi><mn>2</mn>\
+              </msup><mo>)</mo><msup><mi>ρ</mi><mrow><mn>2</mn><mi>n</mi></mrow></msup><mo>+</mo>\
+              <msup><mi>x</mi><mn>2</mn></msup><mo>(</mo><mn>1</mn><mo>−</mo><msup><mi>x</mi><mn>2\
+              </mn></msup><mo>)</mo><msup><mi>ρ</mi><mrow><mn>2</mn><mi>n</mi><mo>−</mo><mn>2</mn>\
+              </mrow></msup><mo>]</mo></mrow><mrow><msup><mi>k</mi><mn>2</mn></msup><msup><mrow>\
+              <mo>(</mo><mn>2</mn><mo>−</mo><mi>x</mi><mo>)</mo></mrow><mn>2</mn></msup><msup><mi>\
+              n</mi><mn>2</mn></msup></mrow></mfrac></math> for the D of this panel, whose \
+              <math><msub><mi>O</mi><mi>R</mi></msub></math> is Yaida's ½η|v|² with v the \
+              previous step's update (pairing each <math><msub><mi>O</mi><mi>L</mi></msub></math> \
+              with the same step's gradient instead gives the boundary term \
+              <math><mo>(</mo><msubsup><mi>w</mi><mi>start</mi><mn>2</mn></msubsup><mo>−</mo>\
+              <msubsup><mi>w</mi><mi>end</mi><mn>2</mn></msubsup><mo>)</mo><mo>/</mo><mo>(</mo>\
+              <mn>2</mn><mi>η</mi><mi>n</mi><mo>)</mo></math> and \
+              <math><mfrac><mrow><msup><mi>σ</mi><mn>4</mn></msup><mo>(</mo><mn>1</mn><mo>−</mo>\
+              <msup><mi>ρ</mi><mrow><mn>2</mn><mi>n</mi></mrow></msup><mo>)</mo></mrow><mrow>\
+              <msup><mi>k</mi><mn>2</mn></msup><msup><mrow><mo>(</mo><mn>2</mn><mo>−</mo><mi>x</mi>\
+              <mo>)</mo></mrow><mn>2</mn></msup><msup><mi>n</mi><mn>2</mn></msup></mrow></mfrac>\
+              </math>), and <math><mi>E</mi><msub><mover><mi>O</mi><mo>‾</mo></mover><mi>R</mi>\
+              </msub><mo>=</mo><mi>η</mi><msup><mi>σ</mi><mn>2</mn></msup><mo>/</mo><mo>(</mo>\
+              <mn>2</mn><mo>−</mo><mi>x</mi><mo>)</mo></math>. So \
               <math><mi>Var</mi><mo>[</mo><mi>r</mi><mo>]</mo><mo>∝</mo><msup><mi>η</mi><mrow>\
-              <mo>−</mo><mn>2</mn></mrow></msup></math>. The blog's two observations hold for \
+              <mo>−</mo><mn>2</mn></mrow></msup></math> holds only for long windows, ηkn ≫ 1 for \
+              every eigenvalue k (there <math><mi>Var</mi><mo>[</mo><mi>D</mi><mo>]</mo></math> \
+              hardly depends on η); for short windows, ηkn ≪ 1, <math><mi>Var</mi><mo>[</mo><mi>D\
+              </mi><mo>]</mo></math> ∝ η and Var[r] ∝ 1/η; and started from the minimum in the \
+              pure-diffusion regime, ηkT ≪ 1, <math><mi>Var</mi><mo>[</mo><mi>D</mi><mo>]</mo>\
+              </math> ∝ η² and Var[r] does not depend on η at \
+              all. The dashed curves on the left are the exact stationary window-n values (with \
+              momentum too, as a Gaussian quadratic form); the readouts give ηkn at the chosen η \
+              and the local exponent of Var[r] there. The blog's two observations hold for \
               standard deviations of two different estimators: <math><mi>SD</mi><mo>[</mo><mi>D\
               </mi><mo>]</mo><mo>∝</mo><msup><mi>σ</mi><mn>2</mn></msup></math> and \
               <math><mi>SD</mi><mo>[</mo><mi>r</mi><mo>]</mo><mo>∝</mo><mn>1</mn><mo>/</mo><mi>η\
-              </mi></math>; no variance here is linear in <math><msup><mi>σ</mi><mn>2</mn>\
-              </msup></math> and inverse in <math><mi>η</mi></math> at once. Lines: weighted \
+              </mi></math> (long windows); no variance here is linear in <math><msup><mi>σ</mi>\
+              <mn>2</mn></msup></math> and inverse in <math><mi>η</mi></math> at once. Lines: \
+              weighted \
               power-law fits to the points (slopes ± standard error in the titles and readouts) \
               and the blog's slopes (−1 in η, +1 in σ²) through the points' centre.</p>",
     source: "Bulatov, blog post on Yaida (2019); Yaida Eqs. 15, 17, FDR1′ and App. A",
@@ -85,6 +119,10 @@ static SPEC: Spec = Spec {
         ("momentum μ = 0.9", "mu=0.9"),
         ("longer runs, T = 10⁴", "steps=10000&walkers=2000"),
         ("start away from the minimum", "w0=3"),
+        (
+            "short run from the minimum: pure diffusion",
+            "lr=0.001&steps=100&w0=0",
+        ),
     ],
     live: false,
 };
@@ -142,6 +180,21 @@ fn at(p: &Params, k: usize, x: f64) -> Params {
     q
 }
 
+/// The window of the half-running average: n = T − ⌊T/2⌋ steps.
+fn window(q: &Params) -> u64 {
+    let t = q.steps.max(2);
+    t - t / 2
+}
+
+/// Exact Var[D] and E Ō_R over the window at stationarity (`None` beyond the stability limit).
+fn stationary(q: &Params) -> Option<(f64, f64)> {
+    fdr_common::linear(q, q.lr).residual_stationary(window(q))
+}
+
+/// Series index of the stationary window-n curve of Var[D] against η (plot 0); that of
+/// Var[D]/(E Ō_R)² (plot 2) is the next one.
+pub const STATIONARY: usize = 4 * PER_PLOT;
+
 /// Exact (mean, variance) of D and the expected Ō_R, for `q` (Gaussian noise).
 fn exact(q: &Params) -> (f64, f64, f64) {
     let l = fdr_common::linear(q, q.lr);
@@ -193,6 +246,35 @@ fn runs(q: &Params, seed: u64) -> (Vec<f64>, Vec<f64>) {
         }
     }
     (d, r)
+}
+
+/// η_eff·k·n at the chosen η, with η_eff = η(1−ν)/(1−μ), for the smallest and the largest
+/// eigenvalue of K, and the local exponent d ln Var[r]/d ln η of the stationary window-n
+/// curve there: about −2 when η_eff·k·n ≫ 1 for every k, about −1 when ≪ 1.
+fn window_readouts(q: &Params) -> Vec<Readout> {
+    let eff = q.lr * (1.0 - q.damp) / (1.0 - q.mu) * window(q) as f64;
+    let ratio = |lr: f64| stationary(&at(q, 0, lr)).map(|(v, o)| v / (o * o));
+    let h = 1e-3;
+    let local = ratio(q.lr * (1.0 + h))
+        .zip(ratio(q.lr * (1.0 - h)))
+        .map(|(a, b)| (a.ln() - b.ln()) / (2.0 * h));
+    vec![
+        Readout::new(
+            "eta_k_n_min",
+            "η(1−ν)/(1−μ) · k_min · n at the chosen η (Var[r] ∝ η⁻² needs ≫ 1)",
+            Some(eff * q.h1.min(q.h2)),
+        ),
+        Readout::new(
+            "eta_k_n_max",
+            "the same with k_max",
+            Some(eff * q.h1.max(q.h2)),
+        ),
+        Readout::new(
+            "slope_r_lr_stationary_local",
+            "local exponent of Var[r] in η at the chosen η, stationary window n (exact)",
+            local,
+        ),
+    ]
 }
 
 impl Panel for FdrVariance {
@@ -292,6 +374,34 @@ impl Panel for FdrVariance {
                 .colored(7),
             );
         }
+        let xs = lrs(&q, n);
+        let grid = logspace(xs[0], xs[xs.len() - 1], 60);
+        for (k, ratio) in [(0, false), (2, true)] {
+            let ys = grid
+                .iter()
+                .map(|&x| {
+                    let (v, o_r) = stationary(&at(&q, 0, x))?;
+                    Some(if ratio { v / (o_r * o_r) } else { v })
+                })
+                .map(|y| y.unwrap_or(f64::NAN))
+                .collect();
+            fig.series.push(
+                Series::new(
+                    if ratio {
+                        "stationary, window n: Var[D]/(E Ō_R)²"
+                    } else {
+                        "stationary, window n (exact)"
+                    },
+                    SeriesKind::TheoryDiscrete,
+                    grid.clone(),
+                    ys,
+                )
+                .in_plot(k)
+                .styled(Style::Dashed)
+                .colored(6),
+            );
+        }
+        fig.readouts = window_readouts(&q);
         if q.lr >= fdr_common::lr_limit(&q) {
             let note = Some("η is beyond the stability limit: the runs diverge".to_string());
             fig.plots[1].note.clone_from(&note);
@@ -322,8 +432,8 @@ impl Panel for FdrVariance {
         ]
     }
 
-    fn finish(&self, _p: &Params, fig: &mut Figure) {
-        fig.readouts.clear();
+    fn finish(&self, p: &Params, fig: &mut Figure) {
+        fig.readouts = window_readouts(&normalized(p));
         let names = [
             ("d_lr", "Var[D] against η"),
             ("d_sigma2", "Var[D] against σ²"),
