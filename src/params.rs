@@ -125,7 +125,8 @@ pub struct Params {
     pub points: u64,
     /// Logarithmic y axis (1) or linear (0).
     pub ylog: u64,
-    /// Loss contours behind the ellipses: none, loss, effective (H_eff, [`crate::theory::effective`]), both.
+    /// Loss contours behind the ellipses: none, loss, effective (H_eff,
+    /// [`crate::theory::effective`]), both.
     pub contours: &'static str,
     // Fields of group A: momentum, noise-shape, second-order.
     // Fields of group B: escape, training-loss, bayes.

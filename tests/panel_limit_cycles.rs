@@ -259,9 +259,8 @@ fn the_monte_carlo_s11_shows_the_peak() {
     // At the audit's setting the Monte Carlo S₁₁ matches the expected periodogram (5 s.e.,
     // checked with the other spectra), and its largest bin is inside the band, above the
     // lowest- and the highest-frequency bins by more than 5 standard errors.
-    let (p, fig) = build(
-        "h1=0.9&h2=0.1&h_angle=5.71&c1=1&c2=0&c_angle=50.71&lr=1&walkers=500&steps=500&points=3&seed=37",
-    );
+    let q = "h1=0.9&h2=0.1&h_angle=5.71&c1=1&c2=0&c_angle=50.71&lr=1";
+    let (p, fig) = build(&format!("{q}&walkers=500&steps=500&points=3&seed=37"));
     check_spectra(&p, &fig);
     let s = &fig.series[lc::S11_MC];
     let e = s.y_err.as_ref().unwrap();

@@ -61,7 +61,8 @@ static SPEC: Spec = Spec {
               three terms restored, Eqs. 75–80 give the exact covariance, for any C; restoring \
               Eq. 78's term alone, as an independent audit proposed, does not (checked in \
               <code>tests/qhm_thm11.rs</code>). Cor. 7 is drawn, as printed, beside the exact \
-              curve (a log axis shows only its positive part). Unlike SGD and SGDM, QHM's exact loss can lie below \
+              curve (a log axis shows only its positive part). Unlike SGD and SGDM, QHM's exact \
+              loss can lie below \
               the continuous-time value: at μ = 0.9, ν = 0.7 the λ² coefficient of Gitman et \
               al.'s expansion is negative, and the exact curve follows it at small λ. The Monte Carlo \
               points are the loss after the given number of steps from the minimum, compared \
