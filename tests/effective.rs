@@ -279,7 +279,16 @@ fn the_ellipse_panel_draws_effective_contours_only_where_h_eff_exists() {
     assert_eq!(c.len(), 1);
     assert!(c[0].name.starts_with("loss"));
     let note = e.scene().note.unwrap();
-    assert!(note.contains("No effective Hessian"), "{note}");
+    assert!(note.contains("No effective Hessian: the noise covariance C does not commute with K"));
+    assert!(note.len() < 100, "{note}");
+    // `nqm figure` gives the whole reason beside the missing eigenvalue.
+    let fig = e.figure();
+    let r = fig.readout("effective_hessian_min").unwrap();
+    assert!(
+        r.value.is_none() && r.label.contains("no effective loss of K"),
+        "{}",
+        r.label
+    );
     let r = e.readouts();
     assert!(r["effective_hessian"].is_null());
     assert!(r["effective_hessian_reason"]

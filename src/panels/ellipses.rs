@@ -279,7 +279,9 @@ impl EllipseExplorer {
         }
         if matches!(self.params.contours, "effective" | "both") {
             if let Err(why) = self.effective() {
-                parts.push(format!("No effective Hessian: {why}"));
+                // The headline on the plot; the readouts give the whole reason.
+                let headline = why.split([',', ':']).next().unwrap_or(&why);
+                parts.push(format!("No effective Hessian: {headline}"));
             }
         }
         (!parts.is_empty()).then(|| parts.join(" — "))
@@ -488,12 +490,17 @@ impl EllipseExplorer {
                 .as_array()
                 .map(|m| (0..m.len()).filter_map(|i| m[i][i].as_f64()).sum::<f64>())
         };
-        let eff = self.effective().ok();
+        let eff = self.effective();
         let eff_eig = |i: usize| {
             let e = eff
                 .as_ref()
+                .ok()
                 .map(|h| to2(&h.matrix).symmetric_eigenvalues())?;
             Some(if i == 0 { e.max() } else { e.min() })
+        };
+        let none = match &eff {
+            Ok(_) => String::new(),
+            Err(why) => format!(" — none: {why}"),
         };
         fig.readouts = vec![
             Readout::new(
@@ -515,7 +522,7 @@ impl EllipseExplorer {
             ),
             Readout::new(
                 "effective_hessian_min",
-                "smallest eigenvalue of H_eff (none where Σ⁻¹ is no function of K)",
+                &format!("smallest eigenvalue of H_eff{none}"),
                 eff_eig(1),
             ),
             Readout::new("steps", "steps", num("steps")),
