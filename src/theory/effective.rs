@@ -139,6 +139,13 @@ fn sigma_inverse(model: &Model, opt: &Optimizer, temperature: Option<f64>) -> St
     }
 }
 
+/// T when ½EC = T·I.
+fn temperature(half_ec: &DMatrix<f64>) -> Option<f64> {
+    let d = half_ec.nrows();
+    let t = half_ec.trace() / d as f64;
+    ((half_ec - DMatrix::identity(d, d) * t).norm() <= TOL * half_ec.norm()).then_some(t)
+}
+
 /// The effective Hessian of the exact stationary state `st` of `opt` on `model`, or the reason
 /// there is none (see the module documentation).
 pub fn effective_hessian(
@@ -158,23 +165,20 @@ pub fn effective_hessian(
     let e = opt
         .effective_lr(k, sigma, c)
         .ok_or("the optimizer's learning-rate matrix does not exist here")?;
-    if !is_function_of(k, &e) {
-        return Err(not_a_function(model, opt, "the learning-rate matrix"));
-    }
-    if !is_function_of(k, c) {
-        return Err(not_a_function(model, opt, "the noise covariance C"));
-    }
-    if !is_function_of(k, sigma) {
-        return Err(not_a_function(model, opt, "Σ"));
+    for (m, what) in [
+        (&e, "the learning-rate matrix"),
+        (c, "the noise covariance C"),
+        (sigma, "Σ"),
+    ] {
+        if !is_function_of(k, m) {
+            return Err(not_a_function(model, opt, what));
+        }
     }
     let half_ec = &e * c * 0.5;
     let half_ec = (&half_ec + half_ec.transpose()) * 0.5;
     let h = &half_ec * &sigma_inv;
     let matrix = (&h + h.transpose()) * 0.5;
-    let d = k.nrows();
-    let t = half_ec.trace() / d as f64;
-    let temperature =
-        ((&half_ec - DMatrix::identity(d, d) * t).norm() <= TOL * half_ec.norm()).then_some(t);
+    let temperature = temperature(&half_ec);
     Ok(EffectiveHessian {
         matrix,
         form: form(opt).into(),
