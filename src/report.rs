@@ -7,7 +7,7 @@ use crate::model::Model;
 use crate::optimizer::{Opt, Optimizer};
 use crate::params::{query::fields_json, Params};
 use crate::sim::{Ensemble, Observables};
-use crate::theory::{self, bayes, closed_form as cf, current, escape, fdr, kramers};
+use crate::theory::{self, bayes, closed_form as cf, current, effective, escape, fdr, kramers};
 use crate::theory::{expected_loss, matrix_json, number_json, predict, Prediction};
 use nalgebra::DMatrix;
 use serde_json::{json, Value};
@@ -41,7 +41,9 @@ pub fn closed_form(model: &Model, opt: &Optimizer) -> Value {
         Opt::Qhm if commuting => {
             let s = cf::qhm_commuting(k, c, lr, mu, opt.qhm_nu);
             (
-                "Thm 11, Eqs. 82–85 solved for [C, K] = 0; loss Cor. 7 (Eq. 89)",
+                "this project's ARMA(2,1) solution of QHM's update rule (Liu et al. Eq. 72) per \
+                 eigen-mode, for [C, K] = 0; not Thm 11 or Cor. 7 (Eqs. 82–92), which as printed \
+                 do not give QHM's covariance",
                 s.clone(),
                 loss(&s),
             )
@@ -49,7 +51,8 @@ pub fn closed_form(model: &Model, opt: &Optimizer) -> Value {
         Opt::Nesterov if commuting => {
             let s = cf::qhm_commuting(k, c, lr / (1.0 - mu), mu, mu);
             (
-                "QHM with λ/(1−μ), ν = μ (Thm 11 for [C, K] = 0)",
+                "QHM with λ/(1−μ), ν = μ: this project's ARMA(2,1) solution of the update rule \
+                 (Liu et al. Eq. 72) per eigen-mode, for [C, K] = 0; not Thm 11",
                 s.clone(),
                 loss(&s),
             )
@@ -84,36 +87,141 @@ pub fn closed_form(model: &Model, opt: &Optimizer) -> Value {
     json!({"source": source, "sigma": matrix_json(sigma.as_ref()), "loss": number_json(l)})
 }
 
-/// Results for the power-law spectrum kᵢ = h1·i^(−spec_decay), i = 1…spec_d, with noise
-/// aligned with K as the noise kind says (σ², a·kᵢ, σ² + a·kᵢ, c1 for general, c_f·kᵢ²σᵢ for
-/// Fisher noise).
-fn spectrum_json(p: &Params, opt: &Optimizer, with_t: bool) -> Value {
+/// The effective Hessian ([`effective::effective_hessian`]) as `{matrix, eigenvalues, form,
+/// definition, measured_against, temperature, normalisation, sigma_inverse}`, and `null` with
+/// the reason in words where there is none.
+fn effective_json(
+    model: &Model,
+    opt: &Optimizer,
+    st: Option<&theory::Stationary>,
+) -> (Value, Value) {
+    match effective::effective_hessian(model, opt, st) {
+        Ok(h) => (
+            json!({
+                "matrix": matrix_json(Some(&h.matrix)),
+                "eigenvalues": eigenvalues_json(&h.matrix),
+                "form": h.form,
+                "definition": "the Hessian H for which the continuous-time theory with the same \
+                               effective learning rate E and noise C gives the exact Σ: \
+                               EHΣ + ΣHEᵀ = ECEᵀ, i.e. H = ½ECΣ⁻¹ (E, C, Σ functions of K)",
+                "measured_against": h.measured_against(),
+                "temperature": number_json(h.temperature),
+                "normalisation": matrix_json(Some(&h.normalisation)),
+                "sigma_inverse": h.sigma_inverse,
+            }),
+            Value::Null,
+        ),
+        Err(why) => (Value::Null, json!(why)),
+    }
+}
+
+/// Sec. 4.6's effective Hessian as printed, K + λK²/2, with its label.
+fn paper_effective_json(model: &Model, lr: f64) -> Value {
+    let m = &model.k + &model.k * &model.k * (lr / 2.0);
+    json!({
+        "matrix": matrix_json(Some(&m)),
+        "eigenvalues": eigenvalues_json(&m),
+        "label": "Liu et al. Sec. 4.6 as printed: K + λK²/2, to first order in λ, for SGD with \
+                  white noise; the exact density (Cor. 3) has the other sign, K − λK²/2 (see \
+                  effective_hessian)",
+    })
+}
+
+/// The eigenvalues of a symmetric matrix, largest first.
+fn eigenvalues_json(m: &DMatrix<f64>) -> Value {
+    let mut e: Vec<f64> =
+        crate::linalg::sym_eigenvalues(m).map_or(Vec::new(), |e| e.iter().copied().collect());
+    e.sort_by(|a, b| b.total_cmp(a));
+    json!(e
+        .into_iter()
+        .map(|x| number_json(Some(x)))
+        .collect::<Vec<_>>())
+}
+
+/// The noise of each mode of the power-law spectrum, as `noise` says, with its description; or
+/// why the spectrum has no such noise.
+///
+/// White σ² (isotropic: Thm 8's ratio is then exactly 1), Hessian-aligned a·kᵢ, mixed σ² + a·kᵢ,
+/// Fisher c_f·kᵢ²σᵢ (state-dependent, so no constant cᵢ). General noise is a 2-D matrix with its
+/// own eigenbasis (c1, c2, c_angle) and minibatch noise comes from a generated 2-D data set:
+/// neither says what the noise of mode i of a D-dimensional spectrum would be.
+fn spectrum_noise(p: &Params, ks: &[f64]) -> Result<(Vec<f64>, &'static str), &'static str> {
     use crate::params::Noise;
+    let per_mode = |f: &dyn Fn(f64) -> f64| ks.iter().map(|&k| f(k)).collect();
+    match p.noise {
+        Noise::White => Ok((
+            per_mode(&|_| p.sigma2),
+            "cᵢ = σ² (white, isotropic: Thm 8's ratio is 1)",
+        )),
+        Noise::Hessian => Ok((per_mode(&|k| p.a * k), "cᵢ = a·kᵢ (Hessian-aligned)")),
+        Noise::Mixed => Ok((per_mode(&|k| p.sigma2 + p.a * k), "cᵢ = σ² + a·kᵢ (mixed)")),
+        Noise::Fisher => Ok((
+            per_mode(&|_| 0.0),
+            "cᵢ = c_f·kᵢ²σᵢ (Fisher, state-dependent)",
+        )),
+        Noise::General => Err("general noise is a 2-D covariance with its own eigenbasis \
+                               (c1, c2, c_angle): it does not say what the noise of each mode of \
+                               a D-dimensional spectrum would be (choose white, hessian, mixed or \
+                               fisher)"),
+        Noise::Minibatch => Err(
+            "minibatch noise comes from a generated 2-D regression data set \
+                                 (n_data, batch): it has no counterpart on a D-dimensional \
+                                 power-law spectrum (choose white, hessian, mixed or fisher)",
+        ),
+    }
+}
+
+/// Results for the power-law spectrum kᵢ = h1·i^(−spec_decay), i = 1…spec_d, with the noise of
+/// `noise` mode by mode ([`spectrum_noise`]): `null` values and a `reason` where the spectrum
+/// has no meaning or a value does not exist.
+fn spectrum_json(p: &Params, opt: &Optimizer, with_t: bool) -> Value {
     let ks = theory::spectrum::power_law(p.spec_d as usize, p.h1, p.spec_decay);
-    let cs: Vec<f64> = ks
-        .iter()
-        .map(|k| match p.noise {
-            Noise::White => p.sigma2,
-            Noise::Hessian => p.a * k,
-            Noise::Mixed => p.sigma2 + p.a * k,
-            Noise::General => p.c1,
-            Noise::Fisher | Noise::Minibatch => 0.0,
-        })
-        .collect();
-    let cf = if p.noise == Noise::Fisher { p.cf } else { 0.0 };
+    let mut out = json!({"dim": p.spec_d, "loss_discrete": null, "loss_continuous": null,
+                         "anisotropy_ratio": null, "noise": null, "reason": null});
+    if with_t {
+        out["escape_discrete"] = Value::Null;
+        out["escape_continuous"] = Value::Null;
+    }
+    let (cs, noise) = match spectrum_noise(p, &ks) {
+        Ok(n) => n,
+        Err(why) => {
+            out["reason"] = json!(why);
+            return out;
+        }
+    };
+    out["noise"] = json!(noise);
+    let cf = if p.noise == crate::params::Noise::Fisher {
+        p.cf
+    } else {
+        0.0
+    };
     let mut opt1 = opt.clone();
     opt1.precond = DMatrix::from_element(1, 1, p.p1);
     let (ld, lc) = theory::spectrum::loss(&ks, &cs, cf, &opt1);
-    let mut out = json!({
-        "dim": p.spec_d,
-        "loss_discrete": number_json(ld),
-        "loss_continuous": number_json(lc),
-        "anisotropy_ratio": number_json((cf == 0.0).then(|| theory::spectrum::anisotropy_ratio(&ks, &cs))),
-    });
+    out["loss_discrete"] = number_json(ld);
+    out["loss_continuous"] = number_json(lc);
+    out["anisotropy_ratio"] =
+        number_json((cf == 0.0).then(|| theory::spectrum::anisotropy_ratio(&ks, &cs)));
+    let mut why = Vec::new();
     if with_t {
         let (ed, ec) = theory::spectrum::escape(&ks, &cs, cf, &opt1, p.t);
         out["escape_discrete"] = number_json(ed);
         out["escape_continuous"] = number_json(ec);
+        if ed.is_none() || ec.is_none() {
+            why.push("an escape value is missing: some mode has no solution at this setting");
+        }
+    }
+    if ld.is_none() {
+        why.push("no exact stationary state in some mode (beyond the stability limit)");
+    }
+    if lc.is_none() {
+        why.push("the continuous-time theory has no stationary state in some mode");
+    }
+    if cf != 0.0 {
+        why.push("Thm 8's anisotropy ratio needs constant noise; Fisher noise depends on Σ");
+    }
+    if !why.is_empty() {
+        out["reason"] = json!(why.join("; "));
     }
     out
 }
@@ -131,16 +239,12 @@ pub fn theory_json(p: &Params, given: &[&str]) -> Value {
     o.insert("optimizer".into(), json!(opt.name()));
     o.insert("closed_form".into(), closed_form(&model, &opt));
 
-    // Sec. 4.6: the effective loss. As printed, K + λK²/2; the exact stationary density for
-    // white noise (Cor. 3) has Σ⁻¹ ∝ K(2I − λK), i.e. K − λK²/2.
-    let k2 = &model.k * &model.k;
+    let (eff, why) = effective_json(&model, &opt, pred.stationary.as_ref());
+    o.insert("effective_hessian".into(), eff);
+    o.insert("effective_hessian_reason".into(), why);
     o.insert(
         "effective_hessian_paper".into(),
-        matrix_json(Some(&(&model.k + &k2 * (p.lr / 2.0)))),
-    );
-    o.insert(
-        "effective_hessian".into(),
-        matrix_json(Some(&(&model.k - &k2 * (p.lr / 2.0)))),
+        paper_effective_json(&model, p.lr),
     );
     if model.c_fisher == 0.0 {
         o.insert(

@@ -228,6 +228,7 @@ export class LiveView extends View {
     $('ro-loss_empirical').textContent = fmt(r.loss_empirical);
     $('ro-spectral_radius').textContent = `${fmt(r.spectral_radius)} (${r.stable ? 'stable: < 1' : 'unstable: ≥ 1'})`;
     $('ro-walkers').textContent = `${r.walkers_alive} live, ${r.diverged} diverged, ${r.steps} steps`;
+    $('ro-effective_hessian').textContent = r.effective_hessian ? fmtMatrix(r.effective_hessian) : `none: ${r.effective_hessian_reason}`;
     const status = $('status');
     const msg = r.message || '';
     if (!this.broken && status.textContent !== msg) status.textContent = msg;

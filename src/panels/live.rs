@@ -44,8 +44,8 @@ impl Animation {
     /// number, dimension or seed changed (then they start again at the origin).
     pub fn follow(&mut self, planned: &mut Planned) {
         let Some(w) = planned.walkers() else { return };
-        let restart = (w.count, w.dim, w.seed)
-            != (self.walkers.count, self.walkers.dim, self.walkers.seed);
+        let restart =
+            (w.count, w.dim, w.seed) != (self.walkers.count, self.walkers.dim, self.walkers.seed);
         if restart {
             self.ensemble = Ensemble::new(w.dim, w.count, w.seed);
         } else if w.revive && self.ensemble.diverged() > 0 {

@@ -166,7 +166,8 @@ pub struct Params {
     pub points: u64,
     /// Logarithmic y axis.
     pub ylog: bool,
-    /// Loss contours behind the ellipses.
+    /// Loss contours behind the ellipses: none, loss, effective (H_eff,
+    /// [`crate::theory::effective`]), both.
     pub contours: Contours,
     /// A second learning rate λ₂, compared with λ (escape efficiency, Liu et al. Fig. 5).
     pub lr2: f64,

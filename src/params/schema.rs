@@ -492,8 +492,11 @@ pub static FIELDS: &[Field] = &[
         "spec_d",
         spec_d,
         "spectrum dimension D",
-        "Also report a D-dimensional power-law \
-        spectrum kᵢ = h1·i^(−spec_decay), noise aligned (0: off).",
+        "Dimension D of a power-law Hessian spectrum \
+        kᵢ = h1·i^(−spec_decay) (0: off). `nqm theory` gives its losses with the noise of `noise` \
+        mode by mode: σ² (white, the default: Thm 8's ratio is then 1), a·kᵢ, σ² + a·kᵢ, or \
+        Fisher; general and minibatch noise have no power-law counterpart (null, with a reason). \
+        The escape panel's Thm 8 plot takes C ∝ K.",
         [0, 100_000, 1]
     ),
     real_cli!(
@@ -569,8 +572,10 @@ pub static FIELDS: &[Field] = &[
         key: "contours",
         label: "contours",
         unit: "",
-        help: "Contours behind the walkers: of the loss ½wᵀKw, of the effective loss \
-               ½wᵀ(K + λK²/2)w of Sec. 4.6, of both, or none.",
+        help: "Contours behind the walkers: of the loss ½wᵀKw, of the effective loss ½wᵀH_eff w \
+               (H_eff = ½ECΣ⁻¹, the Hessian whose continuous-time theory gives the exact Σ; \
+               K − λK²/(2(1+μ)) for SGD with commuting noise; none, with the reason, where Σ⁻¹ is \
+               no function of K), of both, or none.",
         kind: Kind::Choice(Contours::WORDS),
         when: None,
         get: |p| Value::Word(p.contours.word()),

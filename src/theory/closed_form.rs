@@ -152,7 +152,10 @@ pub fn arma21_variance(phi1: f64, phi2: f64, th0: f64, th1: f64, c: f64) -> Opti
 ///
 /// Thm 11's Eq. (82) and Cor. 7's Eqs. (89)–(92) as printed are not used as the oracle: at
 /// ν = 0, where QHM is plain SGD whatever μ, Eq. (82) reduces to
-/// (1−μ)λ²C − μ(1+μ)λ²KΣK = (1+μ²)λ²C instead of Thm 1, so they carry a misprint.
+/// (1−μ)λ²C − μ(1+μ)λ²KΣK = (1+μ²)λ²C instead of Thm 1. Its proof drops the correlation of a
+/// step's noise with the weights it moves in Eqs. (77), (78) and (80), and Eqs. (82) and (86)
+/// do not follow from its own steps (`tests/qhm_thm11.rs` solves the printed and the repaired
+/// systems against the general solver).
 pub fn qhm_commuting(
     k: &DMatrix<f64>,
     c: &DMatrix<f64>,

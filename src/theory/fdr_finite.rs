@@ -197,6 +197,33 @@ impl Linear2 {
         (e, v)
     }
 
+    /// The stationary second moment P = A P Aᵀ + B C Bᵀ; `None` without one.
+    pub fn stationary(&self) -> Option<Matrix4<f64>> {
+        let d = |m: &Matrix4<f64>| DMatrix::from_column_slice(4, 4, m.as_slice());
+        let p = super::lyapunov::stein(&d(&self.a), None, &d(&self.q)).ok()?;
+        Some(m4(&p))
+    }
+
+    /// Exact (Var D, E Ō_R) of the FDR1 residual over a window of `n` steps started from the
+    /// stationary state P: with y = Aⁿx + noise, Cov(xᵀΨx, yᵀΨy) = 2 Tr(Ψ AⁿP Ψ (AⁿP)ᵀ), so
+    /// Var D = 4[Tr((ΨP)²) − Tr(Ψ AⁿP Ψ (AⁿP)ᵀ)]/n², and E Ō_R = c Tr(P_mm).
+    ///
+    /// For plain SGD in 1-D (ρ = 1 − ηk, x = ηk, noise variance σ²) this is
+    /// σ⁴[1 + 2x² − (1 − x²)ρ²ⁿ + x²(1 − x²)ρ²ⁿ⁻²]/(k²(2 − x)²n²), and E Ō_R = ησ²/(2 − x). O_R
+    /// pairs the step's O_L with the buffer, i.e. the previous step's ½η|g|² (Yaida's v²);
+    /// pairing it with the same step's gradient instead gives the boundary term
+    /// (w²_start − w²_end)/(2ηn) and σ⁴(1 − ρ²ⁿ)/(k²(2 − x)²n²). Either way Var[D]/(E Ō_R)² falls
+    /// as η⁻² only for long windows, ηkn ≫ 1, and as 1/η for short ones.
+    pub fn residual_stationary(&self, n: u64) -> Option<(f64, f64)> {
+        let p = self.stationary()?;
+        let (an, _) = self.propagate(n);
+        let (s, cross) = (self.psi(), an * p);
+        let nn = (n * n) as f64;
+        let var =
+            4.0 * ((s * p * s * p).trace() - (s * cross * s * cross.transpose()).trace()) / nn;
+        Some((var, self.o_r_factor() * (p[(2, 2)] + p[(3, 3)])))
+    }
+
     /// The expected half-running average E Ō_R(t) after `t` steps from `x0` (the scale of
     /// both sides of FDR1′), in O(log t): Σ_{s=t₀}^{t−1} Tr(P_mm,s) from the doubling sums.
     pub fn expected_o_r(&self, x0: &Vector4<f64>, t: u64) -> f64 {

@@ -35,7 +35,9 @@ impl Kramers {
         eq23_kramers(self.lr, self.batch, dl, ka, kb, self.l)
     }
 
-    /// Eq. (24) at scale r (independent of r).
+    /// Eq. (24) at scale r: γ_c = r|k_b|/(2π) · exp[−(2SΔL/λ)(l/k_a + (1 − l)/|k_b|)], whose
+    /// exponent is the same at every r (ΔL, k_a and k_b all scale by r), so γ_c ∝ r; only
+    /// γ_c/(r|k_b|), the plotted γ/|k_b|, is independent of r.
     pub fn rate_continuous(&self) -> f64 {
         let (dl, ka, kb) = self.scaled();
         eq24_kramers(self.lr, self.batch, dl, ka, kb, self.l)

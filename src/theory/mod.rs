@@ -13,6 +13,7 @@
 pub mod bayes;
 pub mod closed_form;
 pub mod current;
+pub mod effective;
 pub mod escape;
 pub mod fdr;
 pub mod fdr_finite;

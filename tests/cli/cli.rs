@@ -188,6 +188,65 @@ fn a_power_law_spectrum_of_a_thousand_modes() {
 }
 
 #[test]
+fn the_spectrum_follows_noise_and_says_why_where_it_has_no_meaning() {
+    // `nqm help` says so.
+    let (_, help, _) = nqm(&["help"]);
+    assert!(help.contains("with the noise of `noise`") && help.contains("Thm 8's ratio is then 1"));
+    assert!(!help.contains("noise aligned"));
+    // White noise (the default): Thm 5 per mode, ½kᵢσᵢ = λc/(4(1−μ)) / (1 − λkᵢ/(2(1+μ))),
+    // and Thm 8's ratio Σkc/(Σk·Σc/D) = 1 for isotropic noise.
+    let (lr, mu, d) = (0.7, 0.4, 50);
+    let q = format!("spec_d={d}&spec_decay=1&lr={lr}&mu={mu}&noise=white&sigma2=2");
+    let s = json(&["theory", &q])["spectrum"].clone();
+    let want: f64 = (1..=d)
+        .map(|i| 1.0 / i as f64)
+        .map(|k| lr * 2.0 / (4.0 * (1.0 - mu)) / (1.0 - lr * k / (2.0 * (1.0 + mu))))
+        .sum();
+    assert!(
+        (s["loss_discrete"].as_f64().unwrap() / want - 1.0).abs() < 1e-9,
+        "{s}"
+    );
+    assert!(
+        (s["anisotropy_ratio"].as_f64().unwrap() - 1.0).abs() < 1e-12,
+        "{s}"
+    );
+    assert!(s["reason"].is_null() && s["noise"].as_str().unwrap().contains("white"));
+    // Hessian-aligned noise: D·Σk²/(Σk)².
+    let q = format!("spec_d={d}&spec_decay=1&noise=hessian&a=1");
+    let s = json(&["theory", &q])["spectrum"].clone();
+    let ks: Vec<f64> = (1..=d).map(|i| 1.0 / i as f64).collect();
+    let want = d as f64 * ks.iter().map(|k| k * k).sum::<f64>() / ks.iter().sum::<f64>().powi(2);
+    assert!((s["anisotropy_ratio"].as_f64().unwrap() / want - 1.0).abs() < 1e-12);
+    // Minibatch and general noise: null values and a reason, never 0.0.
+    for (noise, word) in [("minibatch", "minibatch"), ("general", "eigenbasis")] {
+        let q = format!("spec_d=100&noise={noise}&t=5");
+        let s = json(&["theory", &q])["spectrum"].clone();
+        for key in [
+            "loss_discrete",
+            "loss_continuous",
+            "anisotropy_ratio",
+            "escape_discrete",
+            "escape_continuous",
+        ] {
+            assert!(s[key].is_null(), "{noise}: {key} = {}", s[key]);
+        }
+        assert!(s["reason"].as_str().unwrap().contains(word), "{s}");
+    }
+}
+
+#[test]
+fn the_continuous_kramers_rate_grows_with_the_loss_scale() {
+    // Eq. 24 at scale r: r|k_b|/(2π)·exp(…) with an r-independent exponent.
+    let rate = |r: f64| {
+        json(&["theory", &format!("dl=0.05&ka=1&kb=1&r={r}")])["kramers_rate_continuous"]
+            .as_f64()
+            .unwrap()
+    };
+    assert!((rate(2.0) / rate(1.0) - 2.0).abs() < 1e-12);
+    assert!((rate(10.0) / rate(1.0) - 10.0).abs() < 1e-11);
+}
+
+#[test]
 fn a_simulation_that_cannot_run_says_why_and_exits_non_zero() {
     let (code, out, err) = nqm(&["simulate", "opt=dnm&h2=0&walkers=10&steps=1"]);
     assert_ne!(code, 0);

@@ -2,10 +2,13 @@
 //! against the theory, the normal sampler, the optimizers, the parameter schema. One test
 //! binary (linking one per file took most of the test build).
 
+mod effective;
 mod engine;
+mod fdr_window;
 mod monte_carlo;
 mod normals;
 mod optimizers;
 mod params;
+mod qhm_thm11;
 mod results;
 mod theory;

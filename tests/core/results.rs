@@ -81,6 +81,11 @@ fn kramers_rates_depend_on_the_loss_scale_only_in_discrete_time() {
         let cont = k.rate_continuous() / (r * base.kb);
         let cont1 = base.rate_continuous() / base.kb;
         assert!((cont / cont1 - 1.0).abs() < 1e-12);
+        // Eq. 24 itself is r|k_b|/(2π)·exp[−(2SΔL/λ)(l/k_a + (1−l)/|k_b|)]: ∝ r.
+        let (s, b) = (base.batch, base.kb);
+        let expo = -(2.0 * s * base.dl / base.lr) * (base.l / base.ka + (1.0 - base.l) / b);
+        let want = r * b / (2.0 * std::f64::consts::PI) * expo.exp();
+        assert!((k.rate_continuous() / want - 1.0).abs() < 1e-12);
         let disc = k.rate().unwrap() / (r * base.kb);
         assert!(disc > last, "Eq. 23 not increasing at r = {r}");
         last = disc;

@@ -96,3 +96,33 @@ fn at_stationarity_the_residual_falls_as_one_over_n_squared() {
     let ratio = var(1000) / var(4000);
     assert!((ratio - 16.0).abs() < 0.01, "{ratio}");
 }
+
+#[test]
+fn the_eta_minus_2_law_of_the_ratio_needs_long_windows() {
+    // Stationary window n, closed form per mode (tests/fdr_window.rs): Var[r] ∝ η⁻² when ηkn ≫ 1
+    // for every k, ∝ 1/η when ηkn ≪ 1.
+    let value = |fig: &Figure, key: &str| fig.readout(key).unwrap().value.unwrap();
+    // The default: T = 1000 (n = 500), η = 0.1, K = diag(1, 0.1): ηkn = 5 and 50.
+    let long = panels::plan(&setting("")).unwrap();
+    assert!((value(&long, "eta_k_n_min") - 5.0).abs() < 1e-9);
+    let e = value(&long, "slope_r_lr_stationary_local");
+    assert!((e + 2.0).abs() < 0.1, "{e}");
+    // η = 10⁻³, T = 100 (n = 50): ηkn = 0.005 and 0.05.
+    let short = panels::plan(&setting("lr=0.001&steps=100")).unwrap();
+    assert!(value(&short, "eta_k_n_max") < 0.1);
+    let e = value(&short, "slope_r_lr_stationary_local");
+    assert!((e + 1.0).abs() < 0.05, "{e}");
+    // Where the runs have reached stationarity before their window (ηk_min·T/2 ≫ 1), the exact
+    // curve from the minimum is the stationary one.
+    let (exact, stat) = (
+        &long.series[1],
+        &long.series[panels::fdr_variance::STATIONARY],
+    );
+    let (x, y) = (stat.x.last().unwrap(), stat.y.last().unwrap());
+    let j = exact
+        .x
+        .iter()
+        .position(|t| (t / x - 1.0).abs() < 1e-12)
+        .unwrap();
+    assert!((exact.y[j] / y - 1.0).abs() < 1e-6, "{} vs {y}", exact.y[j]);
+}

@@ -5,7 +5,9 @@
 //! periodogram bin by bin, with a rotational part only where the current circulates; and a
 //! seed fixes every number.
 
+use nalgebra::{Complex, Matrix2};
 use nqm_explorer::figure::Figure;
+use nqm_explorer::linalg::rotated_diag;
 use nqm_explorer::panels::query::{parse_for, Audience};
 use nqm_explorer::panels::{self, limit_cycles as lc};
 use nqm_explorer::params::Params;
@@ -111,12 +113,12 @@ fn check_spectra(p: &Params, fig: &Figure) -> f64 {
     let lin = lc::Linear::discrete(p, lc::angle(p)).unwrap();
     let want = lc::expected_bins(&lin, lc::segment(p));
     let mut rot_max = 0.0f64;
-    for (series, part) in [(lc::POWER_MC, 0), (lc::ROT_MC, 1)] {
+    for (series, part) in [(lc::POWER_MC, 0), (lc::ROT_MC, 1), (lc::S11_MC, 2)] {
         let s = &fig.series[series];
         let err = s.y_err.as_ref().unwrap();
         assert_eq!(s.y.len(), want.len());
         for (j, w) in want.iter().enumerate() {
-            let w = if part == 0 { w.0 } else { w.1 };
+            let w = [w.0, w.1, w.2][part];
             let (y, e) = (s.y[j], err[j]);
             assert!(y.is_finite() && e > 0.0, "bin {j} missing");
             let z = (y - w) / e;
@@ -182,10 +184,94 @@ fn a_seed_fixes_every_number() {
     let (_, b) = build(q);
     let p = setting(q);
     let c = panels::build(&p, 1).unwrap();
-    for s in [lc::CIRC_MC, lc::POWER_MC, lc::ROT_MC] {
+    for s in [lc::CIRC_MC, lc::POWER_MC, lc::ROT_MC, lc::S11_MC] {
         assert_eq!(a.series[s].y, b.series[s].y);
         assert_eq!(a.series[s].y, c.series[s].y);
     }
     let (_, d) = build("walkers=300&steps=200&points=3&seed=36");
     assert_ne!(a.series[lc::CIRC_MC].y, d.series[lc::CIRC_MC].y);
+}
+
+/// The spectral density matrix of w_{t+1} = A w_t + B η_t, Var η = C, computed directly:
+/// S(f) = (I − A e^{−2πif})⁻¹ B C Bᵀ (I − A e^{2πif})⁻ᵀ, with A = I − λK and B = −λI.
+fn density(k: &Matrix2<f64>, c: &Matrix2<f64>, lr: f64, f: f64) -> Matrix2<Complex<f64>> {
+    let a = (Matrix2::identity() - k * lr).map(Complex::from);
+    let q = (c * (lr * lr)).map(Complex::from);
+    let z = Complex::from_polar(1.0, -std::f64::consts::TAU * f);
+    let left = (Matrix2::identity() - a * z).try_inverse().unwrap();
+    let right = (Matrix2::identity() - a * z.conj())
+        .transpose()
+        .try_inverse()
+        .unwrap();
+    left * q * right
+}
+
+/// (f, value) at the largest value over 5001 frequencies in [0, ½].
+fn argmax(s: impl Fn(f64) -> f64) -> (f64, f64) {
+    (0..=5000)
+        .map(|i| i as f64 / 10_000.0)
+        .map(|f| (f, s(f)))
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .unwrap()
+}
+
+#[test]
+fn one_weights_spectrum_peaks_where_the_trace_does_not() {
+    // The audit's setting: noise turned by 45° against K.
+    let q = "h1=0.9&h2=0.1&h_angle=5.71&c1=1&c2=0&c_angle=50.71&lr=1";
+    let k = rotated_diag(0.9, 0.1, 5.71);
+    for (c_angle, peaks) in [(50.71, true), (5.71, false)] {
+        let c = rotated_diag(1.0, 0.0, c_angle);
+        let s11 = |f: f64| density(&k, &c, 1.0, f)[(0, 0)].re;
+        let trace = |f: f64| density(&k, &c, 1.0, f).trace().re;
+        let (f_peak, top) = argmax(s11);
+        // The trace is largest at an end of [0, ½], with or without the current.
+        let (f_trace, _) = argmax(trace);
+        assert!(f_trace == 0.0 || f_trace == 0.5, "{f_trace}");
+        let p = setting(&format!("{q}&c_angle={c_angle}"));
+        let fig = panels::plan(&p).unwrap();
+        let readout = |key: &str| fig.readout(key).unwrap().value;
+        assert_eq!(readout("trace_peak_f"), None);
+        if peaks {
+            assert!((f_peak - 0.088).abs() < 0.002, "{f_peak}");
+            assert!((top - 0.506).abs() < 1e-3 && (s11(0.0) - 0.006_12).abs() < 1e-5);
+            let f = readout("s11_peak_f").unwrap();
+            assert!((f - f_peak).abs() < 1e-3, "{f} vs {f_peak}");
+            let ratio = readout("s11_peak_over_zero").unwrap();
+            assert!((ratio / (top / s11(0.0)) - 1.0).abs() < 1e-3, "{ratio}");
+        } else {
+            assert_eq!(f_peak, 0.0);
+            assert_eq!(readout("s11_peak_f"), None);
+        }
+        // The panel's exact S₁₁ curve is this density.
+        let curve = &fig.series[lc::S11];
+        for (&f, &y) in curve.x.iter().zip(&curve.y).step_by(37) {
+            assert!(
+                (y / s11(f) - 1.0).abs() < 1e-9,
+                "f = {f}: {y} vs {}",
+                s11(f)
+            );
+        }
+    }
+}
+
+#[test]
+fn the_monte_carlo_s11_shows_the_peak() {
+    // At the audit's setting the Monte Carlo S₁₁ matches the expected periodogram (5 s.e.,
+    // checked with the other spectra), and its largest bin is inside the band, above the
+    // lowest- and the highest-frequency bins by more than 5 standard errors.
+    let q = "h1=0.9&h2=0.1&h_angle=5.71&c1=1&c2=0&c_angle=50.71&lr=1";
+    let (p, fig) = build(&format!("{q}&walkers=500&steps=500&points=3&seed=37"));
+    check_spectra(&p, &fig);
+    let s = &fig.series[lc::S11_MC];
+    let e = s.y_err.as_ref().unwrap();
+    let top = (0..s.y.len())
+        .max_by(|&a, &b| s.y[a].total_cmp(&s.y[b]))
+        .unwrap();
+    let last = s.y.len() - 1;
+    println!("S₁₁ Monte Carlo peaks at f = {:.3}", s.x[top]);
+    for end in [0, last] {
+        let gap = s.y[top] - s.y[end];
+        assert!(gap > 5.0 * e[top].hypot(e[end]), "bin {end}: {gap}");
+    }
 }

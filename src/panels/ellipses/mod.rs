@@ -14,6 +14,7 @@ use crate::linalg::ellipse_points;
 use crate::model::Model;
 use crate::params::{ParamError, Params};
 use crate::sim::{Dynamics, Ensemble, Moments};
+use crate::theory::effective::{self, EffectiveHessian};
 use crate::theory::{self, matrix_json, number_json, Prediction};
 use nalgebra::{DMatrix, Matrix2};
 use serde_json::{json, Value};
@@ -224,8 +225,19 @@ impl EllipseExplorer {
         }
     }
 
+    /// The effective Hessian of the current exact stationary state, or why there is none
+    /// ([`effective::effective_hessian`]).
+    pub fn effective(&self) -> Result<EffectiveHessian, String> {
+        effective::effective_hessian(
+            &self.model,
+            &self.params.optimizer(),
+            self.prediction.stationary.as_ref(),
+        )
+    }
+
     /// The contours the `contours` setting asks for: of the loss ½wᵀKw, and of the effective
-    /// loss wᵀ(K + λK²/2)w as printed in Sec. 4.6.
+    /// loss ½wᵀH_eff w where the effective Hessian exists (none where it does not; the plot's
+    /// note says why).
     pub fn contours(&self) -> Vec<Series> {
         let k = to2(&self.model.k);
         let c = self.params.contours;
@@ -264,12 +276,20 @@ impl EllipseExplorer {
                 self.ensemble.len()
             ));
         }
+        if self.params.contours.effective() {
+            if let Err(why) = self.effective() {
+                // The headline on the plot; the readouts give the whole reason.
+                let headline = why.split([',', ':']).next().unwrap_or(&why);
+                parts.push(format!("No effective Hessian: {headline}"));
+            }
+        }
         (!parts.is_empty()).then(|| parts.join(" — "))
     }
 
     /// The numbers the page shows, with the field names of `nqm theory` plus the Monte Carlo
     /// ones: `sigma_empirical` (and its standard errors `sigma_empirical_se`),
-    /// `loss_empirical` (½Tr[KΣ̂]), `mean`, `walkers_alive`, `diverged`, `steps`.
+    /// `loss_empirical` (½Tr[KΣ̂]), `mean`, `walkers_alive`, `diverged`, `steps`; and the
+    /// effective Hessian's matrix `effective_hessian` (or `null` and `effective_hessian_reason`).
     pub fn readouts(&self) -> Value {
         let mut out = self.prediction.to_json();
         let m = self.moments.as_ref();
@@ -293,6 +313,12 @@ impl EllipseExplorer {
         );
         obj.insert("diverged".into(), json!(self.ensemble.diverged()));
         obj.insert("steps".into(), json!(self.ensemble.steps()));
+        let (eff, why) = match self.effective() {
+            Ok(h) => (matrix_json(Some(&h.matrix)), Value::Null),
+            Err(why) => (Value::Null, json!(why)),
+        };
+        obj.insert("effective_hessian".into(), eff);
+        obj.insert("effective_hessian_reason".into(), why);
         out
     }
 }
@@ -306,7 +332,7 @@ static SPEC: Spec = Spec {
     title: "Stationary 3σ ellipses",
     claim: include_str!("claim.txt").trim_ascii(),
     caption: include_str!("caption.html").trim_ascii(),
-    source: "Liu, Ziyin & Ueda (2021), Fig. 3a–f; Thms 1–3, 10, 11; Eq. 1; Sec. 4.6",
+    source: "Liu, Ziyin & Ueda (2021), Fig. 3a–f; Thms 1–3, 10; Eqs. 1, 72; Cor. 1; Sec. 4.6",
     keys: &[
         "lr", "mu", "opt", "qhm_nu", "h1", "h2", "h_angle", "noise", "sigma2", "a", "c1", "c2",
         "c_angle", "cf", "n_data", "batch", "replace", "contours", "walkers", "seed", "speed",
@@ -425,6 +451,18 @@ impl EllipseExplorer {
                 .as_array()
                 .map(|m| (0..m.len()).filter_map(|i| m[i][i].as_f64()).sum::<f64>())
         };
+        let eff = self.effective();
+        let eff_eig = |i: usize| {
+            let e = eff
+                .as_ref()
+                .ok()
+                .map(|h| to2(&h.matrix).symmetric_eigenvalues())?;
+            Some(if i == 0 { e.max() } else { e.min() })
+        };
+        let none = match &eff {
+            Ok(_) => String::new(),
+            Err(why) => format!(" — none: {why}"),
+        };
         fig.readouts = vec![
             Readout::new(
                 "trace_discrete",
@@ -438,6 +476,16 @@ impl EllipseExplorer {
             ),
             Readout::new("trace_empirical", "Tr Σ, walkers", tr("sigma_empirical")),
             Readout::new("spectral_radius", "spectral radius", num("spectral_radius")),
+            Readout::new(
+                "effective_hessian_max",
+                "largest eigenvalue of the effective Hessian H_eff = ½ECΣ⁻¹",
+                eff_eig(0),
+            ),
+            Readout::new(
+                "effective_hessian_min",
+                &format!("smallest eigenvalue of H_eff{none}"),
+                eff_eig(1),
+            ),
             Readout::new("steps", "steps", num("steps")),
             Readout::new("diverged", "walkers diverged", num("diverged")),
         ];

@@ -12,7 +12,10 @@
 //! ([`crate::theory::fdr_finite`]), whose variance is exact for Gaussian noise; for r the
 //! leading order Var[D]/(E Ō_R)². A weighted least-squares line in log–log gives each
 //! exponent with its standard error, beside the exponent of the exact curve over the same
-//! points.
+//! points. Beside them, the exact stationary value over the window
+//! ([`crate::theory::fdr_finite::Linear2::residual_stationary`]): Var[r] ∝ η⁻² only for long
+//! windows (ηkn ≫ 1), ∝ 1/η for short ones, and from the minimum in pure diffusion (ηkT ≪ 1)
+//! independent of η.
 
 use super::fdr_common::{self, fit_line, normalized};
 use super::kit::{figure, job_seed};
@@ -41,6 +44,10 @@ static SPEC: Spec = Spec {
         ("momentum μ = 0.9", "mu=0.9"),
         ("longer runs, T = 10⁴", "steps=10000&walkers=2000"),
         ("start away from the minimum", "w0=3"),
+        (
+            "short run from the minimum: pure diffusion",
+            "lr=0.001&steps=100&w0=0",
+        ),
     ],
     live: false,
 };
@@ -98,6 +105,21 @@ fn at(p: &Params, k: usize, x: f64) -> Params {
     q
 }
 
+/// The window of the half-running average: n = T − ⌊T/2⌋ steps.
+fn window(q: &Params) -> u64 {
+    let t = q.steps.max(2);
+    t - t / 2
+}
+
+/// Exact Var[D] and E Ō_R over the window at stationarity (`None` beyond the stability limit).
+fn stationary(q: &Params) -> Option<(f64, f64)> {
+    fdr_common::linear(q, q.lr).residual_stationary(window(q))
+}
+
+/// Series index of the stationary window-n curve of Var[D] against η (plot 0); that of
+/// Var[D]/(E Ō_R)² (plot 2) is the next one.
+pub const STATIONARY: usize = 4 * PER_PLOT;
+
 /// Exact (mean, variance) of D and the expected Ō_R, for `q` (Gaussian noise).
 fn exact(q: &Params) -> (f64, f64, f64) {
     let l = fdr_common::linear(q, q.lr);
@@ -149,6 +171,35 @@ fn runs(q: &Params, seed: u64) -> (Vec<f64>, Vec<f64>) {
         }
     }
     (d, r)
+}
+
+/// η_eff·k·n at the chosen η, with η_eff = η(1−ν)/(1−μ), for the smallest and the largest
+/// eigenvalue of K, and the local exponent d ln Var[r]/d ln η of the stationary window-n
+/// curve there: about −2 when η_eff·k·n ≫ 1 for every k, about −1 when ≪ 1.
+fn window_readouts(q: &Params) -> Vec<Readout> {
+    let eff = q.lr * (1.0 - q.damp) / (1.0 - q.mu) * window(q) as f64;
+    let ratio = |lr: f64| stationary(&at(q, 0, lr)).map(|(v, o)| v / (o * o));
+    let h = 1e-3;
+    let local = ratio(q.lr * (1.0 + h))
+        .zip(ratio(q.lr * (1.0 - h)))
+        .map(|(a, b)| (a.ln() - b.ln()) / (2.0 * h));
+    vec![
+        Readout::new(
+            "eta_k_n_min",
+            "η(1−ν)/(1−μ) · k_min · n at the chosen η (Var[r] ∝ η⁻² needs ≫ 1)",
+            Some(eff * q.h1.min(q.h2)),
+        ),
+        Readout::new(
+            "eta_k_n_max",
+            "the same with k_max",
+            Some(eff * q.h1.max(q.h2)),
+        ),
+        Readout::new(
+            "slope_r_lr_stationary_local",
+            "local exponent of Var[r] in η at the chosen η, stationary window n (exact)",
+            local,
+        ),
+    ]
 }
 
 impl LegacyPanel for FdrVariance {
@@ -248,6 +299,34 @@ impl LegacyPanel for FdrVariance {
                 .colored(7),
             );
         }
+        let xs = lrs(&q, n);
+        let grid = logspace(xs[0], xs[xs.len() - 1], 60);
+        for (k, ratio) in [(0, false), (2, true)] {
+            let ys = grid
+                .iter()
+                .map(|&x| {
+                    let (v, o_r) = stationary(&at(&q, 0, x))?;
+                    Some(if ratio { v / (o_r * o_r) } else { v })
+                })
+                .map(|y| y.unwrap_or(f64::NAN))
+                .collect();
+            fig.series.push(
+                Series::new(
+                    if ratio {
+                        "stationary, window n: Var[D]/(E Ō_R)²"
+                    } else {
+                        "stationary, window n (exact)"
+                    },
+                    SeriesKind::TheoryDiscrete,
+                    grid.clone(),
+                    ys,
+                )
+                .in_plot(k)
+                .styled(Style::Dashed)
+                .colored(6),
+            );
+        }
+        fig.readouts = window_readouts(&q);
         if q.lr >= fdr_common::lr_limit(&q) {
             let note = Some("η is beyond the stability limit: the runs diverge".to_string());
             fig.plots[1].note.clone_from(&note);
@@ -278,8 +357,8 @@ impl LegacyPanel for FdrVariance {
         ]
     }
 
-    fn finish(&self, _p: &Params, fig: &mut Figure) {
-        fig.readouts.clear();
+    fn finish(&self, p: &Params, fig: &mut Figure) {
+        fig.readouts = window_readouts(&normalized(p));
         let names = [
             ("d_lr", "Var[D] against η"),
             ("d_sigma2", "Var[D] against σ²"),

@@ -2,7 +2,8 @@
 //! well of curvature k_a over a barrier of height ΔL and curvature |k_b|, against the scale r of
 //! the loss (L → rL). Monte Carlo first-passage times beside the discrete-time rate Eq. (23)
 //! (times the paper's one fitted constant, fitted here by least squares and shown) and the
-//! continuous-time rate Eq. (24), which does not depend on r.
+//! continuous-time rate Eq. (24), which grows ∝ r (with the scaled |k_b|), so that its γ/|k_b|
+//! does not depend on r.
 //!
 //! **The loss.** A symmetric double well made of parabolas joined with a continuous slope:
 //! ```text
@@ -449,7 +450,7 @@ pub fn eq23_over_kb(p: &Params, r: f64) -> Option<f64> {
         .filter(|g| g.is_finite() && *g > 0.0)
 }
 
-/// Eq. (24) divided by |k_b| (independent of r).
+/// Eq. (24) divided by the scaled |k_b| = r·k_b: independent of r (Eq. 24 itself is ∝ r).
 pub fn eq24_over_kb(p: &Params, r: f64) -> Option<f64> {
     Some(problem(p, r).rate_continuous() / (r * p.kb)).filter(|g| g.is_finite() && *g > 0.0)
 }

@@ -16,7 +16,11 @@
 //! 2. the power spectrum of one trajectory (z_t = w₁ + i w₂, `walkers` × `steps` steps from the
 //!    stationary state, at least 32 segments; Bartlett's average over segments of L steps, L
 //!    a power of two of at least 50 correlation times of the slowest mode, at most 8192):
-//!    ½[S_z(f) + S_z(−f)] = S₁₁ + S₂₂;
+//!    ½[S_z(f) + S_z(−f)] = S₁₁ + S₂₂, and beside it S₁₁, the spectrum of the first weight
+//!    alone (what an FFT of one weight shows). The trace has no interior peak in a linear model
+//!    (with A = I − λK symmetric it is Σᵢ qᵢ/(1 + aᵢ² − 2aᵢ cos 2πf) over K's eigen-modes, each
+//!    convex in cos 2πf, so its largest value is at f = 0 or ½); S₁₁ can peak in between when
+//!    the noise does not commute with K, through the cross-spectrum of the two modes;
 //! 3. its rotational part S_z(f) − S_z(−f) = 4 Im S₁₂(f): the power at frequency f turning
 //!    counter-clockwise minus clockwise, which is zero unless the current circulates, and whose
 //!    sin-weighted integral is the circulation, E[w_t × w_{t+1}] = ∫₀^½ [S_z(f) − S_z(−f)]
@@ -64,6 +68,10 @@ static SPEC: Spec = Spec {
         ("commuting noise (θ = 0)", "c1=1&c2=0.2&c_angle=0&h_angle=0"),
         ("isotropic noise", "c1=1&c2=1&c_angle=30&h_angle=0"),
         ("rank-one noise, θ = 45°", "c1=1&c2=0&c_angle=45&h_angle=0"),
+        (
+            "one weight's spectrum S₁₁ peaks",
+            "h1=0.9&h2=0.1&h_angle=5.71&c1=1&c2=0&c_angle=50.71&lr=1",
+        ),
     ],
     live: false,
 };
@@ -106,6 +114,10 @@ pub const POWER: usize = 9;
 pub const ROT_MC: usize = 11;
 /// Exact discrete rotational spectrum.
 pub const ROT: usize = 12;
+/// Monte Carlo spectrum S₁₁ of the first weight alone (in the power plot).
+pub const S11_MC: usize = 14;
+/// Exact discrete S₁₁.
+pub const S11: usize = 15;
 
 /// Frequency bins of the Monte Carlo spectra (before merging empty ones).
 const BINS: usize = 28;
@@ -165,14 +177,15 @@ pub struct Linear {
 }
 
 impl Linear {
-    /// SGD at angle θ: A = I − λK, Q = λ²C, Σ exact.
+    /// SGD at angle θ: A = I − λK, Q = λ²C, Σ exact (singular Σ included: the spectra need
+    /// no potential).
     pub fn discrete(p: &Params, theta: f64) -> Option<Linear> {
         let model = model_at(p, theta);
-        let (sigma, _) = discrete_at(p, theta)?;
+        let st = theory::stationary(&model, &sgd(p)).ok()?;
         Some(Linear {
             a: Matrix2::identity() - m2(&model.k) * p.lr,
             q: m2(&model.c) * (p.lr * p.lr),
-            sigma,
+            sigma: m2(&st.sigma),
         })
     }
 
@@ -180,7 +193,7 @@ impl Linear {
     /// Q = Σ_c − AΣ_cAᵀ.
     pub fn continuous(p: &Params, theta: f64) -> Option<Linear> {
         let model = model_at(p, theta);
-        let (sigma, _) = continuous_at(p, theta)?;
+        let sigma = m2(&theory::continuous(&model, &sgd(p))?);
         let a = m2(&(&model.k * -p.lr).exp());
         Some(Linear {
             a,
@@ -202,6 +215,11 @@ impl Linear {
     pub fn spectrum(&self, f: f64) -> Option<(f64, f64)> {
         let s = self.density(std::f64::consts::TAU * f)?;
         Some(((s[(0, 0)] + s[(1, 1)]).re, 4.0 * s[(0, 1)].im))
+    }
+
+    /// S₁₁(f), the spectrum of the first weight alone.
+    pub fn s11(&self, f: f64) -> Option<f64> {
+        Some(self.density(std::f64::consts::TAU * f)?[(0, 0)].re)
     }
 
     /// The expected periodogram of segments of `len` steps at frequency f, in the same two
@@ -268,10 +286,12 @@ fn bin_frequency(len: usize, (a, b): (usize, usize)) -> f64 {
 /// periodogram ([`Linear::periodogram`]) at its Fourier frequencies j/L, all of them at once by
 /// one FFT of length 2L: E I_L(2πj/L) = Σ_n g_n e^{−2πi(2j)n/(2L)} with g_τ = (1 − τ/L) R_z(τ)
 /// for 0 ≤ τ < L, g_{2L−τ} = (1 − τ/L) R_z(−τ) = its conjugate, g_L = 0, and
-/// R_z(τ) = tr(A^τΣ) + i c(τ).
-pub fn expected_bins(lin: &Linear, len: usize) -> Vec<(f64, f64)> {
+/// R_z(τ) = tr(A^τΣ) + i c(τ); and the same for the first weight alone, R₁₁(τ) = (A^τΣ)₁₁.
+/// Per bin: (½[S_z(f) + S_z(−f)], S_z(f) − S_z(−f), S₁₁).
+pub fn expected_bins(lin: &Linear, len: usize) -> Vec<(f64, f64, f64)> {
     let n = 2 * len;
     let (mut re, mut im) = (vec![0.0; n], vec![0.0; n]);
+    let (mut re11, mut im11) = (vec![0.0; n], vec![0.0; n]);
     let mut r = lin.sigma;
     for tau in 0..len {
         if tau > 0 {
@@ -281,24 +301,29 @@ pub fn expected_bins(lin: &Linear, len: usize) -> Vec<(f64, f64)> {
         let (tr, c) = (w * r.trace(), w * (r[(1, 0)] - r[(0, 1)]));
         re[tau] = tr;
         im[tau] = c;
+        re11[tau] = w * r[(0, 0)];
         if tau > 0 {
             re[n - tau] = tr;
             im[n - tau] = -c;
+            re11[n - tau] = re11[tau];
         }
     }
-    fft(&mut re, &mut im, &twiddles(n));
-    let at = |j: usize| re[(2 * j) % n];
+    let tw = twiddles(n);
+    fft(&mut re, &mut im, &tw);
+    fft(&mut re11, &mut im11, &tw);
+    let at = |v: &[f64], j: usize| v[(2 * j) % n];
     bins(len)
         .into_iter()
         .map(|(a, b)| {
-            let (mut s, mut rot) = (0.0, 0.0);
+            let (mut s, mut rot, mut s11) = (0.0, 0.0, 0.0);
             for j in a..b {
-                let (pos, neg) = (at(j), at(len - j));
+                let (pos, neg) = (at(&re, j), at(&re, len - j));
                 s += 0.5 * (pos + neg);
                 rot += pos - neg;
+                s11 += at(&re11, j);
             }
             let k = (b - a) as f64;
-            (s / k, rot / k)
+            (s / k, rot / k, s11 / k)
         })
         .collect()
 }
@@ -412,11 +437,12 @@ fn twiddles(n: usize) -> Vec<(f64, f64)> {
 
 /// The binned spectra of one trajectory: `segments` consecutive segments of `len` steps of
 /// w_{t+1} = A w_t + ε_t from N(0, Σ); for each bin of [`bins`], the mean over segments of
-/// the bin-averaged ½[I(f) + I(−f)] and I(f) − I(−f), I = |Σ_t z_t e^{−2πift}|²/L, with
-/// standard errors from their spread over segments.
-pub fn spectrum_mc(lin: &Linear, len: usize, segments: usize, seed: u64) -> Vec<[f64; 4]> {
+/// the bin-averaged ½[I(f) + I(−f)], I(f) − I(−f), I = |Σ_t z_t e^{−2πift}|²/L, and I₁₁(f) of
+/// the first weight alone (its transform is X_j = ½[Z_j + conj Z_{L−j}]), each with the
+/// standard error from its spread over segments: [mean, se] × 3.
+pub fn spectrum_mc(lin: &Linear, len: usize, segments: usize, seed: u64) -> Vec<[f64; 6]> {
     let bins = bins(len);
-    let mut acc = vec![[0.0f64; 4]; bins.len()];
+    let mut acc = vec![[0.0f64; 6]; bins.len()];
     if segments < 2 {
         return Vec::new();
     }
@@ -441,28 +467,35 @@ pub fn spectrum_mc(lin: &Linear, len: usize, segments: usize, seed: u64) -> Vec<
         }
         fft(&mut re, &mut im, &tw);
         let power = |j: usize| (re[j] * re[j] + im[j] * im[j]) / len as f64;
+        let power11 = |j: usize| {
+            let (x, y) = (re[j] + re[len - j], im[j] - im[len - j]);
+            0.25 * (x * x + y * y) / len as f64
+        };
         for (slot, &(lo, hi)) in acc.iter_mut().zip(&bins) {
-            let (mut s, mut r) = (0.0, 0.0);
+            let (mut s, mut r, mut s11) = (0.0, 0.0, 0.0);
             for j in lo..hi {
                 let (pos, neg) = (power(j), power(len - j));
                 s += 0.5 * (pos + neg);
                 r += pos - neg;
+                s11 += power11(j);
             }
             let n = (hi - lo) as f64;
-            let (s, r) = (s / n, r / n);
-            slot[0] += s;
-            slot[1] += s * s;
-            slot[2] += r;
-            slot[3] += r * r;
+            for (i, v) in [s / n, r / n, s11 / n].into_iter().enumerate() {
+                slot[2 * i] += v;
+                slot[2 * i + 1] += v * v;
+            }
         }
     }
     let k = segments as f64;
+    let mean_se = |sum: f64, sum_sq: f64| {
+        let m = sum / k;
+        let se = ((sum_sq - k * m * m) / (k - 1.0)).max(0.0).sqrt() / k.sqrt();
+        (m, se)
+    };
     acc.into_iter()
-        .map(|[s, ss, r, rr]| {
-            let (ms, mr) = (s / k, r / k);
-            let se =
-                |sum_sq: f64, m: f64| ((sum_sq - k * m * m) / (k - 1.0)).max(0.0).sqrt() / k.sqrt();
-            [ms, se(ss, ms), mr, se(rr, mr)]
+        .map(|a| {
+            let [(m0, e0), (m1, e1), (m2, e2)] = [0, 1, 2].map(|i| mean_se(a[2 * i], a[2 * i + 1]));
+            [m0, e0, m1, e1, m2, e2]
         })
         .collect()
 }
@@ -501,6 +534,15 @@ pub fn axes_angle(a: &Matrix2<f64>, b: &Matrix2<f64>) -> Option<f64> {
     Some(diff.min(180.0 - diff))
 }
 
+/// The interior maximum of a spectrum on f ∈ [0, ½] (2001 evenly spaced frequencies), as
+/// (f, value at f over value at 0); `None` when the largest value is at f = 0 or ½.
+fn interior_peak(spectrum: impl Fn(f64) -> Option<f64>) -> Option<(f64, f64)> {
+    let fs = linspace(0.0, 0.5, 2001);
+    let vals: Vec<f64> = fs.iter().map(|&f| spectrum(f)).collect::<Option<_>>()?;
+    let top = (0..vals.len()).max_by(|&a, &b| vals[a].total_cmp(&vals[b]))?;
+    (top > 0 && top + 1 < vals.len()).then(|| (fs[top], vals[top] / vals[0]))
+}
+
 /// Whether the current of this state is zero (Ω negligible against X).
 fn no_current(cur: &current::Current) -> bool {
     let omega = (&cur.lag_one - cur.lag_one.transpose()) * 0.5;
@@ -529,11 +571,11 @@ impl LegacyPanel for LimitCycles {
         circ_plot.title = "circulation (dashed line: θ of the other plots)".into();
         let len = segment(p);
         let f_lo = 1.0 / len as f64;
-        let mut power_plot = Plot::new("frequency f (1/step)", "S₁₁ + S₂₂");
+        let mut power_plot = Plot::new("frequency f (1/step)", "S₁₁ + S₂₂ and S₁₁");
         power_plot.x_log = true;
         power_plot.y_log = true;
         power_plot.x_range = Some((f_lo, 0.5));
-        power_plot.title = "power spectrum of one trajectory".into();
+        power_plot.title = "power spectrum: trace (no interior peak) and one weight".into();
         let mut rot_plot = Plot::new("frequency f (1/step)", "S_z(f) − S_z(−f)");
         rot_plot.x_log = true;
         rot_plot.x_range = Some((f_lo, 0.5));
@@ -635,6 +677,8 @@ impl LegacyPanel for LimitCycles {
                     }
                 }
             }
+        } else if Linear::discrete(p, theta).is_some() {
+            fig.plots[0].note = Some("Σ is singular (rank-one noise): no potential".into());
         } else {
             fig.plots[0].note = Some("no stationary state (λk_max ≥ 2 or k = 0)".into());
         }
@@ -698,24 +742,30 @@ impl LegacyPanel for LimitCycles {
             .map(|b| bin_frequency(len, b))
             .collect();
         fig.series.push(
-            Series::pending("Monte Carlo (one trajectory)", bin_f.clone())
+            Series::pending("S₁₁ + S₂₂, Monte Carlo", bin_f.clone())
                 .in_plot(2)
                 .colored(2),
         );
         fig.series.push(
-            Series::curve("exact discrete", SeriesKind::TheoryDiscrete, &fs, |f| {
-                spec(&lin, f, 0)
-            })
+            Series::curve(
+                "S₁₁ + S₂₂, exact discrete",
+                SeriesKind::TheoryDiscrete,
+                &fs,
+                |f| spec(&lin, f, 0),
+            )
             .in_plot(2),
         );
         fig.series.push(
-            Series::curve("continuous time", SeriesKind::TheoryContinuous, &fs, |f| {
-                spec(&lin_c, f, 0)
-            })
+            Series::curve(
+                "S₁₁ + S₂₂, continuous time",
+                SeriesKind::TheoryContinuous,
+                &fs,
+                |f| spec(&lin_c, f, 0),
+            )
             .in_plot(2),
         );
         fig.series.push(
-            Series::pending("Monte Carlo (one trajectory)", bin_f)
+            Series::pending("Monte Carlo (one trajectory)", bin_f.clone())
                 .in_plot(3)
                 .colored(2),
         );
@@ -732,6 +782,23 @@ impl LegacyPanel for LimitCycles {
             .in_plot(3),
         );
 
+        fig.series.push(
+            Series::pending("S₁₁ (first weight), Monte Carlo", bin_f)
+                .in_plot(2)
+                .colored(4),
+        );
+        fig.series.push(
+            Series::curve(
+                "S₁₁ (first weight), exact discrete",
+                SeriesKind::TheoryOther,
+                &fs,
+                |f| lin.as_ref().and_then(|l| l.s11(f)),
+            )
+            .in_plot(2)
+            .styled(Style::Line)
+            .colored(6),
+        );
+
         // Readouts that do not depend on the Monte Carlo.
         let rot = &fig.series[ROT];
         let peak = rot
@@ -742,6 +809,7 @@ impl LegacyPanel for LimitCycles {
             .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()))
             .filter(|(_, y)| y.abs() > 0.0 && disc.as_ref().is_some_and(|(_, c)| !no_current(c)))
             .map(|(x, _)| *x);
+        let s11_peak = lin.as_ref().and_then(|l| interior_peak(|f| l.s11(f)));
         let phi_angle = disc
             .as_ref()
             .and_then(|(s, _)| s.try_inverse())
@@ -781,6 +849,24 @@ impl LegacyPanel for LimitCycles {
                 "frequency where the rotational spectrum peaks (1/step)",
                 peak,
             ),
+            Readout::new(
+                "s11_peak_f",
+                "frequency of an interior peak of S₁₁, one weight's spectrum (1/step; none if \
+                 its largest value is at f = 0 or ½)",
+                s11_peak.map(|p| p.0),
+            ),
+            Readout::new(
+                "s11_peak_over_zero",
+                "S₁₁ at that peak over S₁₁(0)",
+                s11_peak.map(|p| p.1),
+            ),
+            Readout::new(
+                "trace_peak_f",
+                "frequency of an interior peak of S₁₁ + S₂₂ (none in a linear model)",
+                lin.as_ref()
+                    .and_then(|l| interior_peak(|f| l.spectrum(f).map(|s| s.0)))
+                    .map(|p| p.0),
+            ),
         ];
         fig.jobs = p.points as usize + 1;
         fig
@@ -819,6 +905,13 @@ impl LegacyPanel for LimitCycles {
                 y: col(2),
                 y_err: Some(col(3)),
             },
+            Patch {
+                series: S11_MC.into(),
+                index: 0,
+                x: None,
+                y: col(4),
+                y_err: Some(col(5)),
+            },
         ]
     }
 
@@ -844,11 +937,11 @@ impl LegacyPanel for LimitCycles {
         let expected = Linear::discrete(p, angle(p)).map(|l| expected_bins(&l, len));
         let z_spec = expected.as_ref().and_then(|ex| {
             let mut zs = Vec::new();
-            for (series, part) in [(POWER_MC, 0), (ROT_MC, 1)] {
+            for (series, part) in [(POWER_MC, 0), (ROT_MC, 1), (S11_MC, 2)] {
                 let s = &fig.series[series];
                 let e = s.y_err.clone().unwrap_or_default();
                 for (j, want) in ex.iter().enumerate() {
-                    let want = if part == 0 { want.0 } else { want.1 };
+                    let want = [want.0, want.1, want.2][part];
                     if let (Some(&y), Some(&e)) = (s.y.get(j), e.get(j)) {
                         zs.extend(z_of(y, e, want));
                     }
@@ -900,6 +993,23 @@ mod tests {
                 "{k}: {:?} vs {r}",
                 fast[k]
             );
+            // One weight: R₁₁(0) + 2 Σ (1 − τ/L) (A^τΣ)₁₁ cos ωτ, summed directly.
+            let mut s11 = 0.0;
+            for j in a..b {
+                let omega = std::f64::consts::TAU * j as f64 / len as f64;
+                let mut r = lin.sigma;
+                let mut v = r[(0, 0)];
+                for tau in 1..len {
+                    r = lin.a * r;
+                    v += 2.0
+                        * (1.0 - tau as f64 / len as f64)
+                        * r[(0, 0)]
+                        * (omega * tau as f64).cos();
+                }
+                s11 += v;
+            }
+            let s11 = s11 / n;
+            assert!((fast[k].2 - s11).abs() < 1e-9 * s11.abs().max(1.0), "{k}");
         }
     }
 

@@ -7,8 +7,10 @@
 //!
 //! For QHM the exact curve is the solver's (an ARMA(2,1) process per eigenmode when [C, K] = 0,
 //! `closed_form::qhm_commuting`). Cor. 7 (Eqs. 89–92) as printed is drawn beside it: it is
-//! misprinted — at ν = 0, where QHM is plain SGD, Thm 11's Eq. 82 does not reduce to Thm 1 — and
-//! gives negative losses at common settings (μ = 0.9, ν = 0.7).
+//! wrong — at ν = 0, where QHM is plain SGD, Thm 11's Eq. 82 does not reduce to Thm 1 — and
+//! gives negative losses at common settings (μ = 0.9, ν = 0.7). Thm 11's proof drops the
+//! correlation between a step's noise and the weights it moves in Eqs. 77, 78 and 80, and its
+//! Eqs. 82 and 86 do not follow from its own steps; `tests/qhm_thm11.rs` solves both versions.
 
 use super::kit::{figure, job_seed};
 use super::{LegacyPanel, Spec};
@@ -29,8 +31,8 @@ static SPEC: Spec = Spec {
     title: "Training loss of SGD, SGDM and QHM",
     claim: include_str!("claim.txt").trim_ascii(),
     caption: include_str!("caption.html").trim_ascii(),
-    source: "Liu, Ziyin & Ueda (2021), Thm 5, Eq. 12; Table 1 (approximation error); Cor. 7, \
-             Eqs. 89–92; Gitman et al. (2019)",
+    source: "Liu, Ziyin & Ueda (2021), Thm 5, Eq. 12; Table 1 (approximation error); Eq. 72; \
+             Thm 11 and its proof (Eqs. 75–88); Cor. 7, Eqs. 89–92; Gitman et al. (2019)",
     keys: &[
         "h1", "h2", "h_angle", "noise", "sigma2", "a", "c1", "c2", "c_angle", "cf", "n_data",
         "batch", "replace", "mu", "qhm_nu", "walkers", "steps", "points", "ylog", "seed",
