@@ -65,9 +65,35 @@ pub fn largest_z(mc: &Series, theory: impl Fn(f64) -> Option<f64>) -> Option<f64
     z
 }
 
+/// The smallest of 1, 1.5, 2, 3, 4, 5, 6, 8 × 10ᵏ that is ≥ x (x > 0): a round edge for a view.
+pub fn nice_ceil(x: f64) -> f64 {
+    let p = 10f64.powf(x.log10().floor());
+    [1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0]
+        .iter()
+        .map(|m| m * p)
+        .find(|v| *v >= x * (1.0 - 1e-12))
+        .unwrap_or(10.0 * p)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nice_ceil_rounds_up_to_a_round_number() {
+        for (x, want) in [
+            (0.7, 0.8),
+            (1.0, 1.0),
+            (1.3, 1.5),
+            (3.5, 4.0),
+            (7.0, 8.0),
+            (9.0, 10.0),
+            (0.013, 0.015),
+        ] {
+            let got = nice_ceil(x);
+            assert!((got - want).abs() < 1e-12 * want, "{x} → {got}");
+        }
+    }
 
     #[test]
     fn job_seeds_differ() {

@@ -323,7 +323,7 @@ pub const NAMES: &[&str] = &[
 ];
 
 static PANELS: &[&dyn AnyPanel] = &[
-    &Legacy(ellipses::EllipsesPanel),
+    &ellipses::Ellipses,
     &lr_sweep::LrSweep,
     &Legacy(momentum::Momentum),
     &Legacy(noise_shape::NoiseShape),
