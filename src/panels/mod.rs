@@ -331,7 +331,7 @@ static PANELS: &[&dyn AnyPanel] = &[
     &Legacy(escape::Escape),
     &Legacy(training_loss::TrainingLoss),
     &Legacy(bayes::Bayes),
-    &Legacy(kramers::KramersPanel),
+    &kramers::KramersPanel,
     &Legacy(limit_cycles::LimitCycles),
     &Legacy(fdr1::Fdr1),
     &Legacy(fdr_schedule::FdrSchedule),

@@ -5,6 +5,7 @@
 mod effective;
 mod engine;
 mod fdr_window;
+mod first_passage;
 mod monte_carlo;
 mod normals;
 mod optimizers;
