@@ -330,7 +330,7 @@ static PANELS: &[&dyn AnyPanel] = &[
     &Legacy(second_order::SecondOrder),
     &Legacy(escape::Escape),
     &Legacy(training_loss::TrainingLoss),
-    &Legacy(bayes::Bayes),
+    &bayes::Bayes,
     &kramers::KramersPanel,
     &Legacy(limit_cycles::LimitCycles),
     &Legacy(fdr1::Fdr1),

@@ -2,6 +2,7 @@
 //! against the theory, the normal sampler, the optimizers, the parameter schema. One test
 //! binary (linking one per file took most of the test build).
 
+mod bayes;
 mod effective;
 mod engine;
 mod fdr_window;
