@@ -328,7 +328,7 @@ static PANELS: &[&dyn AnyPanel] = &[
     &Legacy(momentum::Momentum),
     &Legacy(noise_shape::NoiseShape),
     &Legacy(second_order::SecondOrder),
-    &Legacy(escape::Escape),
+    &escape::Escape,
     &Legacy(training_loss::TrainingLoss),
     &bayes::Bayes,
     &kramers::KramersPanel,

@@ -5,6 +5,7 @@
 mod bayes;
 mod effective;
 mod engine;
+mod escape_modes;
 mod fdr_window;
 mod first_passage;
 mod monte_carlo;

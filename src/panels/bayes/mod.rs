@@ -91,9 +91,8 @@ struct Problem {
 }
 
 impl Problem {
-    fn of(p: &Params) -> Problem {
-        let ks = spectrum_of(p);
-        let (n, s) = (p.n_data as f64, p.batch as f64);
+    /// Hessian eigenvalues `ks`, N data and minibatches of S.
+    fn new(ks: Vec<f64>, n: f64, s: f64) -> Problem {
         let k_max = ks.iter().cloned().fold(0.0f64, f64::max);
         Problem {
             f: thm6_factor(n, s),
@@ -270,7 +269,7 @@ impl Panel for Bayes {
     }
 
     fn plan(&self, p: &Params) -> ((), Figure) {
-        let pr = Problem::of(p);
+        let pr = Problem::new(spectrum_of(p), p.n_data as f64, p.batch as f64);
         let mut fig = figure(p, plots(p, pr.ks.len()));
         add_kl_plot(&mut fig, &pr);
         add_optima_plot(&mut fig, &pr, &batches(p));
