@@ -61,3 +61,36 @@ fn monte_carlo_first_passage_measures_the_exact_mean_time() {
     let none = first_passage(&c, 5, 0, 7);
     assert_eq!((none.runs, none.escaped, none.censored()), (5, 0, 1.0));
 }
+
+#[test]
+fn the_double_well_has_its_barrier_and_a_continuous_slope() {
+    for (ka, kb, dl) in [(1.0, 1.0, 0.01), (1.0, 3.0, 0.02), (2.5, 0.4, 1.0)] {
+        let land = Landscape::new(ka, kb, dl);
+        assert!((land.l - kb / (ka + kb)).abs() < 1e-15);
+        assert_eq!(land.loss(0.0), 0.0);
+        assert!((land.loss(land.wb) - dl).abs() < 1e-15 * dl);
+        assert!(land.loss(land.exit()).abs() < 1e-12 * dl);
+        // L′ is the derivative of L everywhere, across w_l and 2w_b − w_l too, and |L″| is
+        // k_a in the wells and |k_b| over the barrier.
+        let h = 1e-6 * land.wb;
+        let (wl, wr, exit) = (land.wl, land.exit() - land.wl, land.exit());
+        let near = |x: f64| [x * (1.0 - 1e-3), x * (1.0 + 1e-3)];
+        let points = [
+            near(wl),
+            near(wr),
+            [-0.5 * wl, 0.5 * wl],
+            [land.wb, 1.2 * exit],
+        ];
+        for w in points.into_iter().flatten() {
+            let (g, _) = land.slope_and_curvature(w);
+            let numeric = (land.loss(w + h) - land.loss(w - h)) / (2.0 * h);
+            assert!(
+                (g - numeric).abs() < 1e-6 * (ka + kb) * land.wb,
+                "w = {w}: {g} vs {numeric}"
+            );
+        }
+        assert_eq!(land.slope_and_curvature(0.5 * land.wl).1, ka);
+        assert_eq!(land.slope_and_curvature(land.wb).1, kb);
+        assert_eq!(land.slope_and_curvature(land.exit()).1, ka);
+    }
+}

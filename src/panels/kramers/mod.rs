@@ -183,24 +183,7 @@ fn add_series(fig: &mut Figure, chain: &Chain, xs: &[f64]) -> Handles {
         unfitted,
     );
     let fitted = fig.add(fitted.styled(Style::Line).colored(6));
-    let eq23 = fig.add(
-        Series::curve(
-            "Eq. 23 as printed (c = 1)",
-            SeriesKind::TheoryOther,
-            &grid,
-            |r| eq23_over_kb(&at(chain, r)),
-        )
-        .colored(6),
-    );
-    let eq24 = fig.add(
-        Series::curve(
-            "Eq. 24, continuous time",
-            SeriesKind::TheoryContinuous,
-            &grid,
-            |r| eq24_over_kb(&at(chain, r)),
-        )
-        .colored(0),
-    );
+    let (eq23, eq24) = add_kramers_rates(fig, chain, &grid);
     let limit = Series::new(
         "λ r k_a = 2",
         SeriesKind::TheoryOther,
@@ -221,6 +204,29 @@ fn add_series(fig: &mut Figure, chain: &Chain, xs: &[f64]) -> Handles {
         eq23,
         censored,
     }
+}
+
+/// Eqs. 23 and 24 over |k_b| on the `grid` of r.
+fn add_kramers_rates(fig: &mut Figure, chain: &Chain, grid: &[f64]) -> (SeriesId, SeriesId) {
+    let eq23 = fig.add(
+        Series::curve(
+            "Eq. 23 as printed (c = 1)",
+            SeriesKind::TheoryOther,
+            grid,
+            |r| eq23_over_kb(&at(chain, r)),
+        )
+        .colored(6),
+    );
+    let eq24 = fig.add(
+        Series::curve(
+            "Eq. 24, continuous time",
+            SeriesKind::TheoryContinuous,
+            grid,
+            |r| eq24_over_kb(&at(chain, r)),
+        )
+        .colored(0),
+    );
+    (eq23, eq24)
 }
 
 /// The y range: it spans Eqs. 23 and 24 (and a fitted constant down to ½), with room above
