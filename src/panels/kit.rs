@@ -75,6 +75,74 @@ pub fn nice_ceil(x: f64) -> f64 {
         .unwrap_or(10.0 * p)
 }
 
+/// The finished points (x, y, se) of a Monte Carlo series: those with a finite value and a
+/// finite standard error.
+pub fn points_with_se(mc: &Series) -> Vec<(f64, f64, f64)> {
+    let err = mc.y_err.clone().unwrap_or_default();
+    mc.x.iter()
+        .zip(&mc.y)
+        .zip(err)
+        .filter(|((_, y), e)| y.is_finite() && e.is_finite())
+        .map(|((&x, &y), e)| (x, y, e))
+        .collect()
+}
+
+/// A constant factor c fitted between Monte Carlo points and a theory (see [`fit_log_constant`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ConstantFit {
+    /// The factor c.
+    pub c: f64,
+    /// Its standard error.
+    pub se: f64,
+    /// χ² per degree of freedom of the residuals (none with one point).
+    pub chi2_per_dof: Option<f64>,
+}
+
+/// Weighted least squares of a constant c in ln y − ln theory(x) = ln c + ε over the points
+/// (x, y, se) with y, se and theory(x) positive, weights 1/σ² with σ = se/y (the error of ln y).
+/// `None` without such points.
+pub fn fit_log_constant(
+    points: &[(f64, f64, f64)],
+    theory: impl Fn(f64) -> Option<f64>,
+) -> Option<ConstantFit> {
+    let rows: Vec<(f64, f64)> = points
+        .iter()
+        .filter_map(|&(x, y, se)| {
+            let t = theory(x)?;
+            (y > 0.0 && se > 0.0 && t > 0.0).then(|| ((y / t).ln(), (y / se).powi(2)))
+        })
+        .collect();
+    if rows.is_empty() {
+        return None;
+    }
+    let sw: f64 = rows.iter().map(|(_, w)| w).sum();
+    let m = rows.iter().map(|(d, w)| d * w).sum::<f64>() / sw;
+    let chi2: f64 = rows.iter().map(|(d, w)| w * (d - m).powi(2)).sum();
+    let n = rows.len();
+    let c = m.exp();
+    Some(ConstantFit {
+        c,
+        se: c / sw.sqrt(),
+        chi2_per_dof: (n > 1).then(|| chi2 / (n - 1) as f64),
+    })
+}
+
+/// χ² per point of ln y against ln theory(x), with no free constant, over the points (x, y, se)
+/// with y, se and theory(x) positive; `None` without such points.
+pub fn log_chi2_per_point(
+    points: &[(f64, f64, f64)],
+    theory: impl Fn(f64) -> Option<f64>,
+) -> Option<f64> {
+    let rows: Vec<f64> = points
+        .iter()
+        .filter_map(|&(x, y, se)| {
+            let t = theory(x)?;
+            (y > 0.0 && se > 0.0 && t > 0.0).then(|| ((y / t).ln() / (se / y)).powi(2))
+        })
+        .collect();
+    (!rows.is_empty()).then(|| rows.iter().sum::<f64>() / rows.len() as f64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

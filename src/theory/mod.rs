@@ -17,6 +17,7 @@ pub mod effective;
 pub mod escape;
 pub mod fdr;
 pub mod fdr_finite;
+pub mod first_passage;
 pub mod kramers;
 pub mod lyapunov;
 
