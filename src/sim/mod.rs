@@ -11,6 +11,7 @@
 //! ([`Rule`]); the gradient g is Kw plus noise of the chosen distribution, or the true gradient
 //! of a random minibatch of a generated data set ([`data`]).
 
+pub mod outcome;
 pub mod runs;
 
 use crate::model::data::DataSet;

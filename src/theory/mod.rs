@@ -16,8 +16,10 @@ pub mod current;
 pub mod escape;
 pub mod fdr;
 pub mod fdr_finite;
+pub mod idealised;
 pub mod kramers;
 pub mod lyapunov;
+pub mod momentum_ranges;
 
 pub mod spectrum;
 pub mod stability;
