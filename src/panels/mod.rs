@@ -247,7 +247,7 @@ pub const NAMES: &[&str] = &[
 static PANELS: &[&dyn AnyPanel] = &[
     &Legacy(ellipses::EllipsesPanel),
     &lr_sweep::LrSweep,
-    &Legacy(momentum::Momentum),
+    &momentum::Momentum,
     &Legacy(noise_shape::NoiseShape),
     &Legacy(second_order::SecondOrder),
     &Legacy(escape::Escape),
