@@ -248,7 +248,7 @@ static PANELS: &[&dyn AnyPanel] = &[
     &Legacy(ellipses::EllipsesPanel),
     &lr_sweep::LrSweep,
     &momentum::Momentum,
-    &Legacy(noise_shape::NoiseShape),
+    &noise_shape::NoiseShape,
     &Legacy(second_order::SecondOrder),
     &Legacy(escape::Escape),
     &Legacy(training_loss::TrainingLoss),
