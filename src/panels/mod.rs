@@ -249,7 +249,7 @@ static PANELS: &[&dyn AnyPanel] = &[
     &lr_sweep::LrSweep,
     &momentum::Momentum,
     &noise_shape::NoiseShape,
-    &Legacy(second_order::SecondOrder),
+    &second_order::SecondOrder,
     &Legacy(escape::Escape),
     &Legacy(training_loss::TrainingLoss),
     &Legacy(bayes::Bayes),
