@@ -251,7 +251,7 @@ static PANELS: &[&dyn AnyPanel] = &[
     &noise_shape::NoiseShape,
     &second_order::SecondOrder,
     &Legacy(escape::Escape),
-    &Legacy(training_loss::TrainingLoss),
+    &training_loss::TrainingLoss,
     &Legacy(bayes::Bayes),
     &Legacy(kramers::KramersPanel),
     &Legacy(limit_cycles::LimitCycles),
