@@ -143,6 +143,23 @@ pub fn log_chi2_per_point(
     (!rows.is_empty()).then(|| rows.iter().sum::<f64>() / rows.len() as f64)
 }
 
+/// [`largest_z`] against theory values given by the point's index, `theory(j)` for point j:
+/// for a plan that computed its theory once, at the Monte Carlo points.
+pub fn largest_z_at(mc: &Series, theory: impl Fn(usize) -> Option<f64>) -> Option<f64> {
+    let se = mc.y_err.as_deref().unwrap_or(&[]);
+    let mut z: Option<f64> = None;
+    for (j, &y) in mc.y.iter().enumerate() {
+        let s = se.get(j).copied().unwrap_or(f64::NAN);
+        if !(y.is_finite() && s > 0.0) {
+            continue;
+        }
+        if let Some(t) = theory(j) {
+            z = Some(z.unwrap_or(0.0).max((y - t).abs() / s));
+        }
+    }
+    z
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,6 +12,7 @@
 //! of a random minibatch of a generated data set ([`data`]).
 
 pub mod first_passage;
+pub mod outcome;
 pub mod runs;
 
 use crate::model::data::DataSet;

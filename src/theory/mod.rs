@@ -18,8 +18,10 @@ pub mod escape;
 pub mod fdr;
 pub mod fdr_finite;
 pub mod first_passage;
+pub mod idealised;
 pub mod kramers;
 pub mod lyapunov;
+pub mod momentum_ranges;
 
 pub mod spectrum;
 pub mod stability;
