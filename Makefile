@@ -12,8 +12,22 @@ serve: wasm
 	@echo "Serving the explorer at http://127.0.0.1:$(PORT)/"
 	python3 -m http.server $(PORT) --bind 127.0.0.1
 
-## Every test: formatting and clippy (native and wasm32), cargo test, then headless Chromium
-test: lint unit wasm cli browser
+## Every test: formatting and clippy (native and wasm32), cargo test, then headless Chromium.
+## Prints how long each stage took, so that the next regression is visible.
+test:
+	@mkdir -p target && : > target/stages.txt
+	@$(call stage,tools,$(MAKE) --no-print-directory tools)
+	@$(call stage,lint,$(MAKE) --no-print-directory lint)
+	@$(call stage,unit,$(MAKE) --no-print-directory unit)
+	@$(call stage,wasm,$(MAKE) --no-print-directory wasm)
+	@$(call stage,browser-deps,$(MAKE) --no-print-directory browser-deps)
+	@$(call stage,browser,$(MAKE) --no-print-directory browser)
+	@echo "make test: every stage passed. Time per stage:"; cat target/stages.txt
+
+# $(call stage,NAME,COMMAND): runs COMMAND and records how long it took in target/stages.txt.
+define stage
+start=$$(date +%s); $(2) || exit 1; echo "  $(1): $$(( $$(date +%s) - start )) s" >> target/stages.txt
+endef
 
 tools:
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
@@ -41,7 +55,8 @@ unit: tools
 	$(CARGO) test --profile test-fast
 
 browser-deps:
-	@command -v chromium >/dev/null || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
+	@command -v chromium >/dev/null || { apt-get update && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium fonts-dejavu-core; }
 	@[ -d tests/browser/node_modules/playwright-core ] && [ -d tests/browser/node_modules/axe-core ] || (cd tests/browser && npm ci --no-audit --no-fund)
 
 browser: browser-deps

@@ -3,6 +3,7 @@
 // through playwright-core.
 
 import { spawn, execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
@@ -19,9 +20,14 @@ const CHROMIUM_ARGS = [
 
 /** Starts `python3 -m http.server` on a free port; resolves to {url, close}. */
 export function serve() {
+  return serveDir(ROOT);
+}
+
+/** Serves directory `dir` (default: the repository) as `serve` does. */
+export function serveDir(dir = ROOT) {
   return new Promise((resolve, reject) => {
     const proc = spawn('python3', ['-u', '-m', 'http.server', '0', '--bind', '127.0.0.1'], {
-      cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: dir, stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
     const timer = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 10000);
@@ -78,9 +84,14 @@ export function useBrowser({ before, after }) {
   return env;
 }
 
+/** The native `nqm` command: the one `make test` built for the Rust tests, else the release. */
+const NQM = ['target/test-fast/nqm', 'target/release/nqm']
+  .map((p) => path.join(ROOT, p))
+  .find((p) => existsSync(p)) ?? path.join(ROOT, 'target/release/nqm');
+
 /** The native `nqm` command's JSON for `command` (`theory` or `simulate`) and a query. */
 export function nqm(command, query) {
-  return JSON.parse(execFileSync(path.join(ROOT, 'target/release/nqm'), [command, query], { encoding: 'utf8' }));
+  return JSON.parse(execFileSync(NQM, [command, query], { encoding: 'utf8' }));
 }
 
 /**
