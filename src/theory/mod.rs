@@ -19,6 +19,7 @@ pub mod fdr;
 pub mod fdr_finite;
 pub mod kramers;
 pub mod lyapunov;
+pub mod schedule;
 
 pub mod spectrum;
 pub mod stability;
