@@ -11,7 +11,9 @@
 //! ([`Rule`]); the gradient g is Kw plus noise of the chosen distribution, or the true gradient
 //! of a random minibatch of a generated data set ([`data`]).
 
+pub mod half_running;
 pub mod runs;
+pub mod schedule;
 
 use crate::model::data::DataSet;
 use crate::model::Model;

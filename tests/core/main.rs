@@ -11,4 +11,5 @@ mod optimizers;
 mod params;
 mod qhm_thm11;
 mod results;
+mod schedule;
 mod theory;
