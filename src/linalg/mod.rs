@@ -2,6 +2,8 @@
 //! eigenvalues, spectral radii, rotations, matrix square roots, a semi-definite Cholesky
 //! factor, grids, and the error function. Leaves of the crate: they import nothing from it.
 
+pub mod fit;
+
 use nalgebra::{DMatrix, Matrix2};
 
 /// `n + 1` points of the ellipse { w : wᵀ Σ⁻¹ w = s² } (the s-σ contour of N(0, Σ)), closed;

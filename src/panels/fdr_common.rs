@@ -1,5 +1,6 @@
-//! What the three FDR panels share: the 2-D noisy quadratic they run on, its start, the exact
-//! linear map, checkpoints, and a weighted power-law fit.
+//! The setting the three FDR panels (`fdr1`, `fdr-schedule`, `fdr-variance`) share: their
+//! default 2-D noisy quadratic with white noise, the start away from the minimum, the exact
+//! linear map of that setting, and their grids of whole times.
 
 use crate::model::Model;
 use crate::params::{Noise, Params};
@@ -18,8 +19,9 @@ pub fn defaults(p: &mut Params) {
     p.sigma2 = 1.0;
 }
 
-/// The FDR panels' model: 2-D, K = R(h_angle) diag(h1, h2) R(h_angle)ᵀ, white Gaussian noise
-/// C = σ²I (constant, so that the exact finite-time theory and the runs' kernel apply).
+/// The FDR panels' setting: 2-D, K = R(h_angle) diag(h1, h2) R(h_angle)ᵀ, white Gaussian noise
+/// C = σ²I (constant, so that the exact finite-time theory and the runs' kernel apply), SGD
+/// with momentum μ and dampening ν.
 pub fn normalized(p: &Params) -> Params {
     let mut q = p.clone();
     q.dim = 2;
@@ -28,17 +30,22 @@ pub fn normalized(p: &Params) -> Params {
     q
 }
 
-/// The model of [`normalized`] parameters.
-pub fn model(p: &Params) -> Model {
-    (normalized(p)).model()
+/// K and C of `model` as 2 × 2 matrices.
+pub fn k_c(model: &Model) -> (Matrix2<f64>, Matrix2<f64>) {
+    let k = Matrix2::from_fn(|i, j| model.k[(i, j)]);
+    let c = Matrix2::from_fn(|i, j| model.c[(i, j)]);
+    (k, c)
 }
 
-/// K and C as 2 × 2 matrices.
-pub fn k_c(p: &Params) -> (Matrix2<f64>, Matrix2<f64>) {
-    let m = model(p);
-    let k = Matrix2::from_fn(|i, j| m.k[(i, j)]);
-    let c = Matrix2::from_fn(|i, j| m.c[(i, j)]);
-    (k, c)
+/// The exact linear map of the setting `p` ([`normalized`]) at its learning rate.
+pub fn linear(p: &Params) -> Linear2 {
+    let (k, c) = k_c(&normalized(p).model());
+    Linear2::new(&k, &c, p.lr, p.mu, p.damp)
+}
+
+/// The largest curvature of the setting, max(h1, h2).
+pub fn k_max(p: &Params) -> f64 {
+    p.h1.max(p.h2)
 }
 
 /// The start: distance `w0` from the minimum along the diagonal of K's eigenbasis,
@@ -52,12 +59,6 @@ pub fn start(p: &Params) -> Vector2<f64> {
 pub fn start_state(p: &Params) -> Vector4<f64> {
     let w = start(p);
     Vector4::new(w[0], w[1], 0.0, 0.0)
-}
-
-/// The exact linear map at learning rate `lr` (momentum, dampening and the model from `p`).
-pub fn linear(p: &Params, lr: f64) -> Linear2 {
-    let (k, c) = k_c(p);
-    Linear2::new(&k, &c, lr, p.mu, p.damp)
 }
 
 /// `n` increasing whole times from 1 to `last`, evenly spaced in log (`log`) or linearly;
@@ -90,44 +91,9 @@ pub fn times(last: u64, n: usize, log: bool) -> Vec<u64> {
     out
 }
 
-/// The largest stable learning rate of SGD with momentum μ and dampening ν on curvature
-/// `k_max`: (1−ν)ηk < 2(1+μ) (Liu et al. Sec. 4.5 with Yaida's dampening).
-pub fn lr_limit(p: &Params) -> f64 {
-    let k_max = p.h1.max(p.h2).max(1e-12);
-    2.0 * (1.0 + p.mu) / ((1.0 - p.damp) * k_max)
-}
-
-/// A weighted least-squares line y = a + b x with known standard errors of y: (a, b,
-/// se(b), χ²/dof). The slope's error is scaled up by √(χ²/dof) when the points scatter more
-/// than their errors say (so a curve that is not a line gets an honest, larger error).
-/// `None` with fewer than 3 usable points.
-pub fn fit_line(x: &[f64], y: &[f64], se: &[f64]) -> Option<(f64, f64, f64, f64)> {
-    let pts: Vec<(f64, f64, f64)> = x
-        .iter()
-        .zip(y)
-        .zip(se)
-        .filter(|((x, y), s)| x.is_finite() && y.is_finite() && s.is_finite() && **s > 0.0)
-        .map(|((x, y), s)| (*x, *y, 1.0 / (s * s)))
-        .collect();
-    if pts.len() < 3 {
-        return None;
-    }
-    let sw: f64 = pts.iter().map(|p| p.2).sum();
-    let sx: f64 = pts.iter().map(|p| p.2 * p.0).sum();
-    let sy: f64 = pts.iter().map(|p| p.2 * p.1).sum();
-    let (mx, my) = (sx / sw, sy / sw);
-    let sxx: f64 = pts.iter().map(|p| p.2 * (p.0 - mx).powi(2)).sum();
-    let sxy: f64 = pts.iter().map(|p| p.2 * (p.0 - mx) * (p.1 - my)).sum();
-    if sxx <= 0.0 {
-        return None;
-    }
-    let b = sxy / sxx;
-    let a = my - b * mx;
-    let chi2: f64 = pts.iter().map(|p| p.2 * (p.1 - a - b * p.0).powi(2)).sum();
-    let dof = (pts.len() - 2) as f64;
-    let red = chi2 / dof;
-    let se_b = (1.0 / sxx).sqrt() * red.max(1.0).sqrt();
-    Some((a, b, se_b, red))
+/// Whole times as the abscissae of a plot.
+pub fn as_x(times: &[u64]) -> Vec<f64> {
+    times.iter().map(|&t| t as f64).collect()
 }
 
 #[cfg(test)]
@@ -148,13 +114,5 @@ mod tests {
             assert_eq!(t[0], 1);
             assert_eq!(t.len(), n.min(last as usize));
         }
-    }
-
-    #[test]
-    fn a_line_is_fitted_exactly() {
-        let x = [0.0, 1.0, 2.0, 3.0];
-        let y: Vec<f64> = x.iter().map(|x| 1.0 - 2.0 * x).collect();
-        let (a, b, se, _) = fit_line(&x, &y, &[0.1; 4]).unwrap();
-        assert!((a - 1.0).abs() < 1e-12 && (b + 2.0).abs() < 1e-12 && se > 0.0);
     }
 }

@@ -160,6 +160,22 @@ pub fn largest_z_at(mc: &Series, theory: impl Fn(usize) -> Option<f64>) -> Optio
     z
 }
 
+/// Sample variance of the finite `values` and its standard error, √((m₄ − s⁴(n−3)/(n−1))/n)
+/// from the fourth central moment m₄ (population of independent runs); `None` with fewer than
+/// four finite values.
+pub fn variance_se(values: &[f64]) -> (Option<f64>, Option<f64>) {
+    let v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+    let n = v.len() as f64;
+    if v.len() < 4 {
+        return (None, None);
+    }
+    let m = v.iter().sum::<f64>() / n;
+    let s2 = v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0);
+    let m4 = v.iter().map(|x| (x - m).powi(4)).sum::<f64>() / n;
+    let var_s2 = (m4 - s2 * s2 * (n - 3.0) / (n - 1.0)) / n;
+    (Some(s2), Some(var_s2.max(0.0).sqrt()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

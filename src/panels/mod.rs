@@ -333,9 +333,9 @@ static PANELS: &[&dyn AnyPanel] = &[
     &bayes::Bayes,
     &kramers::KramersPanel,
     &Legacy(limit_cycles::LimitCycles),
-    &Legacy(fdr1::Fdr1),
-    &Legacy(fdr_schedule::FdrSchedule),
-    &Legacy(fdr_variance::FdrVariance),
+    &fdr1::Fdr1,
+    &fdr_schedule::FdrSchedule,
+    &fdr_variance::FdrVariance,
     &Legacy(fdr2::Fdr2),
     &Legacy(loss_band::LossBand),
 ];

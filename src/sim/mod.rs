@@ -12,8 +12,10 @@
 //! of a random minibatch of a generated data set ([`data`]).
 
 pub mod first_passage;
+pub mod half_running;
 pub mod outcome;
 pub mod runs;
+pub mod schedule;
 
 use crate::model::data::DataSet;
 use crate::model::Model;

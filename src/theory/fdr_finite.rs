@@ -1,6 +1,7 @@
 //! Yaida's observables at finite time on the 2-D noisy quadratic model, exact: the expected
 //! half-running averages on the way to stationarity, the FDR1 residual as a boundary term with
-//! its exact mean and variance, and the expected loss under a learning-rate schedule.
+//! its exact mean and variance, the expected loss under a learning-rate schedule, and the
+//! largest stable learning rate.
 //!
 //! SGD with momentum μ and dampening ν (Yaida Eqs. 10–11, with our buffer m = −v):
 //! g_t = K w_{t−1} + ξ_t, m_t = μ m_{t−1} + (1−ν) g_t, w_t = w_{t−1} − η m_t, is the linear map
@@ -204,6 +205,12 @@ impl Linear2 {
         Some(m4(&p))
     }
 
+    /// The spectral radius of A: below 1 exactly when the mean and the second moment of the
+    /// state settle, i.e. when a stationary state exists.
+    pub fn spectral_radius(&self) -> f64 {
+        crate::linalg::spectral_radius(&DMatrix::from_column_slice(4, 4, self.a.as_slice()))
+    }
+
     /// Exact (Var D, E Ō_R) of the FDR1 residual over a window of `n` steps started from the
     /// stationary state P: with y = Aⁿx + noise, Cov(xᵀΨx, yᵀΨy) = 2 Tr(Ψ AⁿP Ψ (AⁿP)ᵀ), so
     /// Var D = 4[Tr((ΨP)²) − Tr(Ψ AⁿP Ψ (AⁿP)ᵀ)]/n², and E Ō_R = c Tr(P_mm).
@@ -281,6 +288,13 @@ fn sum_of_moments(a: &Matrix4<f64>, q: &Matrix4<f64>, p0: &Matrix4<f64>, n: u64)
     }
     let s = unvec(&(pl * vec(p0))) + pc;
     (s + s.transpose()) * 0.5
+}
+
+/// The largest stable learning rate of SGD with momentum μ and dampening ν on a quadratic whose
+/// largest curvature is `k_max`: the map is stable when (1−ν)η·k_max < 2(1+μ) (Liu et al.
+/// Sec. 4.5, with Yaida's dampening). A flat quadratic counts as k_max = 10⁻¹².
+pub fn lr_limit(k_max: f64, mu: f64, damp: f64) -> f64 {
+    2.0 * (1.0 + mu) / ((1.0 - damp) * k_max.max(1e-12))
 }
 
 /// The expected loss E ½wᵀKw after each of `times` (increasing) steps from weights `w0` (empty

@@ -22,6 +22,7 @@ pub mod idealised;
 pub mod kramers;
 pub mod lyapunov;
 pub mod momentum_ranges;
+pub mod schedule;
 
 pub mod spectrum;
 pub mod stability;

@@ -14,4 +14,5 @@ mod optimizers;
 mod params;
 mod qhm_thm11;
 mod results;
+mod schedule;
 mod theory;

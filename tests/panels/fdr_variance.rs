@@ -4,7 +4,7 @@
 //! errors of the exponents the theory gives over the same points — exactly 2 (D) and 0 (r) in
 //! σ² from the minimum — and far from the blog's −1 (in η) and +1 (in σ²) for the variance of D.
 
-use nqm_explorer::figure::Figure;
+use nqm_explorer::figure::{Figure, Series};
 use nqm_explorer::panels;
 use nqm_explorer::panels::query::{parse_for, Audience};
 use nqm_explorer::params::Params;
@@ -21,14 +21,23 @@ fn slope(fig: &Figure, key: &str) -> (f64, f64, f64) {
     (r.value.unwrap(), r.se.unwrap(), t.value.unwrap())
 }
 
+/// The series called `name` in plot `plot`.
+fn series<'a>(fig: &'a Figure, plot: usize, name: &str) -> &'a Series {
+    let mut found = fig
+        .series
+        .iter()
+        .filter(|s| s.plot == plot && s.name == name);
+    found.next().unwrap()
+}
+
 /// Every Monte Carlo Var[D] against the exact value; returns the figure.
 fn check(query: &str) -> Figure {
     let p = setting(query);
     let fig = panels::build(&p, 2).unwrap();
     assert!(fig.complete());
     for k in 0..2 {
-        let mc = &fig.series[4 * k];
-        let ex = &fig.series[4 * k + 1];
+        let mc = series(&fig, k, "Monte Carlo");
+        let ex = series(&fig, k, "exact (Gaussian quadratic form)");
         let se = mc.y_err.as_ref().unwrap();
         for (j, (&x, &y)) in mc.x.iter().zip(&mc.y).enumerate() {
             let e = ex.y[ex.x.iter().position(|&t| t == x).unwrap()];
@@ -115,8 +124,8 @@ fn the_eta_minus_2_law_of_the_ratio_needs_long_windows() {
     // Where the runs have reached stationarity before their window (ηk_min·T/2 ≫ 1), the exact
     // curve from the minimum is the stationary one.
     let (exact, stat) = (
-        &long.series[1],
-        &long.series[panels::fdr_variance::STATIONARY],
+        series(&long, 0, "exact (Gaussian quadratic form)"),
+        series(&long, 0, "stationary, window n (exact)"),
     );
     let (x, y) = (stat.x.last().unwrap(), stat.y.last().unwrap());
     let j = exact

@@ -3,22 +3,25 @@
 //! from a start away from the minimum, converging to each other and to the exact stationary
 //! value Tr(KΣ).
 //!
-//! Monte Carlo: `walkers` runs ([`crate::sim::Ensemble`], its per-step ensemble means of O_L
-//! and O_R), in up to 32 independent batches whose spread gives the standard error; one more
-//! run alone shows what a single training run sees (Yaida's figures are single runs). Each
-//! point is one job: the runs are re-simulated from the same seeds up to that point's time,
-//! so every point of a curve belongs to the same runs. Theory: the exact expected
-//! half-running averages at every time ([`crate::theory::fdr_finite::Linear2::
+//! Monte Carlo: `walkers` runs ([`crate::sim::half_running::batched_half_running`], the
+//! ensemble means of O_L and O_R), in up to 32 independent batches whose spread gives the
+//! standard error; one more run alone shows what a single training run sees (Yaida's figures
+//! are single runs). Each point is one job: the runs are re-simulated from the same seeds up to
+//! that point's time, so every point of a curve belongs to the same runs. Theory: the exact
+//! expected half-running averages at every time ([`crate::theory::fdr_finite::Linear2::
 //! expected_half_running`], the second-moment recursion from the start), and the stationary
 //! value from [`crate::theory::fdr::fdr`].
 
-use super::fdr_common::{self, normalized};
-use super::kit::{figure, job_seed};
-use super::{LegacyPanel, Spec};
-use crate::figure::{Figure, Patch, Plot, Readout, Series, SeriesKind, Style};
+use super::fdr_common::{self, as_x, normalized, times};
+use super::kit::{figure, job_seed, largest_z};
+use super::{Panel, Spec};
+use crate::figure::{Figure, Patch, Plot, Readout, Series, SeriesId, SeriesKind, Style};
+use crate::model::Model;
 use crate::params::Params;
-use crate::sim::{Ensemble, Observables as Obs};
+use crate::sim::half_running::{batched_half_running, ensemble_half_running};
 use crate::theory;
+use serde::{Deserialize, Serialize};
+use std::sync::OnceLock;
 
 /// The panel.
 pub struct Fdr1;
@@ -53,285 +56,245 @@ fn defaults(p: &mut Params) {
     p.ylog = true;
 }
 
-/// Series indices.
-const MC_L: usize = 0;
-const MC_R: usize = 1;
-const EX_L: usize = 2;
-const EX_R: usize = 3;
-const ONE_L: usize = 6;
-const ONE_R: usize = 7;
-
 /// Most batches the runs are split into for standard errors.
 const BATCHES: usize = 32;
 
-/// The Monte Carlo times: `points` log-spaced steps up to `steps`.
-fn checkpoints(p: &Params) -> Vec<u64> {
-    fdr_common::times(p.steps, p.points as usize, true)
+/// The seed of the single run, apart from the batches' seeds.
+const ONE_RUN: usize = 1 << 20;
+
+/// A pair of series: one for O_L, one for O_R.
+#[derive(Clone, Copy, Serialize, Deserialize)]
+struct Pair {
+    l: SeriesId,
+    r: SeriesId,
 }
 
-/// The times of the exact curves: a dense log grid with the checkpoints in it.
-fn theory_times(p: &Params) -> Vec<u64> {
-    let mut t = fdr_common::times(p.steps, 240, true);
-    t.extend(checkpoints(p));
-    t.sort_unstable();
-    t.dedup();
-    t
+/// What the Monte Carlo jobs and the readouts need.
+#[derive(Serialize, Deserialize)]
+pub struct Plan {
+    /// The setting ([`normalized`]).
+    setting: Params,
+    /// The Monte Carlo times, one job each.
+    checkpoints: Vec<u64>,
+    /// The mean of the runs.
+    mc: Pair,
+    /// The exact expectations.
+    exact: Pair,
+    /// The single run.
+    one: Pair,
+    /// The model, built once where the plan is used.
+    #[serde(skip)]
+    model: OnceLock<Model>,
+}
+
+impl Plan {
+    fn model(&self) -> &Model {
+        self.model.get_or_init(|| self.setting.model())
+    }
 }
 
 /// The stationary O_L = O_R = Tr(KΣ) (`None` without a stationary state).
-fn stationary(p: &Params) -> Option<theory::fdr::Fdr> {
-    let q = normalized(p);
-    let model = fdr_common::model(&q);
+fn stationary(q: &Params, model: &Model) -> Option<theory::fdr::Fdr> {
     let opt = q.optimizer();
-    let st = theory::stationary(&model, &opt).ok()?;
-    theory::fdr::fdr(&model, &opt, &st)
+    let st = theory::stationary(model, &opt).ok()?;
+    theory::fdr::fdr(model, &opt, &st)
 }
 
 /// The continuous-time (Ornstein–Uhlenbeck) value Tr(KΣ_c), Σ_c from Liu et al. Eq. 1 with
 /// the effective rate (1−ν)η/(1−μ): it is (1−ν)η Tr C/(2(1−μ)), the small-η limit of both
 /// sides, blind to the C̃ − C = KΣK part of FDR1 (Yaida Sec. 2.3.3).
-fn continuous(p: &Params) -> Option<f64> {
-    let q = normalized(p);
-    let model = fdr_common::model(&q);
-    let s = theory::continuous(&model, &q.optimizer())?;
+fn continuous(q: &Params, model: &Model) -> Option<f64> {
+    let s = theory::continuous(model, &q.optimizer())?;
     Some((&model.k * s).trace())
 }
 
-/// Walkers in batch `b` of `batches`.
-fn batch_size(walkers: usize, batches: usize, b: usize) -> usize {
-    walkers * (b + 1) / batches - walkers * b / batches
+/// The two plots: the mean of the runs, and one run.
+fn plots(q: &Params) -> Vec<Plot> {
+    let plot = |title: String| {
+        let mut p = Plot::new("step t", "half-running average");
+        p.title = title;
+        p.x_log = true;
+        p.y_log = q.ylog;
+        p
+    };
+    vec![
+        plot(format!("mean of {} runs", q.walkers)),
+        plot("one run".into()),
+    ]
 }
 
-/// Half-running averages of O_L and O_R of an ensemble's series at its last step.
-fn half(s: &Obs) -> (f64, f64) {
-    (
-        Obs::half_running(&s.o_l).unwrap_or(f64::NAN),
-        Obs::half_running(&s.o_r).unwrap_or(f64::NAN),
-    )
+/// The exact expected half-running averages on a dense log grid with the checkpoints in it.
+fn add_exact(fig: &mut Figure, q: &Params, checkpoints: &[u64]) -> Pair {
+    let mut tt = times(q.steps, 240, true);
+    tt.extend(checkpoints);
+    tt.sort_unstable();
+    tt.dedup();
+    let ex = fdr_common::linear(q).expected_half_running(&fdr_common::start_state(q), &tt);
+    let curve =
+        |name: &str, y: Vec<f64>| Series::new(name, SeriesKind::TheoryDiscrete, as_x(&tt), y);
+    Pair {
+        l: fig.add(curve("exact E Ō_L", ex.iter().map(|e| e.0).collect()).colored(5)),
+        r: fig.add(
+            curve("exact E Ō_R", ex.iter().map(|e| e.1).collect())
+                .styled(Style::Dashed)
+                .colored(4),
+        ),
+    }
 }
 
-impl LegacyPanel for Fdr1 {
+/// A horizontal line at `level` over steps 1 … T.
+fn level(name: &str, kind: SeriesKind, q: &Params, level: Option<f64>) -> Series {
+    let ends = vec![1.0, q.steps.max(1) as f64];
+    Series::new(name, kind, ends, vec![level.unwrap_or(f64::NAN); 2])
+}
+
+/// The single run's pending curves, in the second plot.
+fn add_one_run(fig: &mut Figure, xs: &[f64]) -> Pair {
+    let mut one = |name: &str, color| {
+        let mut s = Series::pending(name, xs.to_vec())
+            .in_plot(1)
+            .styled(Style::Line)
+            .colored(color);
+        s.y_err = None;
+        fig.add(s)
+    };
+    Pair {
+        l: one("one run Ō_L", 5),
+        r: one("one run Ō_R", 4),
+    }
+}
+
+/// The readouts of the theory.
+fn theory_readouts(st: Option<theory::fdr::Fdr>, cont: Option<f64>) -> Vec<Readout> {
+    vec![
+        Readout::new(
+            "stationary",
+            "stationary ⟨O_L⟩ = ⟨O_R⟩ = Tr(KΣ), exact",
+            st.map(|f| f.theta_grad),
+        ),
+        Readout::new("continuous", "continuous-time value Tr(KΣ_c)", cont),
+        Readout::new(
+            "fdr1_rhs",
+            "FDR1 right side (η/2)⟨Tr C̃⟩ (equals it when μ = ν = 0)",
+            st.map(|f| f.fdr1_rhs),
+        ),
+    ]
+}
+
+/// The last value of a series and its standard error.
+fn last(s: &Series) -> Option<(f64, Option<f64>)> {
+    let j = s.y.len().checked_sub(1)?;
+    let se = s.y_err.as_ref().and_then(|e| e.get(j).copied());
+    Some((s.y[j], se))
+}
+
+impl Panel for Fdr1 {
+    type Plan = Plan;
+
     fn spec(&self) -> &'static Spec {
         &SPEC
     }
 
-    fn plan(&self, p: &Params) -> Figure {
+    fn plan(&self, p: &Params) -> (Plan, Figure) {
         let q = normalized(p);
-        let mut top = Plot::new("step t", "half-running average");
-        top.title = format!("mean of {} runs", q.walkers);
-        top.x_log = true;
-        top.y_log = q.ylog;
-        let mut bottom = Plot::new("step t", "half-running average");
-        bottom.title = "one run".into();
-        bottom.x_log = true;
-        bottom.y_log = q.ylog;
-        let mut fig = figure(p, vec![top, bottom]);
-        let xs: Vec<f64> = checkpoints(&q).iter().map(|&t| t as f64).collect();
-        fig.series
-            .push(Series::pending("Monte Carlo Ō_L", xs.clone()).colored(5));
-        fig.series
-            .push(Series::pending("Monte Carlo Ō_R", xs.clone()).colored(4));
-        let tt = theory_times(&q);
-        let ex =
-            fdr_common::linear(&q, q.lr).expected_half_running(&fdr_common::start_state(&q), &tt);
-        let tx: Vec<f64> = tt.iter().map(|&t| t as f64).collect();
-        fig.series.push(
-            Series::new(
-                "exact E Ō_L",
-                SeriesKind::TheoryDiscrete,
-                tx.clone(),
-                ex.iter().map(|e| e.0).collect(),
-            )
-            .colored(5),
-        );
-        fig.series.push(
-            Series::new(
-                "exact E Ō_R",
-                SeriesKind::TheoryDiscrete,
-                tx,
-                ex.iter().map(|e| e.1).collect(),
-            )
-            .styled(Style::Dashed)
-            .colored(4),
-        );
-        let st = stationary(&q);
-        let level = st.map_or(f64::NAN, |f| f.theta_grad);
-        let ends = vec![1.0, q.steps.max(1) as f64];
-        fig.series.push(
-            Series::new(
-                "stationary Tr(KΣ)",
-                SeriesKind::TheoryDiscrete,
-                ends.clone(),
-                vec![level; 2],
-            )
-            .styled(Style::Dotted)
-            .colored(7),
-        );
-        let cont = continuous(&q);
-        fig.series.push(
-            Series::new(
-                "continuous-time Tr(KΣ_c)",
-                SeriesKind::TheoryContinuous,
-                ends.clone(),
-                vec![cont.unwrap_or(f64::NAN); 2],
-            )
-            .colored(2),
-        );
-        let one = |name: &str, color| {
-            let mut s = Series::pending(name, xs.clone())
-                .in_plot(1)
-                .styled(Style::Line)
-                .colored(color);
-            s.y_err = None;
-            s
+        let model = q.model();
+        let mut fig = figure(p, plots(&q));
+        let checkpoints = times(q.steps, q.points as usize, true);
+        let xs = as_x(&checkpoints);
+        let pending = |name: &str, color| Series::pending(name, xs.clone()).colored(color);
+        let mc = Pair {
+            l: fig.add(pending("Monte Carlo Ō_L", 5)),
+            r: fig.add(pending("Monte Carlo Ō_R", 4)),
         };
-        fig.series.push(one("one run Ō_L", 5));
-        fig.series.push(one("one run Ō_R", 4));
-        fig.series.push(
-            Series::new(
-                "stationary Tr(KΣ)",
-                SeriesKind::TheoryDiscrete,
-                ends,
-                vec![level; 2],
-            )
-            .in_plot(1)
-            .styled(Style::Dotted)
-            .colored(7)
-            .unlabelled(),
+        let exact = add_exact(&mut fig, &q, &checkpoints);
+        let st = stationary(&q, &model);
+        let tr = st.map(|f| f.theta_grad);
+        let stat = || level("stationary Tr(KΣ)", SeriesKind::TheoryDiscrete, &q, tr);
+        fig.add(stat().styled(Style::Dotted).colored(7));
+        let cont = continuous(&q, &model);
+        let name = "continuous-time Tr(KΣ_c)";
+        fig.add(level(name, SeriesKind::TheoryContinuous, &q, cont).colored(2));
+        let one = add_one_run(&mut fig, &xs);
+        fig.add(
+            stat()
+                .in_plot(1)
+                .styled(Style::Dotted)
+                .colored(7)
+                .unlabelled(),
         );
         if st.is_none() {
             fig.plots[0].note = Some("no stationary state at this η, μ, ν".into());
         }
-        fig.readouts = vec![
-            Readout::new(
-                "stationary",
-                "stationary ⟨O_L⟩ = ⟨O_R⟩ = Tr(KΣ), exact",
-                st.map(|f| f.theta_grad),
-            ),
-            Readout::new("continuous", "continuous-time value Tr(KΣ_c)", cont),
-            Readout::new(
-                "fdr1_rhs",
-                "FDR1 right side (η/2)⟨Tr C̃⟩ (equals it when μ = ν = 0)",
-                st.map(|f| f.fdr1_rhs),
-            ),
-        ];
+        fig.readouts = theory_readouts(st, cont);
         fig.jobs = xs.len();
-        fig
+        let plan = Plan {
+            setting: q,
+            checkpoints,
+            mc,
+            exact,
+            one,
+            model: OnceLock::from(model),
+        };
+        (plan, fig)
     }
 
-    fn job(&self, p: &Params, i: usize) -> Vec<Patch> {
-        let q = normalized(p);
-        let Some(&t) = checkpoints(&q).get(i) else {
+    fn job(&self, plan: &Plan, i: usize) -> Vec<Patch> {
+        let q = &plan.setting;
+        let Some(&t) = plan.checkpoints.get(i) else {
             return Vec::new();
         };
-        let model = fdr_common::model(&q);
-        let Ok(dy) = q.dynamics(&model) else {
+        let Ok(dy) = q.dynamics(plan.model()) else {
             return Vec::new();
         };
-        let w = fdr_common::start(&q);
-        let run = |n: usize, seed: u64| {
-            let mut e = Ensemble::new(2, n, seed);
-            e.start_at(&[w[0], w[1]]);
-            e.observe(true);
-            e.advance(&dy, t);
-            if e.diverged() > 0 {
-                // Escaped walkers would bias the mean of the others: no value.
-                return (f64::NAN, f64::NAN);
-            }
-            half(e.observed())
-        };
+        let w = fdr_common::start(q);
+        let start = [w[0], w[1]];
         let walkers = q.walkers as usize;
         let batches = BATCHES.min(walkers / 16).max(1);
-        let mut means = Vec::with_capacity(batches);
-        for b in 0..batches {
-            let n = batch_size(walkers, batches, b);
-            means.push((n as f64, run(n, job_seed(q.seed, b))));
-        }
-        let pooled = |f: fn(&(f64, f64)) -> f64| -> (Option<f64>, Option<f64>) {
-            let total: f64 = means.iter().map(|m| m.0).sum();
-            let m = means.iter().map(|(n, v)| n * f(v)).sum::<f64>() / total;
-            if !m.is_finite() {
-                return (None, None);
-            }
-            if means.len() < 2 {
-                return (Some(m), None);
-            }
-            let ss: f64 = means.iter().map(|(n, v)| n * (f(v) - m).powi(2)).sum();
-            let se = (ss / ((means.len() - 1) as f64 * total)).sqrt();
-            (Some(m), Some(se))
-        };
-        let (l, l_se) = pooled(|v| v.0);
-        let (r, r_se) = pooled(|v| v.1);
-        let single = run(1, job_seed(q.seed, 1 << 20));
+        let seed = |b| job_seed(q.seed, b);
+        let [(l, l_se), (r, r_se)] = batched_half_running(&dy, &start, walkers, batches, t, seed);
+        let single = ensemble_half_running(&dy, &start, 1, t, seed(ONE_RUN));
         vec![
-            Patch::point(MC_L, i, l, l_se),
-            Patch::point(MC_R, i, r, r_se),
-            Patch::point(ONE_L, i, Some(single.0), None),
-            Patch::point(ONE_R, i, Some(single.1), None),
+            Patch::point(plan.mc.l, i, l, l_se),
+            Patch::point(plan.mc.r, i, r, r_se),
+            Patch::point(plan.one.l, i, Some(single.0), None),
+            Patch::point(plan.one.r, i, Some(single.1), None),
         ]
     }
 
-    fn finish(&self, p: &Params, fig: &mut Figure) {
-        let q = normalized(p);
+    fn finish(&self, plan: &Plan, fig: &mut Figure) {
         // Deviation of every Monte Carlo point from the exact expectation at its time, in
         // standard errors.
-        let exact_at = |s: usize, x: f64| {
-            let e = &fig.series[s];
-            e.x.iter().position(|&t| t == x).map(|j| e.y[j])
+        let z = |mc: SeriesId, exact: SeriesId| {
+            let e = fig.get(exact);
+            largest_z(fig.get(mc), |x| {
+                let j = e.x.iter().position(|&t| t == x)?;
+                Some(e.y[j]).filter(|y| y.is_finite())
+            })
         };
-        let mut worst: Option<f64> = None;
-        for (mc, ex) in [(MC_L, EX_L), (MC_R, EX_R)] {
-            let s = &fig.series[mc];
-            for (j, (&x, &y)) in s.x.iter().zip(&s.y).enumerate() {
-                let se = s.y_err.as_ref().map_or(f64::NAN, |e| e[j]);
-                if let Some(e) = exact_at(ex, x) {
-                    let z = (y - e).abs() / se;
-                    if z.is_finite() {
-                        worst = Some(worst.map_or(z, |w: f64| w.max(z)));
-                    }
-                }
-            }
-        }
-        let last = |s: usize| {
-            let s = &fig.series[s];
-            let j = s.y.len().checked_sub(1)?;
-            let se = s.y_err.as_ref().and_then(|e| e.get(j).copied());
-            Some((s.y[j], se))
-        };
-        let (l, l_se) = last(MC_L).unwrap_or((f64::NAN, None));
-        let (r, r_se) = last(MC_R).unwrap_or((f64::NAN, None));
-        let (one_l, one_r) = (
-            last(ONE_L).map_or(f64::NAN, |v| v.0),
-            last(ONE_R).map_or(f64::NAN, |v| v.0),
-        );
+        let worst = [z(plan.mc.l, plan.exact.l), z(plan.mc.r, plan.exact.r)]
+            .into_iter()
+            .flatten()
+            .reduce(f64::max);
+        let mean = |id| last(fig.get(id)).unwrap_or((f64::NAN, None));
+        let ((l, l_se), (r, r_se)) = (mean(plan.mc.l), mean(plan.mc.r));
+        let (one_l, one_r) = (mean(plan.one.l).0, mean(plan.one.r).0);
         fig.readouts
             .retain(|r| ["stationary", "continuous", "fdr1_rhs"].contains(&r.key.as_str()));
-        let t = q.steps;
-        fig.readouts.push(
+        let t = plan.setting.steps;
+        let at_end = |what: &str| format!("{what} at t = {t}, mean of the runs");
+        fig.readouts.extend([
+            Readout::new("o_l_final", &at_end("Ō_L"), Some(l)).with_se(l_se),
+            Readout::new("o_r_final", &at_end("Ō_R"), Some(r)).with_se(r_se),
             Readout::new(
-                "o_l_final",
-                &format!("Ō_L at t = {t}, mean of the runs"),
-                Some(l),
-            )
-            .with_se(l_se),
-        );
-        fig.readouts.push(
+                "gap_one_run",
+                &format!("one run: |Ō_L/Ō_R − 1| at t = {t}"),
+                Some((one_l / one_r - 1.0).abs()),
+            ),
             Readout::new(
-                "o_r_final",
-                &format!("Ō_R at t = {t}, mean of the runs"),
-                Some(r),
-            )
-            .with_se(r_se),
-        );
-        fig.readouts.push(Readout::new(
-            "gap_one_run",
-            &format!("one run: |Ō_L/Ō_R − 1| at t = {t}"),
-            Some((one_l / one_r - 1.0).abs()),
-        ));
-        fig.readouts.push(Readout::new(
-            "z_max",
-            "largest |Monte Carlo − exact expectation| in standard errors",
-            worst,
-        ));
+                "z_max",
+                "largest |Monte Carlo − exact expectation| in standard errors",
+                worst,
+            ),
+        ]);
     }
 }

@@ -1,7 +1,8 @@
 //! `fdr-schedule` — Yaida (2019), Sec. 3.3: the learning-rate schedule driven by FDR1′, run by
 //! `walkers` independent runs on the 2-D noisy quadratic, each deciding its own drops from its
-//! own half-running averages (the rule is applied to a single training run, as in the paper).
-//! Beside it, deterministic schedules whose expected loss is exact
+//! own half-running averages (the rule is applied to a single training run, as in the paper;
+//! [`crate::sim::schedule`]). Beside it, deterministic schedules
+//! ([`crate::theory::schedule::Schedule`]) whose expected loss is exact
 //! ([`crate::theory::fdr_finite::loss_under_schedule`]): the same number of drops evenly
 //! spaced, Yaida's preset (÷10 every 100 epochs, his Fig. 4), and a constant learning rate.
 //!
@@ -9,128 +10,18 @@
 //! seeds up to t, so the points of a curve belong to the same runs; one more job follows run 0
 //! to the end and reports its learning rate and ratio at every check.
 
-use super::fdr_common::{self, normalized};
+use super::fdr_common::{self, as_x, normalized, times};
 use super::kit::{figure, job_seed, mean_se};
-use super::{LegacyPanel, Spec};
-use crate::figure::{Figure, Patch, Plot, Readout, Series, SeriesKind, Style};
+use super::{Panel, Spec};
+use crate::figure::{Figure, Patch, Plot, Readout, Series, SeriesId, SeriesKind, Style};
+use crate::model::Model;
 use crate::params::Params;
-use crate::rng::math::LANES;
 use crate::sim::runs::Runs16;
-use nalgebra::DMatrix;
-use std::collections::VecDeque;
-
-/// Yaida's rule (Sec. 3.3): at the end of each epoch (every `epoch` steps), if
-/// |Ō_L/Ō_R − 1| < X, then η → (1 − Y)η and the half-running averages restart (t = 0).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Rule {
-    /// Threshold X.
-    pub x: f64,
-    /// Fractional decrease Y.
-    pub y: f64,
-    /// Steps per epoch (between checks).
-    pub epoch: u64,
-}
-
-/// One check of one run: the step, the learning rate in force, the ratio Ō_L/Ō_R, and
-/// whether the rate dropped at it.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Check {
-    /// Global step t at the end of the epoch.
-    pub t: u64,
-    /// Learning rate during the epoch that just ended.
-    pub lr: f64,
-    /// Ō_L/Ō_R over the half-running window since the last restart.
-    pub ratio: f64,
-    /// Whether the rule lowered the learning rate here.
-    pub dropped: bool,
-}
-
-/// Sixteen runs under Yaida's rule, each with its own learning rate and its own half-running
-/// averages since its own last restart.
-pub struct Adaptive16 {
-    /// The runs.
-    pub runs: Runs16,
-    rule: Rule,
-    /// Global steps taken.
-    pub t: u64,
-    since: [u64; LANES],
-    sl: [f64; LANES],
-    sr: [f64; LANES],
-    /// (j, Σ O_L, Σ O_R) at τ = ⌊jE/2⌋ steps since the restart, for the windows to come.
-    hist: Vec<VecDeque<(u64, f64, f64)>>,
-    next_j: [u64; LANES],
-    /// Drops so far, per run.
-    pub drops: [u32; LANES],
-}
-
-impl Adaptive16 {
-    /// Runs from `p` (its η is the starting rate) under `rule`, random numbers from `seed`.
-    pub fn new(p: &Params, rule: Rule, seed: u64) -> Adaptive16 {
-        let q = normalized(p);
-        let model = fdr_common::model(&q);
-        let w = fdr_common::start(&q);
-        Adaptive16 {
-            runs: Runs16::new(&model, q.lr, q.mu, q.damp, [w[0], w[1]], seed),
-            rule,
-            t: 0,
-            since: [0; LANES],
-            sl: [0.0; LANES],
-            sr: [0.0; LANES],
-            hist: vec![VecDeque::new(); LANES],
-            next_j: [1; LANES],
-            drops: [0; LANES],
-        }
-    }
-
-    /// One step; at the end of an epoch, applies the rule and returns every run's check.
-    pub fn step(&mut self) -> Option<[Check; LANES]> {
-        let (o_l, o_r) = self.runs.step();
-        self.t += 1;
-        let e = self.rule.epoch.max(2);
-        for i in 0..LANES {
-            self.sl[i] += o_l[i];
-            self.sr[i] += o_r[i];
-            self.since[i] += 1;
-            if self.since[i] == self.next_j[i] * e / 2 {
-                self.hist[i].push_back((self.next_j[i], self.sl[i], self.sr[i]));
-                self.next_j[i] += 1;
-            }
-        }
-        if self.t % e != 0 {
-            return None;
-        }
-        let mut out = [Check {
-            t: self.t,
-            lr: 0.0,
-            ratio: f64::NAN,
-            dropped: false,
-        }; LANES];
-        for (i, c) in out.iter_mut().enumerate() {
-            // Restarts happen only at checks, so every run is a whole number k of epochs past
-            // its restart, and its window starts at ⌊kE/2⌋: the history entry j = k.
-            let k = self.since[i] / e;
-            while self.hist[i].front().is_some_and(|h| h.0 < k) {
-                self.hist[i].pop_front();
-            }
-            let (_, l0, r0) = *self.hist[i].front().expect("entry k was recorded");
-            let n = (self.since[i] - k * e / 2) as f64;
-            let ratio = ((self.sl[i] - l0) / n) / ((self.sr[i] - r0) / n);
-            c.lr = self.runs.lr[i];
-            c.ratio = ratio;
-            if (ratio - 1.0).abs() < self.rule.x {
-                c.dropped = true;
-                self.runs.lr[i] *= 1.0 - self.rule.y;
-                self.drops[i] += 1;
-                self.since[i] = 0;
-                self.sl[i] = 0.0;
-                self.sr[i] = 0.0;
-                self.hist[i].clear();
-                self.next_j[i] = 1;
-            }
-        }
-        Some(out)
-    }
-}
+use crate::sim::schedule::{adaptive_after, Adaptive16};
+use crate::theory::fdr_finite::loss_under_schedule;
+use crate::theory::schedule::{FdrRule, Schedule};
+use serde::{Deserialize, Serialize};
+use std::sync::OnceLock;
 
 /// The panel.
 pub struct FdrSchedule;
@@ -165,295 +56,326 @@ fn defaults(p: &mut Params) {
     p.points = 20;
 }
 
-/// Series indices.
-const LR_MC: usize = 0;
-const LR_ONE: usize = 1;
-const LR_EVEN: usize = 2;
-const LOSS_MC: usize = 5;
-const LOSS_EVEN: usize = 6;
-const LOSS_PRESET: usize = 7;
-const LOSS_CONST: usize = 8;
-const RATIO_ONE: usize = 9;
-const DROPS_ONE: usize = 11;
+/// The series the jobs and `finish` fill in or read.
+#[derive(Serialize, Deserialize)]
+struct Ids {
+    /// Learning rates: the runs' geometric mean, run 0, the same drops evenly spaced.
+    lr_mc: SeriesId,
+    lr_one: SeriesId,
+    lr_even: SeriesId,
+    /// Losses: the runs' mean, and exact under the evenly spaced, preset and constant rates.
+    loss_mc: SeriesId,
+    loss_even: SeriesId,
+    loss_preset: SeriesId,
+    loss_constant: SeriesId,
+    /// Run 0's ratio at every check, and the checks where it dropped.
+    ratio_one: SeriesId,
+    drops_one: SeriesId,
+}
 
-fn rule(p: &Params) -> Rule {
-    Rule {
-        x: p.fdr_x,
-        y: p.fdr_y,
-        epoch: p.epoch,
+/// What the Monte Carlo jobs and the readouts need.
+#[derive(Serialize, Deserialize)]
+pub struct Plan {
+    /// The setting ([`normalized`]).
+    setting: Params,
+    /// Yaida's rule with the setting's X, Y and epoch.
+    rule: FdrRule,
+    /// The Monte Carlo times, one job each.
+    checkpoints: Vec<u64>,
+    /// The times of the exact loss curves.
+    loss_times: Vec<u64>,
+    ids: Ids,
+    /// The model, built once where the plan is used.
+    #[serde(skip)]
+    model: OnceLock<Model>,
+}
+
+impl Plan {
+    fn model(&self) -> &Model {
+        self.model.get_or_init(|| self.setting.model())
+    }
+
+    /// Runs 16c … 16c + 15 at the start, with their seed.
+    fn chunk(&self, c: usize) -> Runs16 {
+        let q = &self.setting;
+        let w = fdr_common::start(q);
+        let seed = job_seed(q.seed, c);
+        Runs16::new(self.model(), q.lr, q.mu, q.damp, [w[0], w[1]], seed)
+    }
+
+    /// The exact expected loss at the plan's loss times under `schedule`.
+    fn exact_loss(&self, schedule: Schedule) -> Vec<f64> {
+        exact_loss(&self.setting, self.model(), schedule, &self.loss_times)
     }
 }
 
-/// The Monte Carlo times: `points` evenly spaced steps up to `steps`.
-fn checkpoints(p: &Params) -> Vec<u64> {
-    fdr_common::times(p.steps, p.points as usize, false)
+/// The exact expected loss of the setting `q` on `model` at `times` under `schedule`.
+fn exact_loss(q: &Params, model: &Model, schedule: Schedule, times: &[u64]) -> Vec<f64> {
+    let (k, c) = fdr_common::k_c(model);
+    let w0 = fdr_common::start(q);
+    loss_under_schedule(&k, &c, q.mu, q.damp, &w0, |s| schedule.lr(s), times)
 }
 
-/// Yaida's preset (his Fig. 4): η₀ divided by 10 every 100 epochs; the rate of step `s` (1-based).
-pub fn preset_lr(p: &Params, s: u64) -> f64 {
-    let period = 100 * p.epoch.max(1);
-    p.lr * 0.1f64.powi(((s - 1) / period) as i32)
+/// `drops` drops by (1 − Y) evenly spaced over the run.
+fn evenly_spaced(q: &Params, drops: u64) -> Schedule {
+    Schedule::EvenDrops {
+        lr: q.lr,
+        factor: 1.0 - q.fdr_y,
+        drops,
+        steps: q.steps,
+    }
 }
 
-/// `drops` drops by (1 − Y) at steps jT/(drops + 1): the rate of step `s` (1-based).
-pub fn even_lr(p: &Params, drops: u64, s: u64) -> f64 {
-    let k = (s - 1) * (drops + 1) / p.steps.max(1);
-    p.lr * (1.0 - p.fdr_y).powi(k.min(drops) as i32)
+/// The three plots: learning rates, losses, one run's ratio.
+fn plots() -> Vec<Plot> {
+    let mut lr_plot = Plot::new("step t", "learning rate η");
+    lr_plot.y_log = true;
+    let mut loss_plot = Plot::new("step t", "loss ½θᵀKθ");
+    loss_plot.y_log = true;
+    let mut ratio_plot = Plot::new("step t", "Ō_L / Ō_R, one run");
+    ratio_plot.y_range = Some((0.0, 2.0));
+    vec![lr_plot, loss_plot, ratio_plot]
 }
 
-/// The exact expected loss at `times` under the schedule `lr`.
-pub fn exact_loss(p: &Params, lr: impl Fn(u64) -> f64, times: &[u64]) -> Vec<f64> {
-    let q = normalized(p);
-    let (k, c) = fdr_common::k_c(&q);
-    let w0 = fdr_common::start(&q);
-    crate::theory::fdr_finite::loss_under_schedule(&k, &c, q.mu, q.damp, &w0, lr, times)
+/// A series of one run: filled in by a job, no standard errors.
+fn one_run(name: &str, style: Style, color: usize, plot: usize) -> Series {
+    let mut s = Series::new(name, SeriesKind::MonteCarlo, vec![], vec![])
+        .styled(style)
+        .colored(color)
+        .in_plot(plot);
+    s.y_err = None;
+    s
 }
 
-/// A schedule as a staircase over steps 1 … T (points at the corners).
-fn staircase(p: &Params, lr: impl Fn(u64) -> f64) -> (Vec<f64>, Vec<f64>) {
-    let (mut x, mut y) = (vec![1.0], vec![lr(1)]);
-    let mut cur = lr(1);
-    for s in 2..=p.steps.max(1) {
-        let v = lr(s);
-        if v != cur {
-            x.extend([s as f64 - 1.0, s as f64 - 1.0]);
-            y.extend([cur, v]);
-            cur = v;
+/// A whole series from a job.
+fn whole(series: SeriesId, x: Vec<f64>, y: Vec<f64>) -> Patch {
+    Patch {
+        series,
+        index: 0,
+        x: Some(x),
+        y,
+        y_err: None,
+    }
+}
+
+/// The horizontal lines 1 ± X over steps 1 … T.
+fn band(q: &Params, t_end: f64) -> Series {
+    let (hi, lo) = (1.0 + q.fdr_x, 1.0 - q.fdr_x);
+    let x = vec![1.0, t_end, f64::NAN, 1.0, t_end];
+    let y = vec![hi, hi, f64::NAN, lo, lo];
+    Series::new("1 ± X", SeriesKind::TheoryOther, x, y)
+}
+
+/// The learning-rate plot's series: the runs' geometric mean (pending), run 0 and the evenly
+/// spaced drops (filled in later), Yaida's preset and the constant rate.
+fn add_rates(fig: &mut Figure, q: &Params, xs: &[f64]) -> (SeriesId, SeriesId, SeriesId) {
+    let other =
+        |name: &str, (x, y): (Vec<f64>, Vec<f64>)| Series::new(name, SeriesKind::TheoryOther, x, y);
+    let name = "adaptive: geometric mean over runs";
+    let mc = fig.add(Series::pending(name, xs.to_vec()).colored(2));
+    let one = fig.add(one_run("adaptive: one run", Style::Line, 2, 0));
+    let even = other("same drops, evenly spaced", (vec![], vec![]));
+    let even = fig.add(even.styled(Style::Line).colored(0));
+    let preset = Schedule::yaida_preset(q.lr, q.epoch).staircase(q.steps);
+    let name = "preset: ÷10 per 100 epochs (Yaida)";
+    fig.add(other(name, preset).styled(Style::Dashed).colored(4));
+    let constant = (vec![1.0, q.steps.max(1) as f64], vec![q.lr; 2]);
+    fig.add(
+        other("constant η₀", constant)
+            .styled(Style::Dotted)
+            .colored(7),
+    );
+    (mc, one, even)
+}
+
+/// The loss plot's series: the runs' mean (pending), and exact under the evenly spaced drops
+/// (filled in later), Yaida's preset and the constant rate.
+fn add_losses(
+    fig: &mut Figure,
+    q: &Params,
+    model: &Model,
+    lt: &[u64],
+    xs: &[f64],
+) -> [SeriesId; 4] {
+    let exact = |name: &str, y: Vec<f64>| {
+        Series::new(name, SeriesKind::TheoryDiscrete, as_x(lt), y).in_plot(1)
+    };
+    let mean = Series::pending("adaptive: mean loss", xs.to_vec());
+    let mc = fig.add(mean.colored(2).in_plot(1));
+    let nan = vec![f64::NAN; lt.len()];
+    let even = fig.add(exact("evenly spaced: exact", nan).colored(0));
+    let preset = exact_loss(q, model, Schedule::yaida_preset(q.lr, q.epoch), lt);
+    let preset = fig.add(
+        exact("preset: exact", preset)
+            .styled(Style::Dashed)
+            .colored(4),
+    );
+    let constant = exact_loss(q, model, Schedule::Constant { lr: q.lr }, lt);
+    let constant = exact("constant η₀: exact", constant);
+    let constant = fig.add(constant.styled(Style::Dotted).colored(7));
+    [mc, even, preset, constant]
+}
+
+/// The ratio plot's series: run 0's ratio at every check, the band 1 ± X, run 0's drops.
+fn add_ratio(fig: &mut Figure, q: &Params) -> (SeriesId, SeriesId) {
+    let ratio = one_run("one run: Ō_L/Ō_R at each check", Style::Line, 2, 2);
+    let ratio = fig.add(ratio);
+    fig.add(band(q, q.steps.max(1) as f64).colored(7).in_plot(2));
+    let drops = fig.add(one_run("drops", Style::Markers, 5, 2));
+    (ratio, drops)
+}
+
+/// Job `i` at time `t`: the runs' mean loss and the geometric mean of their learning rates.
+fn means_at(plan: &Plan, i: usize, t: u64) -> Vec<Patch> {
+    let runs = plan.setting.walkers as usize;
+    let (loss, lr) = adaptive_after(runs, t, plan.rule, |c| plan.chunk(c));
+    let log_lr: Vec<f64> = lr.iter().map(|v| v.ln()).collect();
+    let (lm, lse) = mean_se(&loss);
+    let (gm, gse) = mean_se(&log_lr);
+    let g = gm.map(f64::exp);
+    vec![
+        Patch::point(plan.ids.loss_mc, i, lm, lse),
+        Patch::point(plan.ids.lr_mc, i, g, g.zip(gse).map(|(g, s)| g * s)),
+    ]
+}
+
+/// The last job: one run (run 0) all the way, its learning rate and ratio at each check.
+fn one_run_to_the_end(plan: &Plan) -> Vec<Patch> {
+    let q = &plan.setting;
+    let (mut lx, mut ly) = (vec![1.0], vec![q.lr]);
+    let (mut rx, mut ry) = (Vec::new(), Vec::new());
+    let (mut dx, mut dy) = (Vec::new(), Vec::new());
+    let mut runs = Adaptive16::new(plan.chunk(0), plan.rule);
+    runs.run_to(q.steps, |a, checks| {
+        let c = checks[0];
+        rx.push(c.t as f64);
+        ry.push(c.ratio);
+        if c.dropped {
+            dx.push(c.t as f64);
+            dy.push(c.ratio);
+            lx.extend([c.t as f64, c.t as f64]);
+            ly.extend([c.lr, a.runs.lr[0]]);
         }
+    });
+    lx.push(q.steps.max(1) as f64);
+    ly.push(*ly.last().expect("one point"));
+    vec![
+        whole(plan.ids.lr_one, lx, ly),
+        whole(plan.ids.ratio_one, rx, ry),
+        whole(plan.ids.drops_one, dx, dy),
+    ]
+}
+
+/// The last value of a Monte Carlo series and its standard error, once it has arrived.
+fn last(s: &Series) -> (Option<f64>, Option<f64>) {
+    match s.y.last() {
+        Some(&y) if y.is_finite() => (Some(y), s.y_err.as_ref().and_then(|e| e.last().copied())),
+        _ => (None, None),
     }
-    x.push(p.steps.max(1) as f64);
-    y.push(cur);
-    (x, y)
 }
 
-/// The fine grid of the exact loss curves.
-fn loss_times(p: &Params) -> Vec<u64> {
-    fdr_common::times(p.steps, 300, false)
+/// What the readouts report at the end of the runs.
+struct Ends {
+    /// The adaptive runs' mean loss, with its standard error.
+    adaptive: (Option<f64>, Option<f64>),
+    /// Their mean number of drops, with its standard error.
+    drops: (Option<f64>, Option<f64>),
+    /// The exact losses under the evenly spaced, preset and constant rates.
+    even: Option<f64>,
+    preset: Option<f64>,
+    constant: Option<f64>,
 }
 
-/// Runs of chunk `c` simulated for `t` steps.
-fn chunk_at(
-    p: &Params,
-    c: usize,
-    t: u64,
-    mut on_check: impl FnMut(&Adaptive16, &[Check; LANES]),
-) -> Adaptive16 {
-    let mut a = Adaptive16::new(p, rule(p), job_seed(p.seed, c));
-    while a.t < t {
-        if let Some(ch) = a.step() {
-            on_check(&a, &ch);
-        }
+/// The readouts of the losses and drops at step `t`, the end.
+fn end_readouts(t: u64, e: &Ends) -> Vec<Readout> {
+    let (loss, loss_se) = e.adaptive;
+    let z = |other: Option<f64>| loss.zip(loss_se).zip(other).map(|((l, s), o)| (l - o) / s);
+    let label = format!("adaptive: mean loss at t = {t}");
+    let mut out = vec![
+        Readout::new("loss_adaptive", &label, loss).with_se(loss_se),
+        Readout::new("drops_mean", "adaptive: mean number of drops", e.drops.0).with_se(e.drops.1),
+    ];
+    // (key, schedule, its name in the difference, a note, exact loss)
+    let others = [
+        (
+            "even",
+            "same drops evenly spaced",
+            "evenly spaced",
+            " (negative: adaptive lower)",
+            e.even,
+        ),
+        ("preset", "Yaida's preset", "preset", "", e.preset),
+        ("constant", "constant η₀", "constant", "", e.constant),
+    ];
+    for (key, what, _, _, loss) in others {
+        let label = format!("{what}: exact loss at the end");
+        out.push(Readout::new(&format!("loss_{key}"), &label, loss));
     }
-    a
+    for (key, _, name, note, loss) in others {
+        let label = format!("(adaptive − {name}) in standard errors{note}");
+        out.push(Readout::new(&format!("z_{key}"), &label, z(loss)));
+    }
+    out
 }
 
-impl LegacyPanel for FdrSchedule {
+impl Panel for FdrSchedule {
+    type Plan = Plan;
+
     fn spec(&self) -> &'static Spec {
         &SPEC
     }
 
-    fn plan(&self, p: &Params) -> Figure {
+    fn plan(&self, p: &Params) -> (Plan, Figure) {
         let q = normalized(p);
-        let mut lr_plot = Plot::new("step t", "learning rate η");
-        lr_plot.y_log = true;
-        let mut loss_plot = Plot::new("step t", "loss ½θᵀKθ");
-        loss_plot.y_log = true;
-        let mut ratio_plot = Plot::new("step t", "Ō_L / Ō_R, one run");
-        ratio_plot.y_range = Some((0.0, 2.0));
-        let mut fig = figure(p, vec![lr_plot, loss_plot, ratio_plot]);
-        let xs: Vec<f64> = checkpoints(&q).iter().map(|&t| t as f64).collect();
-        let t_end = q.steps.max(1) as f64;
-        // Learning rates.
-        fig.series
-            .push(Series::pending("adaptive: geometric mean over runs", xs.clone()).colored(2));
-        let mut one = Series::new("adaptive: one run", SeriesKind::MonteCarlo, vec![], vec![])
-            .styled(Style::Line)
-            .colored(2);
-        one.y_err = None;
-        fig.series.push(one);
-        fig.series.push(
-            Series::new(
-                "same drops, evenly spaced",
-                SeriesKind::TheoryOther,
-                vec![],
-                vec![],
-            )
-            .styled(Style::Line)
-            .colored(0),
-        );
-        let (px, py) = staircase(&q, |s| preset_lr(&q, s));
-        fig.series.push(
-            Series::new(
-                "preset: ÷10 per 100 epochs (Yaida)",
-                SeriesKind::TheoryOther,
-                px,
-                py,
-            )
-            .styled(Style::Dashed)
-            .colored(4),
-        );
-        fig.series.push(
-            Series::new(
-                "constant η₀",
-                SeriesKind::TheoryOther,
-                vec![1.0, t_end],
-                vec![q.lr; 2],
-            )
-            .styled(Style::Dotted)
-            .colored(7),
-        );
-        // Losses.
-        let lt = loss_times(&q);
-        let lx: Vec<f64> = lt.iter().map(|&t| t as f64).collect();
-        fig.series.push(
-            Series::pending("adaptive: mean loss", xs.clone())
-                .colored(2)
-                .in_plot(1),
-        );
-        fig.series.push(
-            Series::new(
-                "evenly spaced: exact",
-                SeriesKind::TheoryDiscrete,
-                lx.clone(),
-                vec![f64::NAN; lx.len()],
-            )
-            .colored(0)
-            .in_plot(1),
-        );
-        fig.series.push(
-            Series::new(
-                "preset: exact",
-                SeriesKind::TheoryDiscrete,
-                lx.clone(),
-                exact_loss(&q, |s| preset_lr(&q, s), &lt),
-            )
-            .styled(Style::Dashed)
-            .colored(4)
-            .in_plot(1),
-        );
-        fig.series.push(
-            Series::new(
-                "constant η₀: exact",
-                SeriesKind::TheoryDiscrete,
-                lx,
-                exact_loss(&q, |_| q.lr, &lt),
-            )
-            .styled(Style::Dotted)
-            .colored(7)
-            .in_plot(1),
-        );
-        // One run's ratio.
-        let mut ratio = Series::new(
-            "one run: Ō_L/Ō_R at each check",
-            SeriesKind::MonteCarlo,
-            vec![],
-            vec![],
-        )
-        .styled(Style::Line)
-        .colored(2)
-        .in_plot(2);
-        ratio.y_err = None;
-        fig.series.push(ratio);
-        fig.series.push(
-            Series::new(
-                "1 ± X",
-                SeriesKind::TheoryOther,
-                vec![1.0, t_end, f64::NAN, 1.0, t_end],
-                vec![
-                    1.0 + q.fdr_x,
-                    1.0 + q.fdr_x,
-                    f64::NAN,
-                    1.0 - q.fdr_x,
-                    1.0 - q.fdr_x,
-                ],
-            )
-            .colored(7)
-            .in_plot(2),
-        );
-        let mut drops = Series::new("drops", SeriesKind::MonteCarlo, vec![], vec![])
-            .colored(5)
-            .in_plot(2);
-        drops.y_err = None;
-        fig.series.push(drops);
-        let st = fdr_common::linear(&q, q.lr);
-        if crate::linalg::spectral_radius(&DMatrix::from_column_slice(4, 4, st.a.as_slice())) >= 1.0
-        {
+        let model = q.model();
+        let mut fig = figure(p, plots());
+        let checkpoints = times(q.steps, q.points as usize, false);
+        let loss_times = times(q.steps, 300, false);
+        let xs = as_x(&checkpoints);
+        let (lr_mc, lr_one, lr_even) = add_rates(&mut fig, &q, &xs);
+        let [loss_mc, loss_even, loss_preset, loss_constant] =
+            add_losses(&mut fig, &q, &model, &loss_times, &xs);
+        let (ratio_one, drops_one) = add_ratio(&mut fig, &q);
+        if fdr_common::linear(&q).spectral_radius() >= 1.0 {
             fig.plots[1].note = Some("η₀ is beyond the stability limit: the runs diverge".into());
         }
         fig.jobs = xs.len() + 1;
-        fig
+        let plan = Plan {
+            rule: FdrRule {
+                x: q.fdr_x,
+                y: q.fdr_y,
+                epoch: q.epoch,
+            },
+            setting: q,
+            checkpoints,
+            loss_times,
+            ids: Ids {
+                lr_mc,
+                lr_one,
+                lr_even,
+                loss_mc,
+                loss_even,
+                loss_preset,
+                loss_constant,
+                ratio_one,
+                drops_one,
+            },
+            model: OnceLock::from(model),
+        };
+        (plan, fig)
     }
 
-    fn job(&self, p: &Params, i: usize) -> Vec<Patch> {
-        let q = normalized(p);
-        let runs = q.walkers as usize;
-        let chunks = runs.div_ceil(LANES);
-        let cps = checkpoints(&q);
-        if let Some(&t) = cps.get(i) {
-            let (mut loss, mut log_lr) = (Vec::with_capacity(runs), Vec::with_capacity(runs));
-            for c in 0..chunks {
-                let a = chunk_at(&q, c, t, |_, _| {});
-                let l = a.runs.loss();
-                let take = (runs - c * LANES).min(LANES);
-                loss.extend_from_slice(&l[..take]);
-                log_lr.extend(a.runs.lr[..take].iter().map(|v| v.ln()));
-            }
-            let (lm, lse) = mean_se(&loss);
-            let (gm, gse) = mean_se(&log_lr);
-            let g = gm.map(f64::exp);
-            return vec![
-                Patch::point(LOSS_MC, i, lm, lse),
-                Patch::point(LR_MC, i, g, g.zip(gse).map(|(g, s)| g * s)),
-            ];
+    fn job(&self, plan: &Plan, i: usize) -> Vec<Patch> {
+        match plan.checkpoints.get(i) {
+            Some(&t) => means_at(plan, i, t),
+            None if i == plan.checkpoints.len() => one_run_to_the_end(plan),
+            None => Vec::new(),
         }
-        if i != cps.len() {
-            return Vec::new();
-        }
-        // The last job: one run (run 0) all the way, its learning rate and ratio at each check.
-        let (mut lx, mut ly) = (vec![1.0], vec![q.lr]);
-        let (mut rx, mut ry) = (Vec::new(), Vec::new());
-        let (mut dx, mut dy) = (Vec::new(), Vec::new());
-        chunk_at(&q, 0, q.steps, |a, ch| {
-            let c = ch[0];
-            rx.push(c.t as f64);
-            ry.push(c.ratio);
-            if c.dropped {
-                dx.push(c.t as f64);
-                dy.push(c.ratio);
-                lx.extend([c.t as f64, c.t as f64]);
-                ly.extend([c.lr, a.runs.lr[0]]);
-            }
-        });
-        lx.push(q.steps.max(1) as f64);
-        ly.push(*ly.last().expect("one point"));
-        let whole = |series: usize, x: Vec<f64>, y: Vec<f64>| Patch {
-            series: series.into(),
-            index: 0,
-            x: Some(x),
-            y,
-            y_err: None,
-        };
-        vec![
-            whole(LR_ONE, lx, ly),
-            whole(RATIO_ONE, rx, ry),
-            whole(DROPS_ONE, dx, dy),
-        ]
     }
 
-    fn finish(&self, p: &Params, fig: &mut Figure) {
-        let q = normalized(p);
-        fig.readouts.clear();
-        let last = |s: usize| -> (Option<f64>, Option<f64>) {
-            let s = &fig.series[s];
-            match s.y.last() {
-                Some(&y) if y.is_finite() => {
-                    (Some(y), s.y_err.as_ref().and_then(|e| e.last().copied()))
-                }
-                _ => (None, None),
-            }
-        };
-        let (loss, loss_se) = last(LOSS_MC);
-        let (g, g_se) = last(LR_MC);
+    fn finish(&self, plan: &Plan, fig: &mut Figure) {
+        let (q, ids) = (&plan.setting, &plan.ids);
+        let (g, g_se) = last(fig.get(ids.lr_mc));
         // The mean number of drops: η_T = η₀(1 − Y)^n per run, so the mean of n is
         // ln(geometric-mean η / η₀)/ln(1 − Y).
         let per = (1.0 - q.fdr_y).ln();
@@ -462,70 +384,41 @@ impl LegacyPanel for FdrSchedule {
         let n = drops
             .filter(|d| d.is_finite())
             .map(|d| d.round().max(0.0) as u64);
-        let lt = loss_times(&q);
         if let Some(n) = n {
-            let (x, y) = staircase(&q, |s| even_lr(&q, n, s));
-            fig.series[LR_EVEN].x = x;
-            fig.series[LR_EVEN].y = y;
-            fig.series[LOSS_EVEN].y = exact_loss(&q, |s| even_lr(&q, n, s), &lt);
+            let even = evenly_spaced(q, n);
+            let lr_even = fig.get_mut(ids.lr_even);
+            (lr_even.x, lr_even.y) = even.staircase(q.steps);
+            fig.get_mut(ids.loss_even).y = plan.exact_loss(even);
         }
-        let end = |s: usize| fig.series[s].y.last().copied().filter(|v| v.is_finite());
-        let (even, preset, constant) = (n.and(end(LOSS_EVEN)), end(LOSS_PRESET), end(LOSS_CONST));
-        let t = q.steps;
-        fig.readouts.push(
-            Readout::new(
-                "loss_adaptive",
-                &format!("adaptive: mean loss at t = {t}"),
-                loss,
-            )
-            .with_se(loss_se),
-        );
-        fig.readouts.push(
-            Readout::new("drops_mean", "adaptive: mean number of drops", drops).with_se(drops_se),
-        );
-        fig.readouts.push(Readout::new(
-            "loss_even",
-            "same drops evenly spaced: exact loss at the end",
-            even,
-        ));
-        fig.readouts.push(Readout::new(
-            "loss_preset",
-            "Yaida's preset: exact loss at the end",
-            preset,
-        ));
-        fig.readouts.push(Readout::new(
-            "loss_constant",
-            "constant η₀: exact loss at the end",
-            constant,
-        ));
-        let z = |other: Option<f64>| loss.zip(loss_se).zip(other).map(|((l, s), o)| (l - o) / s);
-        fig.readouts.push(Readout::new(
-            "z_even",
-            "(adaptive − evenly spaced) in standard errors (negative: adaptive lower)",
-            z(even),
-        ));
-        fig.readouts.push(Readout::new(
-            "z_preset",
-            "(adaptive − preset) in standard errors",
-            z(preset),
-        ));
-        fig.readouts.push(Readout::new(
-            "z_constant",
-            "(adaptive − constant) in standard errors",
-            z(constant),
-        ));
-        let one = &fig.series[DROPS_ONE];
-        fig.readouts.push(Readout::new(
-            "first_drop_one_run",
-            "one run: step of its first drop",
-            one.x.first().copied(),
-        ));
+        let end = |id| {
+            fig.get(id)
+                .y
+                .last()
+                .copied()
+                .filter(|v: &f64| v.is_finite())
+        };
+        let ends = Ends {
+            adaptive: last(fig.get(ids.loss_mc)),
+            drops: (drops, drops_se),
+            even: n.and(end(ids.loss_even)),
+            preset: end(ids.loss_preset),
+            constant: end(ids.loss_constant),
+        };
+        let first_drop = fig.get(ids.drops_one).x.first().copied();
         // The loss relaxes as (1 − (1−ν)η h_min/(1−μ))^{2t} at small η: its time constant.
-        let h_min = q.h1.min(q.h2);
-        fig.readouts.push(Readout::new(
-            "relaxation",
-            "loss relaxation time at η₀, 1−μ over 2(1−ν)η₀h_min (steps)",
-            Some((1.0 - q.mu) / (2.0 * (1.0 - q.damp) * q.lr * h_min)),
-        ));
+        let relaxation = (1.0 - q.mu) / (2.0 * (1.0 - q.damp) * q.lr * q.h1.min(q.h2));
+        fig.readouts = end_readouts(q.steps, &ends);
+        fig.readouts.extend([
+            Readout::new(
+                "first_drop_one_run",
+                "one run: step of its first drop",
+                first_drop,
+            ),
+            Readout::new(
+                "relaxation",
+                "loss relaxation time at η₀, 1−μ over 2(1−ν)η₀h_min (steps)",
+                Some(relaxation),
+            ),
+        ]);
     }
 }
