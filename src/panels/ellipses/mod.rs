@@ -17,6 +17,7 @@ use crate::figure::{Figure, Patch, Plot};
 use crate::model::Model;
 use crate::params::Params;
 use crate::sim::Ensemble;
+use crate::theory::effective::{effective_hessian, EffectiveHessian};
 use crate::theory::{self, Prediction};
 use serde::{Deserialize, Serialize};
 use std::sync::OnceLock;
@@ -57,11 +58,13 @@ static SPEC: Spec = Spec {
     live: true,
 };
 
-/// The model and its exact theory, and why there are no walkers, if there are none (NGD or
-/// Adam without a stationary state, damped Newton with a singular K).
+/// The model and its exact theory, the effective Hessian (or why there is none), and why
+/// there are no walkers, if there are none (NGD or Adam without a stationary state, damped
+/// Newton with a singular K).
 struct Theory {
     model: Model,
     prediction: Prediction,
+    effective: Result<EffectiveHessian, String>,
     no_walkers: Option<String>,
 }
 
@@ -80,11 +83,14 @@ pub struct Plan {
 impl Theory {
     fn of(setting: &Params) -> Theory {
         let model = setting.model();
-        let prediction = theory::predict(&model, &setting.optimizer());
+        let opt = setting.optimizer();
+        let prediction = theory::predict(&model, &opt);
+        let effective = effective_hessian(&model, &opt, prediction.stationary.as_ref());
         let no_walkers = setting.dynamics(&model).err();
         Theory {
             model,
             prediction,
+            effective,
             no_walkers,
         }
     }

@@ -8,7 +8,7 @@ use crate::figure::{Figure, Readout, Series, SeriesId, SeriesKind, Style};
 use crate::linalg::ellipse_points;
 use crate::panels::kit::nice_ceil;
 use crate::sim::{Ensemble, Moments, ESCAPE_RADIUS};
-use crate::theory::effective::{self, EffectiveHessian};
+use crate::theory::effective::EffectiveHessian;
 use crate::theory::{expected_loss, matrix_json, number_json, Prediction};
 use nalgebra::{DMatrix, Matrix2};
 use serde_json::{json, Value};
@@ -92,10 +92,8 @@ fn contour_series(name: &str, m: &Matrix2<f64>, half_width: f64, color: usize) -
 }
 
 /// The effective Hessian of the plan's exact stationary state, or why there is none.
-fn effective(plan: &Plan) -> Result<EffectiveHessian, String> {
-    let t = plan.theory();
-    let opt = plan.setting.optimizer();
-    effective::effective_hessian(&t.model, &opt, t.prediction.stationary.as_ref())
+fn effective(plan: &Plan) -> &Result<EffectiveHessian, String> {
+    &plan.theory().effective
 }
 
 /// The contours the `contours` setting asks for: of the loss ½wᵀKw, and of the effective loss
@@ -216,7 +214,7 @@ fn note(plan: &Plan, diverged: usize, count: usize) -> Option<String> {
     if plan.setting.contours.effective() {
         if let Err(why) = effective(plan) {
             // The headline on the plot; the readouts give the whole reason.
-            let headline = why.split([',', ':']).next().unwrap_or(&why);
+            let headline = why.split([',', ':']).next().unwrap_or(why);
             parts.push(format!("No effective Hessian: {headline}"));
         }
     }
