@@ -332,12 +332,12 @@ static PANELS: &[&dyn AnyPanel] = &[
     &Legacy(training_loss::TrainingLoss),
     &Legacy(bayes::Bayes),
     &Legacy(kramers::KramersPanel),
-    &Legacy(limit_cycles::LimitCycles),
+    &limit_cycles::LimitCycles,
     &Legacy(fdr1::Fdr1),
     &Legacy(fdr_schedule::FdrSchedule),
     &Legacy(fdr_variance::FdrVariance),
-    &Legacy(fdr2::Fdr2),
-    &Legacy(loss_band::LossBand),
+    &fdr2::Fdr2,
+    &loss_band::LossBand,
 ];
 
 /// Every panel, in the order of [`NAMES`].

@@ -13,6 +13,7 @@
 pub mod bayes;
 pub mod closed_form;
 pub mod current;
+pub mod diagonal;
 pub mod effective;
 pub mod escape;
 pub mod fdr;
@@ -20,6 +21,7 @@ pub mod fdr_finite;
 pub mod kramers;
 pub mod lyapunov;
 
+pub mod power_spectra;
 pub mod spectrum;
 pub mod stability;
 pub mod tails;

@@ -2,6 +2,7 @@
 //! against the theory, the normal sampler, the optimizers, the parameter schema. One test
 //! binary (linking one per file took most of the test build).
 
+mod diagonal;
 mod effective;
 mod engine;
 mod fdr_window;
@@ -9,6 +10,7 @@ mod monte_carlo;
 mod normals;
 mod optimizers;
 mod params;
+mod power_spectra;
 mod qhm_thm11;
 mod results;
 mod theory;
