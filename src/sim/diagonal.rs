@@ -157,28 +157,24 @@ impl Lanes {
         z: [[f64; LANES]; 2],
         observe: Option<(f64, f64)>,
     ) {
-        for l in 0..LANES {
+        for (l, (&z0, &z1)) in z[0].iter().zip(&z[1]).enumerate() {
             let mut grad = [0.0; 2];
-            let (mut gs, mut hc, mut rem) = (0.0, 0.0, 0.0);
+            let mut terms = [0.0; 3];
             for (i, gi) in grad.iter_mut().enumerate() {
                 let xi = self.x[i][l];
-                let ai = nqm.gradient(i, xi);
-                *gi = ai;
-                if let Some((e2g, e3g4)) = observe {
-                    let (a2, ci) = (ai * ai, nqm.c[i]);
-                    gs += a2;
-                    hc += nqm.curvature(i, xi) * (a2 + ci);
-                    rem += -e2g * xi * (a2 * ai + 3.0 * ai * ci)
-                        + e3g4 * (a2 * a2 + 6.0 * a2 * ci + 3.0 * ci * ci);
+                *gi = nqm.gradient(i, xi);
+                if let Some(coefficients) = observe {
+                    let t = fdr2_terms(nqm, i, xi, *gi, coefficients);
+                    terms.iter_mut().zip(t).for_each(|(sum, v)| *sum += v);
                 }
             }
             if observe.is_some() {
-                self.sums[0][l] += gs;
-                self.sums[1][l] += hc;
-                self.sums[2][l] += rem;
+                for (sums, v) in self.sums.iter_mut().zip(terms) {
+                    sums[l] += v;
+                }
             }
-            let y0 = self.x[0][l] - lr * (grad[0] + sd[0] * z[0][l]);
-            let y1 = self.x[1][l] - lr * (grad[1] + sd[1] * z[1][l]);
+            let y0 = self.x[0][l] - lr * (grad[0] + sd[0] * z0);
+            let y1 = self.x[1][l] - lr * (grad[1] + sd[1] * z1);
             let keep = self.alive[l] && y0.abs() <= ESCAPE_RADIUS && y1.abs() <= ESCAPE_RADIUS;
             self.x[0][l] = if keep { y0 } else { 0.0 };
             self.x[1][l] = if keep { y1 } else { 0.0 };
@@ -199,6 +195,18 @@ impl Lanes {
         let identity = gs - 0.5 * lr * hc - rem + (f_end - self.f_start[l]) / (lr * n);
         Some([gs, hc, identity])
     }
+}
+
+/// The FDR2 terms of coordinate i at θᵢ = `x` with ∂ᵢf = `a`: a², ∂ᵢ²f·(a² + Cᵢᵢ), and
+/// −η²g x E vᵢ³ + (η³g/4) E vᵢ⁴ (`coefficients` = (η²g, η³g/4)).
+fn fdr2_terms(nqm: &DiagonalNqm, i: usize, x: f64, a: f64, coefficients: (f64, f64)) -> [f64; 3] {
+    let (e2g, e3g4) = coefficients;
+    let (a2, c) = (a * a, nqm.c[i]);
+    [
+        a2,
+        nqm.curvature(i, x) * (a2 + c),
+        -e2g * x * (a2 * a + 3.0 * a * c) + e3g4 * (a2 * a2 + 6.0 * a2 * c + 3.0 * c * c),
+    ]
 }
 
 /// Most batches of [`loss_trajectory`]'s batch-means standard errors.

@@ -163,9 +163,9 @@ impl DiagonalNqm {
         }
         let n = len as f64;
         let mut total = 0.0;
-        for i in 0..2 {
+        for (i, &weight) in weights.iter().enumerate() {
             let (h, c) = (self.h[i], self.c[i]);
-            if weights[i] == 0.0 {
+            if weight == 0.0 {
                 continue;
             }
             let x = lr * h;
@@ -175,7 +175,7 @@ impl DiagonalNqm {
             let r2 = (1.0 - x) * (1.0 - x);
             let s = lr * c / (h * (2.0 - x));
             let transient = r2.powf(start as f64) * (1.0 - r2.powf(n)) / (n * x * (2.0 - x));
-            total += weights[i] * s * (1.0 - transient);
+            total += weight * s * (1.0 - transient);
         }
         Some(total)
     }

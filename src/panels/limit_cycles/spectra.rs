@@ -20,6 +20,9 @@ pub fn segments(steps: u64, len: usize) -> usize {
     (steps as usize / len).max(MIN_SEGMENTS)
 }
 
+/// A Monte Carlo series with the part of [`Spectra`] it shows.
+type Part = (SeriesId, fn(&Spectra) -> f64);
+
 /// The Monte Carlo series of the spectra.
 #[derive(Clone, Copy, Serialize, Deserialize)]
 pub struct Handles {
@@ -31,7 +34,7 @@ pub struct Handles {
 
 impl Handles {
     /// Each series with the part of [`Spectra`] it shows.
-    fn parts(self) -> [(SeriesId, fn(&Spectra) -> f64); 3] {
+    fn parts(self) -> [Part; 3] {
         [
             (self.trace, |s| s.trace),
             (self.rotation, |s| s.rotation),

@@ -295,6 +295,23 @@ fn side_readouts(side: &Side, which: usize, fig: &Figure) -> Vec<Readout> {
     ]
 }
 
+/// A horizontal line from x = 0 to `x1` at `y`, and a pair at `y ± d` (broken by a NaN).
+fn level(y: f64, x1: f64) -> (Vec<f64>, Vec<f64>) {
+    (vec![0.0, x1], vec![y, y])
+}
+
+fn pair(y: f64, d: f64, x1: f64) -> (Vec<f64>, Vec<f64>) {
+    (
+        vec![0.0, x1, f64::NAN, 0.0, x1],
+        vec![y + d, y + d, f64::NAN, y - d, y - d],
+    )
+}
+
+fn fmt(x: f64) -> String {
+    let s = format!("{x:.4}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
 impl Panel for LossBand {
     type Plan = Plan;
 
@@ -388,21 +405,4 @@ mod tests {
             .unwrap()
             .contains("no stationary state"));
     }
-}
-
-/// A horizontal line from x = 0 to `x1` at `y`, and a pair at `y ± d` (broken by a NaN).
-fn level(y: f64, x1: f64) -> (Vec<f64>, Vec<f64>) {
-    (vec![0.0, x1], vec![y, y])
-}
-
-fn pair(y: f64, d: f64, x1: f64) -> (Vec<f64>, Vec<f64>) {
-    (
-        vec![0.0, x1, f64::NAN, 0.0, x1],
-        vec![y + d, y + d, f64::NAN, y - d, y - d],
-    )
-}
-
-fn fmt(x: f64) -> String {
-    let s = format!("{x:.4}");
-    s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
