@@ -3,14 +3,11 @@
 //! 1, 2, 3σ ellipses of Σ (so that only their shapes differ), and the stationary probability
 //! current J(w) = ρ(w) Ω Σ⁻¹ w as arrows ([`crate::theory::current`]).
 
-use super::m2;
+use super::{m2, State};
 use crate::figure::{Figure, Series, SeriesKind, Style};
 use crate::linalg::{ellipse_points, linspace};
 use crate::theory::current::Current;
 use nalgebra::{Matrix2, Vector2};
-
-/// A stationary covariance with its current.
-pub type State = (Matrix2<f64>, Current);
 
 /// What plot 0 shows when the exact state is missing: why.
 pub enum Missing {
@@ -55,14 +52,7 @@ pub fn add(
     if let Some((sigma, cur)) = disc {
         let half = 3.0 * sigma.symmetric_eigenvalues().max().max(0.0).sqrt();
         // The view holds every contour.
-        let extent = |y: bool| {
-            sets.iter()
-                .flat_map(|s| if y { &s.y } else { &s.x })
-                .filter(|v| v.is_finite())
-                .fold(half, |m, v| m.max(v.abs()))
-                * 1.05
-        };
-        let (ex, ey) = (extent(false), extent(true));
+        let (ex, ey) = (extent(&sets, half, |s| &s.x), extent(&sets, half, |s| &s.y));
         plot.x_range = Some((-ex, ex));
         plot.y_range = Some((-ey, ey));
         if no_current(cur) {
@@ -80,6 +70,16 @@ pub fn add(
         fig.add(s);
     }
     fig.add(arrows);
+}
+
+/// The half-width of the view along one axis (`coordinate` of the points): the largest |value|
+/// of the contours, at least `half`, with a margin of 5 %.
+fn extent(sets: &[Series], half: f64, coordinate: fn(&Series) -> &Vec<f64>) -> f64 {
+    sets.iter()
+        .flat_map(coordinate)
+        .filter(|v| v.is_finite())
+        .fold(half, |m, v| m.max(v.abs()))
+        * 1.05
 }
 
 /// Level sets of ½wᵀMw-shaped forms enclosing the areas of the 1, 2, 3σ ellipses of Σ: the

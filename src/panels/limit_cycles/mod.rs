@@ -2,19 +2,21 @@
 //! stationary distribution ρ ∝ e^{−Φ} defines a potential Φ (their Eq. 5) that is not the loss
 //! f, and a probability current circulates (their Lemma 6, Lemma 7, Sec. 5.1) — here on the 2-D
 //! linear model f(w) = ½wᵀKw with constant noise covariance C, where all of it is exact
-//! ([`crate::theory::current`]).
+//! ([`crate::theory::current`], [`crate::theory::power_spectra`]; the Monte Carlo is
+//! [`crate::sim::power_spectra`]).
 //!
 //! Four plots:
-//! 0. ([`contours`]) contours of f, of Φ of the exact discrete-time stationary state (Φ = ½wᵀΣ⁻¹w) and of Φ_c
-//!    of the continuous-time one, each at the levels that enclose the same areas as the 1, 2, 3σ
-//!    ellipses of Σ (so only their shapes differ), and the stationary probability current
-//!    J(w) = ρ(w) Ω Σ⁻¹ w, Ω = (X − Xᵀ)/2 with X = E[w_{t+1} w_tᵀ], as arrows;
+//! 0. (`contours.rs`) contours of f, of Φ of the exact discrete-time stationary state
+//!    (Φ = ½wᵀΣ⁻¹w) and of Φ_c of the continuous-time one, each at the levels that enclose the
+//!    same areas as the 1, 2, 3σ ellipses of Σ (so only their shapes differ), and the
+//!    stationary probability current J(w) = ρ(w) Ω Σ⁻¹ w, Ω = (X − Xᵀ)/2 with
+//!    X = E[w_{t+1} w_tᵀ], as arrows;
 //! 1. the circulation E[w_t × w_{t+1}] = X₂₁ − X₁₂ against the angle θ between the eigenbases
 //!    of C and K: exact discrete (X = AΣ, A = I − λK), continuous (X = e^{−λK}Σ_c, one step's
 //!    lag), and Monte Carlo (`walkers` runs of `steps` steps each started from the exact
 //!    stationary N(0, Σ), so every step is stationary; mean over steps, then over walkers);
-//! 2. the power spectrum of one trajectory (z_t = w₁ + i w₂, `walkers` × `steps` steps from the
-//!    stationary state, at least 32 segments; Bartlett's average over segments of L steps, L
+//! 2. (`spectra.rs`, with plot 3) the power spectrum of one trajectory (z_t = w₁ + i w₂,
+//!    `walkers` × `steps` steps from the stationary state, at least 32 segments; Bartlett's average over segments of L steps, L
 //!    a power of two of at least 50 correlation times of the slowest mode, at most 8192):
 //!    ½[S_z(f) + S_z(−f)] = S₁₁ + S₂₂, and beside it S₁₁, the spectrum of the first weight
 //!    alone (what an FFT of one weight shows). The trace has no interior peak in a linear model
@@ -42,11 +44,11 @@ use crate::params::{Noise, Params};
 use crate::sim::power_spectra::{circulation, segment_length};
 use crate::theory::power_spectra::{interior_peak, LinearProcess, Spectra};
 use crate::theory::{self, current};
-use contours::{axes_angle, Missing, State};
+use contours::{axes_angle, Missing};
 use nalgebra::{DMatrix, Matrix2};
 use serde::{Deserialize, Serialize};
 
-pub mod contours;
+mod contours;
 mod spectra;
 
 /// The panel.
@@ -109,6 +111,9 @@ pub fn model_at(p: &Params, theta: f64) -> Model {
         DMatrix::from_column_slice(2, 2, c.as_slice()),
     )
 }
+
+/// A stationary covariance with its current.
+pub type State = (Matrix2<f64>, current::Current);
 
 fn sgd(p: &Params) -> Optimizer {
     Optimizer::sgd(p.lr, 0.0, 2)

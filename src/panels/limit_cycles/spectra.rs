@@ -3,8 +3,9 @@
 //! ([`crate::sim::power_spectra::binned_spectra`]) against the exact expected periodogram and
 //! beside the exact and continuous-time spectra ([`crate::theory::power_spectra`]).
 
-use super::contours::{no_current, State};
+use super::contours::no_current;
 use super::largest_z_at;
+use super::State;
 use crate::figure::{Figure, Patch, Series, SeriesId, SeriesKind, Style};
 use crate::linalg::logspace;
 use crate::sim::power_spectra::binned_spectra;
