@@ -311,6 +311,19 @@ impl Patch {
     }
 }
 
+impl Patch {
+    /// A whole series replaced by new points (a cloud of walkers, an ellipse).
+    pub fn whole(series: SeriesId, (x, y): (Vec<f64>, Vec<f64>)) -> Patch {
+        Patch {
+            series,
+            index: 0,
+            x: Some(x),
+            y,
+            y_err: None,
+        }
+    }
+}
+
 /// A figure: plots, series, readouts, and the state it was made from.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Figure {

@@ -323,15 +323,15 @@ pub const NAMES: &[&str] = &[
 ];
 
 static PANELS: &[&dyn AnyPanel] = &[
-    &Legacy(ellipses::EllipsesPanel),
+    &ellipses::Ellipses,
     &lr_sweep::LrSweep,
-    &Legacy(momentum::Momentum),
-    &Legacy(noise_shape::NoiseShape),
-    &Legacy(second_order::SecondOrder),
-    &Legacy(escape::Escape),
-    &Legacy(training_loss::TrainingLoss),
-    &Legacy(bayes::Bayes),
-    &Legacy(kramers::KramersPanel),
+    &momentum::Momentum,
+    &noise_shape::NoiseShape,
+    &second_order::SecondOrder,
+    &escape::Escape,
+    &training_loss::TrainingLoss,
+    &bayes::Bayes,
+    &kramers::KramersPanel,
     &limit_cycles::LimitCycles,
     &Legacy(fdr1::Fdr1),
     &Legacy(fdr_schedule::FdrSchedule),

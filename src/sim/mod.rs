@@ -12,6 +12,8 @@
 //! of a random minibatch of a generated data set ([`data`]).
 
 pub mod diagonal;
+pub mod first_passage;
+pub mod outcome;
 pub mod power_spectra;
 pub mod runs;
 pub mod stats;

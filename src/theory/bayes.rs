@@ -1,7 +1,9 @@
 //! SGD as approximate Bayesian inference (Liu et al. Sec. 6.1, after Mandt et al.): the KL
 //! divergence between SGD's stationary Gaussian and the posterior N(0, (NK)⁻¹), and the
 //! learning rate that minimises it — the root of Thm 6's Eq. (16) — beside Mandt et al.'s
-//! λ* = 2SD/(N Tr K).
+//! λ* = 2SD/(N Tr K). With K and C = fK diagonal in one basis (a list of Hessian eigenvalues,
+//! e.g. a measured spectrum) every eigenmode is an independent 1-D problem, and the KL and its
+//! minimiser cost O(D) ([`kl_modes`], [`optimal_lr_with_factor`]).
 
 use super::closed_form::eq16;
 use super::stationary;
@@ -11,7 +13,7 @@ use nalgebra::DMatrix;
 
 /// The minibatch noise of Thm 6: C = (N−S)/(NS) K.
 pub fn minibatch_noise(k: &DMatrix<f64>, n: f64, s: f64) -> DMatrix<f64> {
-    k * ((n - s) / (n * s))
+    k * thm6_factor(n, s)
 }
 
 /// D_KL(q ‖ p) = ½[N Tr(KΣ) − D − ln det(N K Σ)] between q = N(0, Σ), Σ the exact stationary
@@ -65,4 +67,78 @@ pub fn root_below_stability(f: impl Fn(f64) -> f64, k_max: f64) -> Option<f64> {
 /// The Hessian eigenvalues of K (for Eq. 16).
 pub fn eigenvalues(k: &DMatrix<f64>) -> Vec<f64> {
     crate::linalg::sym_eigenvalues(k).map_or(Vec::new(), |e| e.iter().cloned().collect())
+}
+
+/// Thm 6's noise factor f = (N−S)/(NS): minibatches of S drawn from N data give C = fK.
+pub fn thm6_factor(n: f64, s: f64) -> f64 {
+    (n - s) / (n * s)
+}
+
+/// The exact factor f of sampling S of N points without replacement, C = fK:
+/// (N−S)/(S(N−1)).
+pub fn without_replacement_factor(n: f64, s: f64) -> f64 {
+    if n > 1.0 {
+        (n - s) / (s * (n - 1.0))
+    } else {
+        0.0
+    }
+}
+
+/// D_KL(q ‖ p) of Thm 6 for Hessian eigenvalues `ks` and noise C = fK (Thm 6: f = (N−S)/(NS),
+/// [`thm6_factor`]), mode by mode with the exact stationary variance σᵢ² = λf/(2 − λkᵢ) of SGD
+/// (Thm 1 per eigenmode, Eq. 52): ½Σᵢ[N kᵢ σᵢ² − 1 − ln(N kᵢ σᵢ²)], in O(D) (its test oracle
+/// is [`kl`], the general solver in D dimensions). `None` without a stationary state
+/// (λk_max ≥ 2).
+pub fn kl_modes(ks: &[f64], n: f64, f: f64, lr: f64) -> Option<f64> {
+    let mut sum = 0.0;
+    for &k in ks {
+        if lr * k >= 2.0 || lr.is_nan() {
+            return None;
+        }
+        let x = n * k * lr * f / (2.0 - lr * k);
+        sum += x - 1.0 - x.ln();
+    }
+    let v = 0.5 * sum;
+    v.is_finite().then_some(v)
+}
+
+/// [`kl_modes`] for the continuous-time stationary state Σ = λ/2 K⁻¹C = λf/2 I (Eq. 1).
+pub fn kl_modes_continuous(ks: &[f64], n: f64, f: f64, lr: f64) -> Option<f64> {
+    let mut sum = 0.0;
+    for &k in ks {
+        let x = n * k * lr * f / 2.0;
+        sum += x - 1.0 - x.ln();
+    }
+    let v = 0.5 * sum;
+    v.is_finite().then_some(v)
+}
+
+/// The minimiser of [`kl_modes`] for noise C = fK: the root in (0, 2/k_max) of
+/// Nf Σᵢ 2kᵢ/(2 − λkᵢ)² − Σᵢ kᵢ/(2 − λkᵢ) − D/λ (the derivative of 2·D_KL), by bisection. With
+/// f = (N−S)/(NS) this is exactly Eq. (16) (regrouped; [`optimal_lr`]). `None` if f ≤ 0 or an
+/// eigenvalue is not positive.
+pub fn optimal_lr_with_factor(ks: &[f64], n: f64, f: f64) -> Option<f64> {
+    let k_max = ks.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    if !(f > 0.0 && k_max > 0.0 && ks.iter().all(|k| *k > 0.0)) {
+        return None;
+    }
+    let d = ks.len() as f64;
+    let g = |lr: f64| {
+        let (mut a, mut b) = (0.0, 0.0);
+        for &k in ks {
+            let r = 2.0 - lr * k;
+            a += 2.0 * k / (r * r);
+            b += k / r;
+        }
+        n * f * a - b - d / lr
+    };
+    root_below_stability(g, k_max)
+}
+
+/// The minimiser of [`kl_modes_continuous`] with Thm 6's noise: 2SD/((N−S) Tr K), Mandt et
+/// al.'s λ* with N − S for N. `None` if S ≥ N (no noise).
+pub fn optimal_lr_continuous(ks: &[f64], n: f64, s: f64) -> Option<f64> {
+    let d = ks.len() as f64;
+    let tr_k: f64 = ks.iter().sum();
+    (s < n).then(|| 2.0 * s * d / ((n - s) * tr_k))
 }

@@ -181,6 +181,48 @@ pub fn qhm_commuting(
     Some(u * DMatrix::from_diagonal(&nalgebra::DVector::from_vec(var)) * u.transpose())
 }
 
+/// Cor. 7, Eqs. (89)–(92), QHM's training loss exactly as printed:
+/// L = (λ²/2) Tr[h(K)⁻¹KC] with
+/// h(K) = (1/d){aI + 2bK + cK² + [μ(1+μ)f(K) + λ(1 − μν(2+μ))g(K)](I − A²)⁻¹},
+/// f(K) = 2(1−μ²)K + λ[−2 + μ(3 + μ(2 − 3ν))]K², g(K) = 2(1−μ²)I + 2λ[−1 + μ(2 + μ − 2μν)]K
+/// − 2λμ(1−ν)αK², A = μ(I − λ(1−ν)K), α = λ(1 − ν + ν(1−μ)) and a, b, c, d of Eq. (74).
+/// h(K) is a function of K, so the trace is Σᵢ kᵢ (uᵢᵀCuᵢ)/h(kᵢ) over K's eigenpairs.
+///
+/// It is misprinted (see [`qhm_commuting`]): at ν = 0 it is not Thm 5, and it gives negative
+/// losses at common settings (μ = 0.9, ν = 0.7). For comparison only; `None` where it is not
+/// finite.
+pub fn cor7_qhm_loss_as_printed(
+    k: &DMatrix<f64>,
+    c: &DMatrix<f64>,
+    lr: f64,
+    mu: f64,
+    nu: f64,
+) -> Option<f64> {
+    let e = nalgebra::SymmetricEigen::try_new(k.clone(), f64::EPSILON, 10_000)?;
+    let cm = e.eigenvectors.transpose() * c * &e.eigenvectors;
+    let alpha = lr * (1.0 - nu + nu * (1.0 - mu));
+    let a = -2.0 * mu * (1.0 + mu);
+    let b = lr * mu * mu * (1.0 - nu);
+    let cc = lr * lr * (1.0 - mu * mu - 2.0 * mu * nu * (1.0 - mu));
+    let d = 1.0 + mu * (mu - 2.0 * nu - 2.0 * mu * nu * (1.0 - nu));
+    let mut sum = 0.0;
+    for (i, &ki) in e.eigenvalues.iter().enumerate() {
+        let am = mu * (1.0 - lr * (1.0 - nu) * ki);
+        let f =
+            2.0 * (1.0 - mu * mu) * ki + lr * (-2.0 + mu * (3.0 + mu * (2.0 - 3.0 * nu))) * ki * ki;
+        let g = 2.0 * (1.0 - mu * mu) + 2.0 * lr * (-1.0 + mu * (2.0 + mu - 2.0 * mu * nu)) * ki
+            - 2.0 * lr * mu * (1.0 - nu) * alpha * ki * ki;
+        let h = (a
+            + 2.0 * b * ki
+            + cc * ki * ki
+            + (mu * (1.0 + mu) * f + lr * (1.0 - mu * nu * (2.0 + mu)) * g) / (1.0 - am * am))
+            / d;
+        sum += ki * cm[(i, i)] / h;
+    }
+    let v = lr * lr / 2.0 * sum;
+    v.is_finite().then_some(v)
+}
+
 /// Residual of Thm 3, Eq. (9), preconditioned SGD with momentum:
 /// −(1+μ²)/(1−μ²) ΛKΣKΛ + μ/(1−μ²)(ΛKΛKΣ + ΣKΛKΛ) + (1−μ)(ΛKΣ + ΣKΛ) − ΛCΛ.
 pub fn thm3_residual(

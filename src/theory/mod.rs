@@ -18,8 +18,11 @@ pub mod effective;
 pub mod escape;
 pub mod fdr;
 pub mod fdr_finite;
+pub mod first_passage;
+pub mod idealised;
 pub mod kramers;
 pub mod lyapunov;
+pub mod momentum_ranges;
 
 pub mod power_spectra;
 pub mod spectrum;

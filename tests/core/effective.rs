@@ -6,8 +6,8 @@ use nalgebra::DMatrix;
 use nqm_explorer::linalg::rotated_diag;
 use nqm_explorer::model::Model;
 use nqm_explorer::optimizer::{Opt, Optimizer};
-use nqm_explorer::panels::ellipses::EllipseExplorer;
-use nqm_explorer::panels::query::{parse as parse_query, Audience};
+use nqm_explorer::panels::query::{parse as parse_query, parse_for, Audience};
+use nqm_explorer::panels::Planned;
 use nqm_explorer::report::theory_json;
 use nqm_explorer::theory::effective::{effective_hessian, EffectiveHessian};
 use nqm_explorer::theory::stationary;
@@ -254,12 +254,22 @@ fn ring_values(xs: &[f64], ys: &[f64], m: &DMatrix<f64>) -> Vec<f64> {
         .collect()
 }
 
+/// The ellipse panel's figure at a page query (theory only, walkers at the origin).
+fn ellipse_figure(q: &str) -> nqm_explorer::figure::Figure {
+    let (p, errors) = parse_for("ellipses", q, Audience::Page);
+    assert!(errors.is_empty(), "{errors:?}");
+    Planned::new(&p).unwrap().figure
+}
+
 #[test]
 fn the_ellipse_panel_draws_effective_contours_only_where_h_eff_exists() {
     let q = "lr=1.3&mu=0.6&h1=2&h2=0.3&h_angle=35&noise=white&sigma2=1&contours=effective";
-    let (e, errors) = EllipseExplorer::from_query(q);
-    assert!(errors.is_empty());
-    let c = e.contours();
+    let fig = ellipse_figure(q);
+    let c: Vec<_> = fig
+        .series
+        .iter()
+        .filter(|s| s.name.contains("loss"))
+        .collect();
     assert_eq!(c.len(), 1);
     assert!(c[0].name.contains("K − λK²/(2(1+μ))"), "{}", c[0].name);
     // Its rings are level sets of the closed form, not of Sec. 4.6's K + λK²/2.
@@ -270,29 +280,31 @@ fn the_ellipse_panel_draws_effective_contours_only_where_h_eff_exists() {
         .iter()
         .fold((f64::MAX, 0.0f64), |(l, h), v| (l.min(*v), h.max(*v)));
     assert!(vals.len() > 10 && hi / lo - 1.0 < 1e-9, "{lo} {hi}");
-    assert!(e.scene().note.is_none());
-    assert!(e.readouts()["effective_hessian"].is_array());
+    assert!(fig.plots[0].note.is_none());
+    let details = fig.details.as_ref().unwrap();
+    assert!(details["effective_hessian"].is_array());
     // Noise turned against K: no effective contours, the loss ones stay, and the plot says why.
-    let (e, _) = EllipseExplorer::from_query(
-        "noise=general&c1=1&c2=0.2&c_angle=60&h_angle=0&contours=both&lr=0.5",
-    );
-    let c = e.contours();
+    let fig = ellipse_figure("noise=general&c1=1&c2=0.2&c_angle=60&h_angle=0&contours=both&lr=0.5");
+    let c: Vec<_> = fig
+        .series
+        .iter()
+        .filter(|s| s.name.contains("loss"))
+        .collect();
     assert_eq!(c.len(), 1);
     assert!(c[0].name.starts_with("loss"));
-    let note = e.scene().note.unwrap();
+    let note = fig.plots[0].note.clone().unwrap();
     assert!(note.contains("No effective Hessian: the noise covariance C does not commute with K"));
     assert!(note.len() < 100, "{note}");
-    // `nqm figure` gives the whole reason beside the missing eigenvalue.
-    let fig = e.figure();
+    // The figure gives the whole reason beside the missing eigenvalue.
     let r = fig.readout("effective_hessian_min").unwrap();
     assert!(
         r.value.is_none() && r.label.contains("no effective loss of K"),
         "{}",
         r.label
     );
-    let r = e.readouts();
-    assert!(r["effective_hessian"].is_null());
-    assert!(r["effective_hessian_reason"]
+    let details = fig.details.as_ref().unwrap();
+    assert!(details["effective_hessian"].is_null());
+    assert!(details["effective_hessian_reason"]
         .as_str()
         .unwrap()
         .contains("commute"));

@@ -2,10 +2,13 @@
 //! against the theory, the normal sampler, the optimizers, the parameter schema. One test
 //! binary (linking one per file took most of the test build).
 
+mod bayes;
 mod diagonal;
 mod effective;
 mod engine;
+mod escape_modes;
 mod fdr_window;
+mod first_passage;
 mod monte_carlo;
 mod normals;
 mod optimizers;

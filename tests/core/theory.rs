@@ -219,3 +219,18 @@ fn the_second_moment_radius_is_the_exact_theory_s_mean_square_radius() {
         assert!(r4 >= r2 * (1.0 - 1e-12), "{r4} < {r2}");
     }
 }
+
+/// Cor. 7, Eq. (89), as printed is wrong: negative at μ = 0.9, ν = 0.7, and at ν = 0 (QHM = SGD)
+/// not Thm 5; at μ = 0 it is right.
+#[test]
+fn qhm_corollary_7_as_printed_is_wrong() {
+    let k = DMatrix::from_element(1, 1, 1.0);
+    let c = DMatrix::from_element(1, 1, 1.0);
+    assert!(cf::cor7_qhm_loss_as_printed(&k, &c, 0.1, 0.9, 0.7).unwrap() < 0.0);
+    let sgd = cf::thm5_loss(&k, &c, 0.5, 0.0).unwrap();
+    let printed = cf::cor7_qhm_loss_as_printed(&k, &c, 0.5, 0.9, 0.0).unwrap();
+    assert!((printed - sgd).abs() > 0.1 * sgd, "{printed} vs {sgd}");
+    let at_mu0 = cf::cor7_qhm_loss_as_printed(&k, &c, 0.1, 0.0, 0.7).unwrap();
+    let sgd = cf::thm5_loss(&k, &c, 0.1, 0.0).unwrap();
+    assert!((at_mu0 - sgd).abs() < 1e-12, "{at_mu0} vs {sgd}");
+}

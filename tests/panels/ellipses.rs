@@ -3,8 +3,9 @@
 //! those steps, entry by entry, for white and minibatch noise and with momentum; the
 //! continuous-time ellipse is off by far more at a large learning rate, as in Fig. 3c and 3f.
 
-use nqm_explorer::panels;
+use nqm_explorer::panels::live::Animation;
 use nqm_explorer::panels::query::{parse_for, Audience};
+use nqm_explorer::panels::{self, Planned};
 use nqm_explorer::theory;
 
 /// Sample covariance of the walker dots and the standard errors of its entries.
@@ -79,4 +80,53 @@ fn minibatch_and_momentum_walkers_follow_the_exact_ellipse() {
         "noise=general&lr=0.8&mu=0.5&walkers=20000&steps=300&seed=6",
         false,
     );
+}
+
+/// The live page's walkers, as `PanelView` drives them: planned at a query, animated.
+fn live(query: &str) -> (Planned, Animation) {
+    let (p, errors) = parse_for("ellipses", query, Audience::Page);
+    assert!(errors.is_empty(), "{errors:?}");
+    let mut planned = Planned::new(&p).unwrap();
+    let animation = Animation::start(&mut planned).unwrap();
+    (planned, animation)
+}
+
+#[test]
+fn divergent_walkers_are_counted_and_revived_when_stable_again() {
+    let (mut planned, mut a) = live("lr=2.5&walkers=200");
+    a.advance(200, &mut planned);
+    assert_eq!(a.ensemble().diverged(), 200);
+    let d = planned.figure.details.clone().unwrap();
+    assert!(d["sigma_discrete"].is_null() && d["sigma_empirical"].is_null());
+    assert_eq!(d["diverged"], 200);
+    assert!(!d.to_string().contains("NaN"));
+    let note = planned.figure.plots[0].note.clone().unwrap();
+    assert!(note.contains("200 of 200 walkers escaped"), "{note}");
+    let (p, _) = parse_for("ellipses", "lr=0.5&walkers=200", Audience::Page);
+    let mut next = Planned::new(&p).unwrap();
+    a.follow(&mut next);
+    assert_eq!(a.ensemble().diverged(), 0);
+    assert_eq!(
+        a.ensemble().steps(),
+        200,
+        "the walkers go on, they do not start again"
+    );
+}
+
+#[test]
+fn a_new_seed_or_count_starts_the_walkers_again_and_a_frame_takes_speed_steps() {
+    let (mut planned, mut a) = live("lr=0.5&walkers=100&speed=3");
+    a.frame(&mut planned);
+    a.frame(&mut planned);
+    assert_eq!(a.ensemble().steps(), 6);
+    let steps = planned.figure.readout("steps").unwrap().value;
+    assert_eq!(steps, Some(6.0));
+    let (p, _) = parse_for(
+        "ellipses",
+        "lr=0.5&walkers=100&speed=3&seed=9",
+        Audience::Page,
+    );
+    let mut next = Planned::new(&p).unwrap();
+    a.follow(&mut next);
+    assert_eq!(a.ensemble().steps(), 0);
 }

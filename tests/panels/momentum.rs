@@ -11,6 +11,7 @@ use nqm_explorer::panels::query::{parse_for, Audience};
 use nqm_explorer::panels::{self, momentum};
 use nqm_explorer::params::Params;
 use nqm_explorer::theory::closed_form;
+use nqm_explorer::theory::momentum_ranges::{stable_momenta, FourthMoment};
 
 fn setting(query: &str) -> Params {
     let (p, errors) = parse_for("momentum", query, Audience::Page);
@@ -28,7 +29,9 @@ fn check(query: &str) -> (Params, Figure, Vec<(f64, f64, bool)>) {
     let frac = fig.series_named("runs diverged (Monte Carlo)").unwrap();
     let se = mc.y_err.as_ref().unwrap();
     let model = momentum::model(&p);
-    let ranges = momentum::stable_ranges(&model, &p);
+    let cont_model = momentum::continuous_model(&model, &p);
+    let fourth = FourthMoment::new(&model, p.lr);
+    let ranges = stable_momenta(&model, p.lr);
     let stable = |mu: f64| ranges.iter().any(|&(a, b)| a < mu && mu < b);
     let mut diverged = 0;
     let mut cont = Vec::new();
@@ -40,13 +43,13 @@ fn check(query: &str) -> (Params, Figure, Vec<(f64, f64, bool)>) {
             continue;
         }
         assert!(y.is_finite() && se[j] > 0.0, "{query}: μ = {mu} missing");
-        let c = momentum::continuous_at(&p, mu).unwrap();
-        let valid = momentum::fourth_moment_finite(&p, mu);
+        let c = momentum::continuous(&cont_model, p.lr, mu).unwrap();
+        let valid = fourth.finite(mu);
         cont.push((mu, (y - c).abs() / se[j], valid));
         if !valid {
             continue;
         }
-        let exact = momentum::exact_after(&p, mu).unwrap();
+        let exact = momentum::exact_after(&model, p.lr, mu, p.steps).unwrap();
         let z = (y - exact).abs() / se[j];
         assert!(
             z < 5.0,
@@ -110,8 +113,8 @@ fn minibatch_points_follow_the_exact_minibatch_theory() {
     let (p, fig, points) = check("noise=minibatch&lr=2.75&walkers=500&points=16&seed=1");
     assert!(points.iter().filter(|x| x.2).count() >= 4, "{points:?}");
     let model = momentum::model(&p);
-    let ranges = momentum::stable_ranges(&model, &p);
-    let tails = momentum::fourth_ranges(&model, &p).unwrap();
+    let ranges = stable_momenta(&model, p.lr);
+    let tails = FourthMoment::new(&model, p.lr).ranges().unwrap();
     // Minibatch noise grows with the fluctuations: the stationary state ends on both sides
     // inside the white-noise range (μ > (λk − 2)/2), and the fourth moment ends before it.
     assert_eq!(ranges.len(), 1);

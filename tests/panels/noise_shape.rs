@@ -29,6 +29,7 @@ fn every_distribution_follows_the_exact_curve_and_not_the_continuous_one() {
     let p = setting("walkers=10000&points=8&seed=11");
     let fig = panels::build(&p, 2).unwrap();
     assert!(fig.complete());
+    let model = noise_shape::model(&p);
     let mut rel_se = Vec::new();
     for (name, _, _) in noise_shape::DISTS {
         let mc = fig.series_named(name).unwrap();
@@ -38,7 +39,7 @@ fn every_distribution_follows_the_exact_curve_and_not_the_continuous_one() {
         let mut near_one = f64::NAN;
         for (j, (&lr, &y)) in mc.x.iter().zip(&mc.y).enumerate() {
             assert!(y.is_finite() && se[j] > 0.0, "{name}: λ = {lr} missing");
-            let exact = noise_shape::exact_after(&p, lr).unwrap();
+            let exact = noise_shape::exact_after(&model, lr, p.steps).unwrap();
             let z = (y - exact).abs() / se[j];
             assert!(
                 z < 5.0,

@@ -11,15 +11,19 @@
 //!
 //! With K and C diagonal in the same basis every eigenmode is an independent 1-D problem whose
 //! exact stationary variance is Thm 1 in one dimension, σᵢ² = λf/(2 − λkᵢ) for C = fK (Eq. 52),
-//! so D_KL = ½Σᵢ[N kᵢ σᵢ² − 1 − ln(N kᵢ σᵢ²)] costs O(D); `theory::bayes::kl` (the general
-//! solver) is its test oracle.
+//! so D_KL = ½Σᵢ[N kᵢ σᵢ² − 1 − ln(N kᵢ σᵢ²)] costs O(D) ([`bayes::kl_modes`]; the general
+//! solver `bayes::kl` is its test oracle).
 
 use super::kit::figure;
-use super::{LegacyPanel, Spec};
+use super::{Panel, Spec};
 use crate::figure::{Figure, Patch, Plot, Readout, Series, SeriesKind, Style};
 use crate::linalg::logspace;
 use crate::params::Params;
-use crate::theory::{bayes, closed_form, spectrum};
+use crate::theory::bayes::{
+    self, kl_modes, kl_modes_continuous, optimal_lr_continuous, optimal_lr_with_factor,
+    thm6_factor, without_replacement_factor,
+};
+use crate::theory::{closed_form, spectrum};
 
 /// The panel.
 pub struct Bayes;
@@ -60,68 +64,6 @@ pub fn spectrum_of(p: &Params) -> Vec<f64> {
     spectrum::power_law(p.spec_d.max(1) as usize, p.h1, p.spec_decay)
 }
 
-/// D_KL(q ‖ p) of Thm 6 for noise C = fK (Thm 6: f = (N−S)/(NS)), mode by mode with the exact
-/// stationary variance σᵢ² = λf/(2 − λkᵢ) of SGD (Thm 1 per eigenmode, Eq. 52):
-/// ½Σᵢ[N kᵢ σᵢ² − 1 − ln(N kᵢ σᵢ²)]. `None` without a stationary state (λk_max ≥ 2).
-pub fn kl_modes(ks: &[f64], n: f64, f: f64, lr: f64) -> Option<f64> {
-    let mut sum = 0.0;
-    for &k in ks {
-        if lr * k >= 2.0 || lr.is_nan() {
-            return None;
-        }
-        let x = n * k * lr * f / (2.0 - lr * k);
-        sum += x - 1.0 - x.ln();
-    }
-    let v = 0.5 * sum;
-    v.is_finite().then_some(v)
-}
-
-/// The same KL for the continuous-time stationary state Σ = λ/2 K⁻¹C = λf/2 I (Eq. 1).
-pub fn kl_continuous(ks: &[f64], n: f64, f: f64, lr: f64) -> Option<f64> {
-    let mut sum = 0.0;
-    for &k in ks {
-        let x = n * k * lr * f / 2.0;
-        sum += x - 1.0 - x.ln();
-    }
-    let v = 0.5 * sum;
-    v.is_finite().then_some(v)
-}
-
-/// The minimiser of [`kl_modes`] for noise C = fK: the root in (0, 2/k_max) of
-/// Nf Σᵢ 2kᵢ/(2 − λkᵢ)² − Σᵢ kᵢ/(2 − λkᵢ) − D/λ (the derivative of 2·D_KL), by bisection. With
-/// f = (N−S)/(NS) this is exactly Eq. (16) (regrouped). `None` if f ≤ 0.
-pub fn optimal_lr_for(ks: &[f64], n: f64, f: f64) -> Option<f64> {
-    let k_max = ks.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-    if !(f > 0.0 && k_max > 0.0 && ks.iter().all(|k| *k > 0.0)) {
-        return None;
-    }
-    let d = ks.len() as f64;
-    let g = |lr: f64| {
-        let (mut a, mut b) = (0.0, 0.0);
-        for &k in ks {
-            let r = 2.0 - lr * k;
-            a += 2.0 * k / (r * r);
-            b += k / r;
-        }
-        n * f * a - b - d / lr
-    };
-    crate::theory::bayes::root_below_stability(g, k_max)
-}
-
-/// Thm 6's noise factor f = (N−S)/(NS).
-pub fn thm6_factor(n: f64, s: f64) -> f64 {
-    (n - s) / (n * s)
-}
-
-/// The exact factor of sampling S of N points without replacement: (N−S)/(S(N−1)).
-pub fn exact_factor(n: f64, s: f64) -> f64 {
-    if n > 1.0 {
-        (n - s) / (s * (n - 1.0))
-    } else {
-        0.0
-    }
-}
-
 /// The minibatch sizes of plot 1: up to 50 integers spread in log over 1 … N−1.
 fn batches(p: &Params) -> Vec<f64> {
     let top = p.n_data.saturating_sub(1).max(1) as f64;
@@ -130,178 +72,212 @@ fn batches(p: &Params) -> Vec<f64> {
     s
 }
 
-impl LegacyPanel for Bayes {
+/// The problem of a setting: the spectrum, N and S, Thm 6's noise factor, and the optima.
+struct Problem {
+    /// Hessian eigenvalues kᵢ.
+    ks: Vec<f64>,
+    /// Data N.
+    n: f64,
+    /// Minibatch S.
+    s: f64,
+    /// Thm 6's factor f = (N−S)/(NS).
+    f: f64,
+    /// The stability limit 2/k_max.
+    limit: f64,
+    /// The root of Eq. 16.
+    root: Option<f64>,
+    /// Mandt et al.'s λ* (none without noise, S ≥ N).
+    mandt: Option<f64>,
+}
+
+impl Problem {
+    /// Hessian eigenvalues `ks`, N data and minibatches of S.
+    fn new(ks: Vec<f64>, n: f64, s: f64) -> Problem {
+        let k_max = ks.iter().cloned().fold(0.0f64, f64::max);
+        Problem {
+            f: thm6_factor(n, s),
+            limit: 2.0 / k_max,
+            root: bayes::optimal_lr(&ks, n, s),
+            mandt: (s < n).then(|| closed_form::mandt_lr(&ks, n, s)),
+            ks,
+            n,
+            s,
+        }
+    }
+
+    /// D_KL at the exact stationary Σ (none past the stability limit).
+    fn kl(&self, lr: f64) -> Option<f64> {
+        kl_modes(&self.ks, self.n, self.f, lr)
+    }
+}
+
+/// A vertical line at `x` (none without it) in plot `plot`.
+fn vline(name: &str, kind: SeriesKind, x: Option<f64>, colour: usize, plot: usize) -> Series {
+    let y = vec![f64::NAN; x.is_some() as usize];
+    Series::new(name, kind, x.into_iter().collect(), y)
+        .styled(Style::Vline)
+        .colored(colour)
+        .in_plot(plot)
+}
+
+/// The plots: the KL against λ, and the optima against S.
+fn plots(p: &Params, d: usize) -> Vec<Plot> {
+    let mut left = Plot::new("learning rate λ", "D_KL(SGD ‖ posterior)");
+    left.title = format!(
+        "N = {}, S = {}, D = {}, kᵢ = {}·i^−{}",
+        p.n_data, p.batch, d, p.h1, p.spec_decay
+    );
+    left.x_log = true;
+    left.y_log = true;
+    let mut right = Plot::new("minibatch size S", "optimal learning rate");
+    right.title = format!("N = {}: optimum against S", p.n_data);
+    right.x_log = true;
+    right.y_log = true;
+    vec![left, right]
+}
+
+/// Plot 0: the KL against λ, from well below the optimum to the stability limit (and past it,
+/// when Mandt's λ* lies there), with the optima and the limit marked.
+fn add_kl_plot(fig: &mut Figure, pr: &Problem) {
+    let (limit, root, mandt) = (pr.limit, pr.root, pr.mandt);
+    if !(limit.is_finite() && limit > 0.0) {
+        fig.plots[0].note = Some("K has no positive eigenvalue: no posterior".into());
+    }
+    let centre = root.or(mandt).unwrap_or(limit / 2.0).min(limit / 2.0);
+    let lo = centre / 100.0;
+    let hi = mandt.map_or(limit, |m| m.max(limit) * 1.2).max(limit);
+    fig.plots[0].x_range = Some((lo, hi));
+    let (exact, cont) = ("D_KL, exact stationary Σ", "D_KL, continuous-time Σ");
+    let grid = logspace(lo, limit * (1.0 - 1e-9), 400);
+    fig.add(Series::curve(
+        exact,
+        SeriesKind::TheoryDiscrete,
+        &grid,
+        |lr| pr.kl(lr),
+    ));
+    let cgrid = logspace(lo, hi, 400);
+    fig.add(Series::curve(
+        cont,
+        SeriesKind::TheoryContinuous,
+        &cgrid,
+        |lr| kl_modes_continuous(&pr.ks, pr.n, pr.f, lr),
+    ));
+    fig.add(vline(
+        "root of Eq. 16",
+        SeriesKind::TheoryDiscrete,
+        root,
+        5,
+        0,
+    ));
+    fig.add(vline(
+        "Mandt et al. λ*",
+        SeriesKind::TheoryOther,
+        mandt,
+        0,
+        0,
+    ));
+    fig.add(vline(
+        "λ k_max = 2",
+        SeriesKind::TheoryOther,
+        Some(limit),
+        7,
+        0,
+    ));
+    // The y axis: from below the minimum to well above it.
+    if let Some(kmin) = root.and_then(|r| pr.kl(r)) {
+        let top = pr.kl(lo).unwrap_or(10.0 * kmin.max(1e-3));
+        fig.plots[0].y_range = Some((0.3 * kmin.max(1e-12), 3.0 * top));
+    }
+}
+
+/// Plot 1: the optima against S (over the minibatch sizes `ss`), with this S marked.
+fn add_optima_plot(fig: &mut Figure, pr: &Problem, ss: &[f64]) {
+    let (ks, n, limit) = (&pr.ks, pr.n, pr.limit);
+    let root = "root of Eq. 16";
+    fig.add(
+        Series::curve(root, SeriesKind::TheoryDiscrete, ss, |s| {
+            bayes::optimal_lr(ks, n, s)
+        })
+        .in_plot(1),
+    );
+    let mandt = "Mandt et al. λ* = 2SD/(N Tr K)";
+    fig.add(
+        Series::curve(mandt, SeriesKind::TheoryOther, ss, |s| {
+            Some(closed_form::mandt_lr(ks, n, s))
+        })
+        .in_plot(1)
+        .styled(Style::Dashed)
+        .colored(0),
+    );
+    let cont = "continuous-time optimum 2SD/((N−S) Tr K)";
+    fig.add(
+        Series::curve(cont, SeriesKind::TheoryContinuous, ss, |s| {
+            optimal_lr_continuous(ks, n, s)
+        })
+        .in_plot(1),
+    );
+    let ends = vec![ss[0], *ss.last().unwrap_or(&ss[0])];
+    let stability = Series::new("2/k_max", SeriesKind::TheoryOther, ends, vec![limit, limit]);
+    fig.add(stability.in_plot(1).colored(7));
+    fig.add(vline("this S", SeriesKind::TheoryOther, Some(pr.s), 7, 1).unlabelled());
+    let y_lo = ss
+        .first()
+        .and_then(|&s0| bayes::optimal_lr(ks, n, s0))
+        .unwrap_or(limit * 1e-3);
+    fig.plots[1].y_range = Some((0.5 * y_lo, 30.0 * limit));
+}
+
+/// The optima, their ratio, the limit and the KL at the optima.
+fn readouts(pr: &Problem) -> Vec<Readout> {
+    let (root, mandt) = (pr.root, pr.mandt);
+    let kl_at = |x: Option<f64>| x.and_then(|x| pr.kl(x));
+    let exact_factor = without_replacement_factor(pr.n, pr.s);
+    vec![
+        Readout::new("lr_opt", "optimal λ: root of Eq. 16", root),
+        Readout::new("lr_mandt", "Mandt et al.'s λ* = 2SD/(N Tr K)", mandt),
+        Readout::new(
+            "mandt_over_opt",
+            "λ* / optimal λ",
+            mandt.zip(root).map(|(m, r)| m / r),
+        ),
+        Readout::new(
+            "lr_continuous_opt",
+            "minimum of the continuous-time KL, 2SD/((N−S) Tr K)",
+            optimal_lr_continuous(&pr.ks, pr.n, pr.s),
+        ),
+        Readout::new("lr_limit", "stability limit 2/k_max", Some(pr.limit)),
+        Readout::new("kl_opt", "D_KL at the optimal λ", kl_at(root)),
+        Readout::new(
+            "kl_mandt",
+            "D_KL at Mandt et al.'s λ* (none past the stability limit)",
+            kl_at(mandt),
+        ),
+        Readout::new(
+            "lr_opt_exact_factor",
+            "optimal λ with C = (N−S)/(S(N−1)) K (exact without replacement)",
+            optimal_lr_with_factor(&pr.ks, pr.n, exact_factor),
+        ),
+    ]
+}
+
+impl Panel for Bayes {
+    /// Theory only: nothing for jobs.
+    type Plan = ();
+
     fn spec(&self) -> &'static Spec {
         &SPEC
     }
 
-    fn plan(&self, p: &Params) -> Figure {
-        let ks = spectrum_of(p);
-        let (n, s) = (p.n_data as f64, p.batch as f64);
-        let f = thm6_factor(n, s);
-        let k_max = ks.iter().cloned().fold(0.0f64, f64::max);
-        let limit = 2.0 / k_max;
-        let root = bayes::optimal_lr(&ks, n, s);
-        let mandt = (s < n).then(|| closed_form::mandt_lr(&ks, n, s));
-        let d = ks.len() as f64;
-        let tr_k: f64 = ks.iter().sum();
-        let cont_opt = (s < n).then(|| 2.0 * s * d / ((n - s) * tr_k));
-
-        let mut left = Plot::new("learning rate λ", "D_KL(SGD ‖ posterior)");
-        left.title = format!(
-            "N = {}, S = {}, D = {}, kᵢ = {}·i^−{}",
-            p.n_data,
-            p.batch,
-            ks.len(),
-            p.h1,
-            p.spec_decay
-        );
-        left.x_log = true;
-        left.y_log = true;
-        let mut right = Plot::new("minibatch size S", "optimal learning rate");
-        right.title = format!("N = {}: optimum against S", p.n_data);
-        right.x_log = true;
-        right.y_log = true;
-        let mut fig = figure(p, vec![left, right]);
-        if !(limit.is_finite() && limit > 0.0) {
-            fig.plots[0].note = Some("K has no positive eigenvalue: no posterior".into());
-        }
-
-        // Plot 0: KL against λ, from well below the optimum to the stability limit (and past
-        // it, when Mandt's λ* lies there).
-        let centre = root.or(mandt).unwrap_or(limit / 2.0).min(limit / 2.0);
-        let lo = centre / 100.0;
-        let hi = mandt.map_or(limit, |m| m.max(limit) * 1.2).max(limit);
-        let grid = logspace(lo, limit * (1.0 - 1e-9), 400);
-        fig.plots[0].x_range = Some((lo, hi));
-        fig.series.push(Series::curve(
-            "D_KL, exact stationary Σ",
-            SeriesKind::TheoryDiscrete,
-            &grid,
-            |lr| kl_modes(&ks, n, f, lr),
-        ));
-        let cgrid = logspace(lo, hi, 400);
-        fig.series.push(Series::curve(
-            "D_KL, continuous-time Σ",
-            SeriesKind::TheoryContinuous,
-            &cgrid,
-            |lr| kl_continuous(&ks, n, f, lr),
-        ));
-        let vline = |name: &str, kind: SeriesKind, x: Option<f64>, colour: usize, plot: usize| {
-            Series::new(
-                name,
-                kind,
-                x.into_iter().collect(),
-                vec![f64::NAN; x.is_some() as usize],
-            )
-            .styled(Style::Vline)
-            .colored(colour)
-            .in_plot(plot)
-        };
-        fig.series.push(vline(
-            "root of Eq. 16",
-            SeriesKind::TheoryDiscrete,
-            root,
-            5,
-            0,
-        ));
-        fig.series.push(vline(
-            "Mandt et al. λ*",
-            SeriesKind::TheoryOther,
-            mandt,
-            0,
-            0,
-        ));
-        fig.series.push(vline(
-            "λ k_max = 2",
-            SeriesKind::TheoryOther,
-            Some(limit),
-            7,
-            0,
-        ));
-        // The y axis: from below the minimum to well above it.
-        if let Some(kmin) = root.and_then(|r| kl_modes(&ks, n, f, r)) {
-            let top = kl_modes(&ks, n, f, lo).unwrap_or(10.0 * kmin.max(1e-3));
-            fig.plots[0].y_range = Some((0.3 * kmin.max(1e-12), 3.0 * top));
-        }
-
-        // Plot 1: the optima against S.
-        let ss = batches(p);
-        fig.series.push(
-            Series::curve("root of Eq. 16", SeriesKind::TheoryDiscrete, &ss, |s| {
-                bayes::optimal_lr(&ks, n, s)
-            })
-            .in_plot(1),
-        );
-        fig.series.push(
-            Series::curve(
-                "Mandt et al. λ* = 2SD/(N Tr K)",
-                SeriesKind::TheoryOther,
-                &ss,
-                |s| Some(closed_form::mandt_lr(&ks, n, s)),
-            )
-            .in_plot(1)
-            .styled(Style::Dashed)
-            .colored(0),
-        );
-        fig.series.push(
-            Series::curve(
-                "continuous-time optimum 2SD/((N−S) Tr K)",
-                SeriesKind::TheoryContinuous,
-                &ss,
-                |s| Some(2.0 * s * d / ((n - s) * tr_k)),
-            )
-            .in_plot(1),
-        );
-        fig.series.push(
-            Series::new(
-                "2/k_max",
-                SeriesKind::TheoryOther,
-                vec![ss[0], *ss.last().unwrap_or(&ss[0])],
-                vec![limit, limit],
-            )
-            .in_plot(1)
-            .colored(7),
-        );
-        fig.series
-            .push(vline("this S", SeriesKind::TheoryOther, Some(s), 7, 1).unlabelled());
-        let y_lo = ss
-            .first()
-            .and_then(|&s0| bayes::optimal_lr(&ks, n, s0))
-            .unwrap_or(limit * 1e-3);
-        fig.plots[1].y_range = Some((0.5 * y_lo, 30.0 * limit));
-
-        let kl_at = |x: Option<f64>| x.and_then(|x| kl_modes(&ks, n, f, x));
-        fig.readouts = vec![
-            Readout::new("lr_opt", "optimal λ: root of Eq. 16", root),
-            Readout::new("lr_mandt", "Mandt et al.'s λ* = 2SD/(N Tr K)", mandt),
-            Readout::new(
-                "mandt_over_opt",
-                "λ* / optimal λ",
-                mandt.zip(root).map(|(m, r)| m / r),
-            ),
-            Readout::new(
-                "lr_continuous_opt",
-                "minimum of the continuous-time KL, 2SD/((N−S) Tr K)",
-                cont_opt,
-            ),
-            Readout::new("lr_limit", "stability limit 2/k_max", Some(limit)),
-            Readout::new("kl_opt", "D_KL at the optimal λ", kl_at(root)),
-            Readout::new(
-                "kl_mandt",
-                "D_KL at Mandt et al.'s λ* (none past the stability limit)",
-                kl_at(mandt),
-            ),
-            Readout::new(
-                "lr_opt_exact_factor",
-                "optimal λ with C = (N−S)/(S(N−1)) K (exact without replacement)",
-                optimal_lr_for(&ks, n, exact_factor(n, s)),
-            ),
-        ];
-        fig
+    fn plan(&self, p: &Params) -> ((), Figure) {
+        let pr = Problem::new(spectrum_of(p), p.n_data as f64, p.batch as f64);
+        let mut fig = figure(p, plots(p, pr.ks.len()));
+        add_kl_plot(&mut fig, &pr);
+        add_optima_plot(&mut fig, &pr, &batches(p));
+        fig.readouts = readouts(&pr);
+        ((), fig)
     }
 
-    fn job(&self, _p: &Params, _i: usize) -> Vec<Patch> {
+    fn job(&self, _plan: &(), _i: usize) -> Vec<Patch> {
         Vec::new()
     }
 }

@@ -15,16 +15,21 @@
 //! eigenmode) and the continuous-time one (Eq. 19 per eigenmode), beside Thm 8's order D^(2d−1)
 //! and the bound D that no ratio can exceed (Tr[KC] ≤ Tr K · Tr C).
 
-use super::kit::{figure, job_seed};
-use super::{LegacyPanel, Spec};
-use crate::figure::{Figure, Patch, Plot, Readout, Series, SeriesKind, Style};
+use super::kit::{figure, job_seed, largest_z, mean_se};
+use super::{Panel, Spec};
+use crate::figure::{Figure, Patch, Plot, Readout, Series, SeriesId, SeriesKind, Style};
 use crate::linalg::{linspace, logspace};
 use crate::model::Model;
 use crate::optimizer::Optimizer;
 use crate::params::{Params, MAX_WORK};
 use crate::sim::{Dynamics, Ensemble};
-use crate::theory::{self, escape};
+use crate::theory::escape::{
+    anisotropy_ratios, escape_continuous, escape_discrete_at, per_mode_continuous,
+    per_mode_discrete,
+};
+use crate::theory::{self, spectrum};
 use nalgebra::DMatrix;
+use serde::{Deserialize, Serialize};
 
 /// The panel.
 pub struct Escape;
@@ -75,10 +80,29 @@ fn defaults(p: &mut Params) {
     p.spec_decay = 0.75;
 }
 
-/// Series indices: the Monte Carlo points at λ and at λ₂.
-const MC: [usize; 2] = [0, 1];
 /// Palette colours of the two learning rates.
 const COLOUR: [usize; 2] = [5, 4];
+
+/// What the Monte Carlo jobs and the readouts need.
+#[derive(Serialize, Deserialize)]
+pub struct Plan {
+    /// The setting (one coordinate's curvature and noise, D, walkers, seed).
+    setting: Params,
+    /// The times at which every run is measured.
+    times: Vec<u64>,
+    /// The Monte Carlo of each learning rate, one job each (none without the budget).
+    rates: Vec<Rate>,
+}
+
+/// One learning rate's Monte Carlo series and the theory at its times.
+#[derive(Serialize, Deserialize)]
+struct Rate {
+    lr: f64,
+    mc: SeriesId,
+    /// E(t) of the exact (Eq. 18) and of the continuous-time theory (Eq. 19) at the times.
+    exact: Vec<Option<f64>>,
+    continuous: Vec<Option<f64>>,
+}
 
 fn rates(p: &Params) -> [f64; 2] {
     [p.lr, p.lr2]
@@ -105,94 +129,19 @@ fn work(p: &Params) -> u64 {
 }
 
 /// The exact discrete-time E(t) of the D-dimensional problem at every t of `ts` (sorted), from
-/// the covariance recursion P_t = A P_{t−1} Aᵀ + B C Bᵀ started at the minimum (Eq. 17; equal
-/// to Eq. 18): D times the one-dimensional value.
+/// the covariance recursion started at the minimum (Eq. 17; equal to Eq. 18): D times the
+/// one-dimensional value; NaN where the recursion has none.
 pub fn exact_at(p: &Params, lr: f64, ts: &[u64]) -> Vec<f64> {
-    let model = mode(p);
-    let opt = Optimizer::sgd(lr, 0.0, 1);
-    let mut state = DMatrix::zeros(2, 2);
-    let mut now = 0;
     let d = p.esc_dim as f64;
-    ts.iter()
-        .map(|&t| {
-            if t > now {
-                match escape::state_covariance_after(&model, &opt, &state, t - now) {
-                    Some(s) => state = s,
-                    None => return f64::NAN,
-                }
-                now = t;
-            }
-            d * theory::expected_loss(&model.k, &state.view((0, 0), (1, 1)).into_owned())
-        })
+    escape_discrete_at(&mode(p), &Optimizer::sgd(lr, 0.0, 1), ts)
+        .into_iter()
+        .map(|e| e.map_or(f64::NAN, |e| d * e))
         .collect()
 }
 
 /// Zhu et al.'s continuous-time E(t) (Eq. 19) of the D-dimensional problem.
 pub fn continuous_at(p: &Params, lr: f64, t: f64) -> Option<f64> {
-    escape::escape_continuous(&mode(p), &Optimizer::sgd(lr, 0.0, 1), t)
-        .map(|e| e * p.esc_dim as f64)
-}
-
-/// The long-time limits (t → ∞) of E_d and E_c: ½Tr[KΣ] at the stationary Σ of each theory.
-fn limits(p: &Params, lr: f64) -> (Option<f64>, Option<f64>) {
-    let pr = theory::predict(&mode(p), &Optimizer::sgd(lr, 0.0, 1));
-    let d = p.esc_dim as f64;
-    (
-        pr.loss_discrete.map(|x| x * d),
-        pr.loss_continuous.map(|x| x * d),
-    )
-}
-
-/// The escaping efficiency of one eigenmode per unit noise, φ(k) with E = Σᵢ φ(kᵢ) cᵢ for K and C
-/// diagonal in the same basis: Eq. 18 per mode, φ = (λ²k/2) Σ_{s<t} (1 − λk)^{2s}
-/// = (λ/4)(1 − (1 − λk)^{2t})/(1 − λk/2), evaluated without cancellation for small λk (and
-/// valid for λk > 2 too, where it grows with t).
-pub fn phi_discrete(k: f64, lr: f64, t: u64) -> f64 {
-    let x = lr * k;
-    let t = t as f64;
-    if x == 0.0 {
-        return 0.0;
-    }
-    let one_minus_q = x * (2.0 - x);
-    if one_minus_q == 0.0 {
-        // λk = 2: (1 − λk)² = 1, the geometric sum is t.
-        return lr * lr * k / 2.0 * t;
-    }
-    // q^t = exp(2t ln|1 − λk|), with ln1p for λk < 1 (small k).
-    let ln_abs = if x < 1.0 {
-        (-x).ln_1p()
-    } else {
-        (x - 1.0).ln()
-    };
-    let one_minus_qt = -(2.0 * t * ln_abs).exp_m1();
-    lr * lr * k / 2.0 * one_minus_qt / one_minus_q
-}
-
-/// Eq. 19 per mode and per unit noise: φ_c = (λ/4)(1 − e^{−2λkt}).
-pub fn phi_continuous(k: f64, lr: f64, t: u64) -> f64 {
-    -lr / 4.0 * (-2.0 * lr * k * t as f64).exp_m1()
-}
-
-/// The ratio E(C)/E(C̄) for the first D modes of the power-law spectrum, C ∝ K and
-/// C̄ = (Tr C/D) I, with per-mode weights φᵢ: D Σφᵢkᵢ / (Σφᵢ Σkᵢ), for every D in `ds` (sorted);
-/// NaN where it is not defined.
-pub fn ratio_curve(ks: &[f64], ds: &[usize], phi: impl Fn(f64) -> f64) -> Vec<f64> {
-    let (mut sfk, mut sf, mut sk) = (0.0, 0.0, 0.0);
-    let mut out = Vec::with_capacity(ds.len());
-    let mut next = ds.iter().peekable();
-    for (i, &k) in ks.iter().enumerate() {
-        let f = phi(k);
-        sfk += f * k;
-        sf += f;
-        sk += k;
-        while next.peek() == Some(&&(i + 1)) {
-            next.next();
-            let r = (i + 1) as f64 * sfk / (sf * sk);
-            out.push(if r.is_finite() { r } else { f64::NAN });
-        }
-    }
-    out.resize(ds.len(), f64::NAN);
-    out
+    escape_continuous(&mode(p), &Optimizer::sgd(lr, 0.0, 1), t).map(|e| e * p.esc_dim as f64)
 }
 
 /// The dimensions of plot 1: about 60 integers spread in log from 1 to `spec_d`.
@@ -206,245 +155,263 @@ fn dims(p: &Params) -> Vec<usize> {
     ds
 }
 
-impl LegacyPanel for Escape {
+/// The plots: E(t) for Fig. 5, and Thm 8's ratio against D.
+fn plots(p: &Params) -> Vec<Plot> {
+    let mut left = Plot::new("steps t", "escaping efficiency E(t)");
+    left.title = format!(
+        "Fig. 5: K = {}·I, C = {}·I, D = {}",
+        p.h1, p.sigma2, p.esc_dim
+    );
+    let mut right = Plot::new("dimension D", "E(C) / E(C̄)");
+    right.title = format!("Thm 8: kᵢ = {}·i^−{}, C ∝ K", p.h1, p.spec_decay);
+    right.x_log = true;
+    right.y_log = true;
+    vec![left, right]
+}
+
+/// Plot 0 (Fig. 5): the Monte Carlo points at the times `ts` for both learning rates, then for
+/// each the exact curve at integer t (at most ~1000 of them) and the continuous one on a fine
+/// grid, and the y range. Returns each rate's Monte Carlo series with the theory at `ts`.
+fn add_fig5(fig: &mut Figure, p: &Params, ts: &[u64]) -> Vec<Rate> {
+    let xs: Vec<f64> = ts.iter().map(|&t| t as f64).collect();
+    let lrs = rates(p);
+    let mut rates = Vec::new();
+    for (i, &lr) in lrs.iter().enumerate() {
+        let mc = Series::pending(format!("Monte Carlo, λ = {lr}"), xs.clone());
+        let finite = |e: Option<f64>| e.filter(|e| e.is_finite());
+        let exact = exact_at(p, lr, ts).into_iter().map(|e| finite(Some(e)));
+        let continuous = xs.iter().map(|&t| finite(continuous_at(p, lr, t)));
+        rates.push(Rate {
+            lr,
+            mc: fig.add(mc.colored(COLOUR[i])),
+            exact: exact.collect(),
+            continuous: continuous.collect(),
+        });
+    }
+    let stride = (p.steps / 1000).max(1);
+    let t_int: Vec<u64> = (0..=p.steps / stride).map(|j| j * stride).collect();
+    let t_real = linspace(0.0, p.steps as f64, 300);
+    let mut curves = Vec::new();
+    for (i, &lr) in lrs.iter().enumerate() {
+        let x = t_int.iter().map(|&t| t as f64).collect();
+        let name = format!("exact discrete (Eq. 18), λ = {lr}");
+        let exact = Series::new(name, SeriesKind::TheoryDiscrete, x, exact_at(p, lr, &t_int));
+        curves.push(fig.add(exact.colored(COLOUR[i])));
+        let name = format!("continuous (Eq. 19), λ = {lr}");
+        let cont = Series::curve(name, SeriesKind::TheoryContinuous, &t_real, |t| {
+            continuous_at(p, lr, t)
+        });
+        curves.push(fig.add(cont.colored(COLOUR[i])));
+    }
+    fig5_y_range(fig, p, &curves);
+    rates
+}
+
+/// The y axis of plot 0: from the first step's value to the largest long-time value of the
+/// `curves`, with room above for the legend.
+fn fig5_y_range(fig: &mut Figure, p: &Params, curves: &[SeriesId]) {
+    let (lo, hi) = curves
+        .iter()
+        .flat_map(|&id| fig.get(id).finite_points())
+        .map(|(_, y)| y)
+        .filter(|y| *y > 0.0)
+        .fold((f64::INFINITY, 0.0f64), |(a, b), v| (a.min(v), b.max(v)));
+    if hi > 0.0 {
+        fig.plots[0].y_log = p.ylog;
+        let first: f64 = rates(p)
+            .iter()
+            .map(|&lr| exact_at(p, lr, &[1])[0])
+            .fold(f64::INFINITY, f64::min);
+        fig.plots[0].y_range = Some(if p.ylog {
+            (0.5 * first.max(lo), 6.0 * hi)
+        } else {
+            (0.0, 1.5 * hi)
+        });
+    }
+}
+
+/// Plot 1 (Thm 8) for kᵢ = h₁·i^(−d) and C ∝ K: Eq. 20's ratio, the exact and continuous ratios
+/// after t steps at λ, Thm 8's order D^(2d−1) and the bound D; with its readouts.
+fn add_thm8(fig: &mut Figure, p: &Params) -> Vec<Readout> {
+    let ds = dims(p);
+    let d_max = *ds.last().unwrap_or(&1);
+    let ks = spectrum::power_law(d_max, p.h1, p.spec_decay);
+    let dx: Vec<f64> = ds.iter().map(|&d| d as f64).collect();
+    let (lr, t) = (p.lr, p.t);
+    let ratios = |phi: &dyn Fn(f64) -> f64| {
+        if t == 0 {
+            vec![f64::NAN; ds.len()]
+        } else {
+            anisotropy_ratios(&ks, &ks, &ds, phi)
+        }
+    };
+    let eq20 = anisotropy_ratios(&ks, &ks, &ds, |k| k);
+    let disc = ratios(&|k| per_mode_discrete(k, lr, t));
+    let cont = ratios(&|k| per_mode_continuous(k, lr, t));
+    let line = |name: String, kind, y| Series::new(name, kind, dx.clone(), y).in_plot(1);
+    let name = "Eq. 20: Tr[KC]/Tr[KC̄] (exact at t = 1)".to_string();
+    let kind = SeriesKind::TheoryOther;
+    fig.add(
+        line(name, kind, eq20.clone())
+            .styled(Style::Line)
+            .colored(0),
+    );
+    let name = format!("exact discrete, t = {t}, λ = {lr}");
+    fig.add(line(name, SeriesKind::TheoryDiscrete, disc));
+    let name = format!("continuous, t = {t}, λ = {lr}");
+    fig.add(line(name, SeriesKind::TheoryContinuous, cont));
+    let order = 2.0 * p.spec_decay - 1.0;
+    let name = format!("Thm 8: D^(2d−1) = D^{order:.3}");
+    let power = dx.iter().map(|d| d.powf(order)).collect();
+    fig.add(line(name, kind, power).colored(6));
+    let bound = line("bound D".to_string(), kind, dx.clone());
+    fig.add(bound.styled(Style::Dashed).colored(7));
+    let (y_top, y_bot) = eq20
+        .iter()
+        .filter(|v| v.is_finite())
+        .fold((1.0f64, 1.0f64), |(a, b), &v| (a.max(v), b.min(v)));
+    // Room above the curves for the legend.
+    fig.plots[1].y_range = Some((0.5 * y_bot.min(1.0), 8.0 * y_top.max(1.0)));
+    thm8_readouts(&ds, &eq20, order)
+}
+
+/// Thm 8's readouts: Eq. 20's ratio at the largest D, its growth exponent over the last
+/// decade of D, and Thm 8's order.
+fn thm8_readouts(ds: &[usize], eq20: &[f64], order: f64) -> Vec<Readout> {
+    let d_max = *ds.last().unwrap_or(&1);
+    let exponent = {
+        let n = eq20.len();
+        let d = |j: usize| ds[j] as f64;
+        (n >= 2 && d(n - 1) > d(0)).then(|| {
+            let j = ds
+                .iter()
+                .position(|&x| x as f64 >= d(n - 1) / 10.0)
+                .unwrap_or(0);
+            (eq20[n - 1] / eq20[j]).ln() / (d(n - 1) / d(j)).ln()
+        })
+    };
+    vec![
+        Readout::new(
+            "thm8_ratio_dmax",
+            &format!("Eq. 20 ratio at D = {d_max}"),
+            eq20.last().copied(),
+        ),
+        Readout::new(
+            "thm8_exponent",
+            "growth exponent of the Eq. 20 ratio over the last decade of D",
+            exponent,
+        ),
+        Readout::new("thm8_order", "Thm 8's exponent 2d − 1", Some(order)),
+    ]
+}
+
+/// The long-time limits (t → ∞) of E_d and E_c at both learning rates: ½Tr[KΣ] at the
+/// stationary Σ of each theory.
+fn limit_readouts(p: &Params) -> Vec<Readout> {
+    let d = p.esc_dim as f64;
+    let mut readouts = Vec::new();
+    for (lr, tag) in rates(p).into_iter().zip(["lr", "lr2"]) {
+        let pr = theory::predict(&mode(p), &Optimizer::sgd(lr, 0.0, 1));
+        readouts.push(Readout::new(
+            &format!("e_discrete_inf_{tag}"),
+            &format!("E_d(∞) at λ = {lr}: λD σ²/(2(2 − λh₁))"),
+            pr.loss_discrete.map(|x| x * d),
+        ));
+        readouts.push(Readout::new(
+            &format!("e_continuous_inf_{tag}"),
+            &format!("E_c(∞) at λ = {lr}: λDσ²/4"),
+            pr.loss_continuous.map(|x| x * d),
+        ));
+    }
+    readouts
+}
+
+/// The mean of ½h₁w² at every time of `ts` over `walkers` runs of each of `coords` independent
+/// coordinates (their sum: the D-dimensional loss), with its standard error, from SGD at `lr`
+/// started at the minimum; NaN from the first time a walker escaped on (the escaped walkers are
+/// no longer in the statistics). Coordinate `c` runs on seed `job_seed(seed, c)`.
+fn measure(
+    model: &Model,
+    lr: f64,
+    ts: &[u64],
+    coords: u64,
+    walkers: usize,
+    seed: u64,
+) -> (Vec<f64>, Vec<f64>) {
+    let n = ts.len();
+    let dy = Dynamics::heavy_ball(model, lr, 0.0);
+    let half_k = 0.5 * model.k[(0, 0)];
+    let (mut mean, mut var) = (vec![0.0; n], vec![0.0; n]);
+    let mut cut = n;
+    for coord in 0..coords as usize {
+        if cut == 0 {
+            break;
+        }
+        let mut e = Ensemble::new(1, walkers, job_seed(seed, coord));
+        let mut now = 0;
+        for (j, &t) in ts.iter().enumerate().take(cut) {
+            e.advance(&dy, t - now);
+            now = t;
+            if e.diverged() > 0 {
+                cut = j;
+                break;
+            }
+            // Coordinates are independent: the means and the variances add over them.
+            let ls: Vec<f64> = e.coords(0).iter().map(|w| half_k * w * w).collect();
+            let (m, se) = mean_se(&ls);
+            mean[j] += m.unwrap_or(f64::NAN);
+            var[j] += se.map_or(f64::NAN, |s| s * s);
+        }
+    }
+    let mut err: Vec<f64> = var.into_iter().map(f64::sqrt).collect();
+    mean[cut..].fill(f64::NAN);
+    err[cut..].fill(f64::NAN);
+    (mean, err)
+}
+
+impl Panel for Escape {
+    type Plan = Plan;
+
     fn spec(&self) -> &'static Spec {
         &SPEC
     }
 
-    fn plan(&self, p: &Params) -> Figure {
-        let mut left = Plot::new("steps t", "escaping efficiency E(t)");
-        left.title = format!(
-            "Fig. 5: K = {}·I, C = {}·I, D = {}",
-            p.h1, p.sigma2, p.esc_dim
-        );
-        let mut right = Plot::new("dimension D", "E(C) / E(C̄)");
-        right.title = format!("Thm 8: kᵢ = {}·i^−{}, C ∝ K", p.h1, p.spec_decay);
-        right.x_log = true;
-        right.y_log = true;
-        let mut fig = figure(p, vec![left, right]);
-        let ts = times(p);
-        let xs: Vec<f64> = ts.iter().map(|&t| t as f64).collect();
-        let lrs = rates(p);
-        for (i, &lr) in lrs.iter().enumerate() {
-            fig.series.push(
-                Series::pending(format!("Monte Carlo, λ = {lr}"), xs.clone()).colored(COLOUR[i]),
-            );
-        }
-        // Discrete theory at integer t (at most ~1000 of them), continuous on a fine grid.
-        let stride = (p.steps / 1000).max(1);
-        let t_int: Vec<u64> = (0..=p.steps / stride).map(|j| j * stride).collect();
-        let t_real = linspace(0.0, p.steps as f64, 300);
-        for (i, &lr) in lrs.iter().enumerate() {
-            let ex = exact_at(p, lr, &t_int);
-            fig.series.push(
-                Series::new(
-                    format!("exact discrete (Eq. 18), λ = {lr}"),
-                    SeriesKind::TheoryDiscrete,
-                    t_int.iter().map(|&t| t as f64).collect(),
-                    ex,
-                )
-                .colored(COLOUR[i]),
-            );
-            fig.series.push(
-                Series::curve(
-                    format!("continuous (Eq. 19), λ = {lr}"),
-                    SeriesKind::TheoryContinuous,
-                    &t_real,
-                    |t| continuous_at(p, lr, t),
-                )
-                .colored(COLOUR[i]),
-            );
-        }
-        // The y axis: from the first step's value to the largest long-time value, with room
-        // above for the legend.
-        let values: Vec<f64> = fig.series[2..6]
-            .iter()
-            .flat_map(|s| s.finite_points())
-            .map(|(_, y)| y)
-            .filter(|y| *y > 0.0)
-            .collect();
-        let (lo, hi) = values
-            .iter()
-            .fold((f64::INFINITY, 0.0f64), |(a, b), &v| (a.min(v), b.max(v)));
-        if hi > 0.0 {
-            fig.plots[0].y_log = p.ylog;
-            let first: f64 = lrs
-                .iter()
-                .map(|&lr| exact_at(p, lr, &[1])[0])
-                .fold(f64::INFINITY, f64::min);
-            fig.plots[0].y_range = Some(if p.ylog {
-                (0.5 * first.max(lo), 6.0 * hi)
-            } else {
-                (0.0, 1.5 * hi)
-            });
-        }
+    fn plan(&self, p: &Params) -> (Plan, Figure) {
+        let mut fig = figure(p, plots(p));
+        let times = times(p);
+        let mut rates = add_fig5(&mut fig, p, &times);
         if work(p) > MAX_WORK {
             fig.plots[0].note = Some(format!(
                 "No Monte Carlo: walkers × D × steps = {} is more than the {MAX_WORK} \
                  walker-steps one run may take",
                 work(p)
             ));
-        } else {
-            fig.jobs = if ts.is_empty() { 0 } else { 2 };
         }
-
-        // Plot 1: Thm 8.
-        let ds = dims(p);
-        let d_max = *ds.last().unwrap_or(&1);
-        let ks = theory::spectrum::power_law(d_max, p.h1, p.spec_decay);
-        let dx: Vec<f64> = ds.iter().map(|&d| d as f64).collect();
-        let (lr, t) = (p.lr, p.t);
-        let eq20 = ratio_curve(&ks, &ds, |k| k);
-        let disc = if t == 0 {
-            vec![f64::NAN; ds.len()]
-        } else {
-            ratio_curve(&ks, &ds, |k| phi_discrete(k, lr, t))
-        };
-        let cont = if t == 0 {
-            vec![f64::NAN; ds.len()]
-        } else {
-            ratio_curve(&ks, &ds, |k| phi_continuous(k, lr, t))
-        };
-        fig.series.push(
-            Series::new(
-                "Eq. 20: Tr[KC]/Tr[KC̄] (exact at t = 1)",
-                SeriesKind::TheoryOther,
-                dx.clone(),
-                eq20.clone(),
-            )
-            .in_plot(1)
-            .styled(Style::Line)
-            .colored(0),
-        );
-        fig.series.push(
-            Series::new(
-                format!("exact discrete, t = {t}, λ = {lr}"),
-                SeriesKind::TheoryDiscrete,
-                dx.clone(),
-                disc,
-            )
-            .in_plot(1),
-        );
-        fig.series.push(
-            Series::new(
-                format!("continuous, t = {t}, λ = {lr}"),
-                SeriesKind::TheoryContinuous,
-                dx.clone(),
-                cont,
-            )
-            .in_plot(1),
-        );
-        let order = 2.0 * p.spec_decay - 1.0;
-        fig.series.push(
-            Series::new(
-                format!("Thm 8: D^(2d−1) = D^{order:.3}"),
-                SeriesKind::TheoryOther,
-                dx.clone(),
-                dx.iter().map(|d| d.powf(order)).collect(),
-            )
-            .in_plot(1)
-            .colored(6),
-        );
-        fig.series.push(
-            Series::new("bound D", SeriesKind::TheoryOther, dx.clone(), dx.clone())
-                .in_plot(1)
-                .styled(Style::Dashed)
-                .colored(7),
-        );
-        let (y_top, y_bot) = eq20
-            .iter()
-            .filter(|v| v.is_finite())
-            .fold((1.0f64, 1.0f64), |(a, b), &v| (a.max(v), b.min(v)));
-        // Room above the curves for the legend.
-        fig.plots[1].y_range = Some((0.5 * y_bot.min(1.0), 8.0 * y_top.max(1.0)));
-
-        let exponent = {
-            let n = eq20.len();
-            (n >= 2 && dx[n - 1] > dx[0]).then(|| {
-                let j = ds
-                    .iter()
-                    .position(|&d| d as f64 >= dx[n - 1] / 10.0)
-                    .unwrap_or(0);
-                (eq20[n - 1] / eq20[j]).ln() / (dx[n - 1] / dx[j]).ln()
-            })
-        };
-        let mut readouts = Vec::new();
-        for (i, &lr) in lrs.iter().enumerate() {
-            let (d, c) = limits(p, lr);
-            let tag = ["lr", "lr2"][i];
-            readouts.push(Readout::new(
-                &format!("e_discrete_inf_{tag}"),
-                &format!("E_d(∞) at λ = {lr}: λD σ²/(2(2 − λh₁))"),
-                d,
-            ));
-            readouts.push(Readout::new(
-                &format!("e_continuous_inf_{tag}"),
-                &format!("E_c(∞) at λ = {lr}: λDσ²/4"),
-                c,
-            ));
+        if work(p) > MAX_WORK || times.is_empty() {
+            rates.clear(); // no Monte Carlo
         }
-        readouts.push(Readout::new(
-            "thm8_ratio_dmax",
-            &format!("Eq. 20 ratio at D = {d_max}"),
-            eq20.last().copied(),
-        ));
-        readouts.push(Readout::new(
-            "thm8_exponent",
-            "growth exponent of the Eq. 20 ratio over the last decade of D",
-            exponent,
-        ));
-        readouts.push(Readout::new(
-            "thm8_order",
-            "Thm 8's exponent 2d − 1",
-            Some(order),
-        ));
-        fig.readouts = readouts;
-        fig
+        fig.jobs = rates.len();
+        let thm8 = add_thm8(&mut fig, p);
+        fig.readouts = limit_readouts(p);
+        fig.readouts.extend(thm8);
+        let plan = Plan {
+            setting: p.clone(),
+            times,
+            rates,
+        };
+        (plan, fig)
     }
 
-    fn job(&self, p: &Params, i: usize) -> Vec<Patch> {
-        let Some(&lr) = rates(p).get(i) else {
+    fn job(&self, plan: &Plan, i: usize) -> Vec<Patch> {
+        let Some(rate) = plan.rates.get(i) else {
             return Vec::new();
         };
-        let ts = times(p);
-        let n = ts.len();
-        let model = mode(p);
-        let dy = Dynamics::heavy_ball(&model, lr, 0.0);
-        let half_k = 0.5 * p.h1;
-        let (mut mean, mut var) = (vec![0.0; n], vec![0.0; n]);
-        // Points from the first time a walker escaped on are left out (the escaped walkers are
-        // no longer in the statistics); all of them without the budget for the runs.
-        let mut cut = if work(p) <= MAX_WORK { n } else { 0 };
+        let p = &plan.setting;
         let seed = job_seed(p.seed, i);
-        for coord in 0..p.esc_dim as usize {
-            if cut == 0 {
-                break;
-            }
-            let mut e = Ensemble::new(1, p.walkers as usize, job_seed(seed, coord));
-            let mut now = 0;
-            for (j, &t) in ts.iter().enumerate().take(cut) {
-                e.advance(&dy, t - now);
-                now = t;
-                if e.diverged() > 0 {
-                    cut = j;
-                    break;
-                }
-                // Mean and variance of ½h₁w² over the runs; coordinates are independent, so
-                // both add over them.
-                let ls: Vec<f64> = e.coords(0).iter().map(|w| half_k * w * w).collect();
-                let (m, se) = super::kit::mean_se(&ls);
-                mean[j] += m.unwrap_or(f64::NAN);
-                var[j] += se.map_or(f64::NAN, |s| s * s);
-            }
-        }
-        let mut err: Vec<f64> = var.into_iter().map(f64::sqrt).collect();
-        for j in cut..n {
-            mean[j] = f64::NAN;
-            err[j] = f64::NAN;
-        }
-        let y = mean;
+        let (coords, walkers) = (p.esc_dim, p.walkers as usize);
+        let (y, err) = measure(&mode(p), rate.lr, &plan.times, coords, walkers, seed);
         vec![Patch {
-            series: MC[i].into(),
+            series: rate.mc,
             index: 0,
             x: None,
             y,
@@ -452,39 +419,31 @@ impl LegacyPanel for Escape {
         }]
     }
 
-    fn finish(&self, p: &Params, fig: &mut Figure) {
+    fn finish(&self, plan: &Plan, fig: &mut Figure) {
         // How far the Monte Carlo points are from each theory at the times they measure, in
         // standard errors.
-        let ts = times(p);
-        let (mut zd, mut zc, mut n) = (0.0f64, 0.0f64, 0);
-        for (i, &lr) in rates(p).iter().enumerate() {
-            let mc = &fig.series[MC[i]];
-            if !mc.y.iter().any(|y| y.is_finite()) {
-                continue;
-            }
-            let exact = exact_at(p, lr, &ts);
-            for (j, &y) in mc.y.iter().enumerate() {
-                let se = mc.y_err.as_ref().map_or(f64::NAN, |e| e[j]);
-                if !(y.is_finite() && se > 0.0) {
-                    continue;
-                }
-                zd = zd.max((y - exact[j]).abs() / se);
-                if let Some(c) = continuous_at(p, lr, ts[j] as f64) {
-                    zc = zc.max((y - c).abs() / se);
-                }
-                n += 1;
-            }
+        let at = |values: &[Option<f64>], x: f64| {
+            let j = plan.times.iter().position(|&t| t as f64 == x)?;
+            values[j]
+        };
+        let (mut zd, mut zc) = (None, None);
+        for rate in &plan.rates {
+            let mc = fig.get(rate.mc);
+            let max = |a: Option<f64>, b: Option<f64>| a.into_iter().chain(b).reduce(f64::max);
+            zd = max(zd, largest_z(mc, |t| at(&rate.exact, t)));
+            zc = max(zc, largest_z(mc, |t| at(&rate.continuous, t)));
         }
+        let zc = zd.and(zc.or(Some(0.0)));
         fig.readouts.retain(|r| !r.key.starts_with("z_"));
         fig.readouts.push(Readout::new(
             "z_discrete_max",
             "largest |Monte Carlo − exact (Eq. 18)| in standard errors",
-            (n > 0).then_some(zd),
+            zd,
         ));
         fig.readouts.push(Readout::new(
             "z_continuous_max",
             "largest |Monte Carlo − continuous (Eq. 19)| in standard errors",
-            (n > 0).then_some(zc),
+            zc,
         ));
     }
 }

@@ -13,19 +13,23 @@
 //! of `batch`) the exact curve takes the minibatch covariance as the linear function of Σ it is;
 //! its stationary state then also ends at a largest μ, where the noise, which grows with the
 //! fluctuations, feeds them faster than they decay. The paper's approximation C ≈ σ²K/S is drawn
-//! beside it, and the continuous curve uses it too.
+//! beside it, and the continuous curve uses it too. Where the stationary state and the fourth
+//! moment of w exist, as ranges of μ, comes from `theory::momentum_ranges`.
 //!
 //! A point whose runs diverge has no value: it is counted in a readout and in the second plot
 //! (the fraction of runs that left |w| < 10⁶ within `steps` steps), never drawn as a number.
 
-use super::kit::{figure, job_seed};
-use super::{LegacyPanel, Spec};
-use crate::figure::{Figure, Patch, Plot, Readout, Series, SeriesKind, Style};
+use super::kit::{figure, job_seed, largest_z_at};
+use super::{Panel, Spec};
+use crate::figure::{Figure, Patch, Plot, Readout, Series, SeriesId, SeriesKind, Style};
 use crate::model::Model;
 use crate::optimizer::{Opt, Optimizer};
 use crate::params::{Dist, Noise, Params};
-use crate::sim::Ensemble;
-use crate::theory;
+use crate::theory::momentum_ranges::{grid_to_edges, stable_momenta, FourthMoment};
+use crate::theory::stability::midpoints;
+use crate::{sim, theory};
+use serde::{Deserialize, Serialize};
+use std::sync::OnceLock;
 
 /// The panel.
 pub struct Momentum;
@@ -68,18 +72,46 @@ fn defaults(p: &mut Params) {
     p.ylog = true;
 }
 
-/// Series indices in the plan.
-const MC: usize = 0;
-const FRACTION: usize = 1;
-
 /// The largest momentum of the sweep.
 pub const MU_MAX: f64 = 0.98;
 
-/// Momenta of the Monte Carlo points: the midpoints of `points` equal cells of [0, MU_MAX].
-pub fn mus(p: &Params) -> Vec<f64> {
-    (0..p.points)
-        .map(|i| MU_MAX * (i as f64 + 0.5) / p.points as f64)
-        .collect()
+/// What the Monte Carlo jobs and the readouts need.
+#[derive(Serialize, Deserialize)]
+pub struct Plan {
+    /// The setting of the runs, at μ = 0 (`at_mu`).
+    setting: Params,
+    /// The variance of the runs at each momentum of `points`.
+    mc: SeriesId,
+    /// The fraction of the runs that diverged, at the same momenta.
+    diverged: SeriesId,
+    /// The Monte Carlo points: midpoints of equal cells of [0, `MU_MAX`].
+    points: Vec<Point>,
+    /// Whether the noise multiplies the weight (minibatch, Fisher): w can have power-law tails.
+    multiplicative: bool,
+    /// The model, built once where the plan is used.
+    #[serde(skip)]
+    model: OnceLock<Model>,
+}
+
+/// One Monte Carlo point and the theory it is compared with.
+#[derive(Serialize, Deserialize)]
+struct Point {
+    /// The momentum.
+    mu: f64,
+    /// Whether there is a stationary state (else the runs have no stationary variance).
+    stationary: bool,
+    /// Whether w has a finite stationary fourth moment (else the standard error is not valid).
+    fourth_finite: bool,
+    /// The exact variance after `steps` steps from w = 0: what the runs measure.
+    exact_after: Option<f64>,
+    /// The continuous-time stationary variance, as drawn.
+    continuous: Option<f64>,
+}
+
+impl Plan {
+    fn model(&self) -> &Model {
+        self.model.get_or_init(|| self.setting.model())
+    }
 }
 
 /// The parameters of one run at momentum `mu`: 1-D plain heavy ball, Gaussian noise (or real
@@ -94,383 +126,307 @@ fn at_mu(p: &Params, mu: f64) -> Params {
     q
 }
 
-fn sgd(p: &Params, mu: f64) -> Optimizer {
-    Optimizer::sgd(p.lr, mu, 1)
-}
-
-/// The exact stationary variance at momentum `mu` (none without a stationary state).
-fn discrete(model: &Model, p: &Params, mu: f64) -> Option<f64> {
-    let st = theory::stationary(model, &sgd(p, mu)).ok()?;
-    Some(st.sigma[(0, 0)])
-}
-
-/// The continuous-time stationary variance at `mu` (Eq. 1).
-fn continuous(model: &Model, p: &Params, mu: f64) -> Option<f64> {
-    theory::continuous(model, &sgd(p, mu)).map(|s| s[(0, 0)])
-}
-
-/// The model with the paper's approximation C ≈ σ²K/S of minibatch noise.
-fn approx_model(model: &Model, p: &Params) -> Model {
-    Model::new(model.k.clone(), &model.k * (p.sigma2 / p.batch as f64))
+fn sgd(lr: f64, mu: f64) -> Optimizer {
+    Optimizer::sgd(lr, mu, 1)
 }
 
 /// The model of the panel (the data set's, for minibatch noise).
 pub fn model(p: &Params) -> Model {
-    (at_mu(p, 0.0)).model()
+    at_mu(p, 0.0).model()
 }
 
-/// The ranges of μ ∈ [0, 1) where `ok` holds, as (from, to) pairs: found on a grid and refined
-/// by bisection at every change.
-fn ranges(ok: impl Fn(f64) -> bool) -> Vec<(f64, f64)> {
-    let hi = 1.0 - 1e-6;
-    let n = 400;
-    let grid: Vec<f64> = (0..=n).map(|i| hi * i as f64 / n as f64).collect();
-    let flags: Vec<bool> = grid.iter().map(|&m| ok(m)).collect();
-    let refine = |mut a: f64, mut b: f64| {
-        // ok(a) != ok(b): the edge between them.
-        let fa = ok(a);
-        for _ in 0..60 {
-            let m = 0.5 * (a + b);
-            if ok(m) == fa {
-                a = m;
-            } else {
-                b = m;
-            }
-        }
-        if fa {
-            a
-        } else {
-            b
-        }
-    };
-    let mut out = Vec::new();
-    let mut start: Option<f64> = flags[0].then_some(0.0);
-    for i in 1..grid.len() {
-        if flags[i] != flags[i - 1] {
-            let edge = refine(grid[i - 1], grid[i]);
-            if flags[i] {
-                start = Some(edge);
-            } else if let Some(s) = start.take() {
-                out.push((s, edge));
-            }
-        }
+/// The model of the continuous curve: with minibatches the paper's approximation C ≈ σ²K/S,
+/// otherwise the model itself.
+pub fn continuous_model(model: &Model, p: &Params) -> Model {
+    if p.noise == Noise::Minibatch {
+        Model::new(model.k.clone(), &model.k * (p.sigma2 / p.batch as f64))
+    } else {
+        model.clone()
     }
-    if let Some(s) = start {
-        out.push((s, 1.0));
-    }
-    out
 }
 
-/// The ranges of μ ∈ [0, 1) with a stationary state.
-pub fn stable_ranges(model: &Model, p: &Params) -> Vec<(f64, f64)> {
-    ranges(|mu| discrete(model, p, mu).is_some())
+/// The exact stationary variance at learning rate `lr` and momentum `mu` (none without a
+/// stationary state).
+fn discrete(model: &Model, lr: f64, mu: f64) -> Option<f64> {
+    let st = theory::stationary(model, &sgd(lr, mu)).ok()?;
+    Some(st.sigma[(0, 0)])
 }
 
-/// The random curvature of the model's noise (`theory::tails::curvature_moments`): `None` for
-/// noise that does not multiply the weight.
-type Curvature = Option<(f64, [f64; 5])>;
+/// The continuous-time stationary variance at `lr` and `mu` (Eq. 1).
+pub fn continuous(model: &Model, lr: f64, mu: f64) -> Option<f64> {
+    theory::continuous(model, &sgd(lr, mu)).map(|s| s[(0, 0)])
+}
 
-/// Whether w has a finite stationary fourth moment at `mu` (`theory::tails`); always, wherever
-/// the variance exists, for noise that does not multiply the weight.
-fn fourth_finite(curv: &Curvature, p: &Params, mu: f64) -> bool {
-    curv.as_ref().is_none_or(|(mean, c)| {
-        theory::tails::heavy_ball_radius(p.lr, mu, *mean, c, 4) < 1.0 - theory::lyapunov::MARGINAL
+/// The exact variance after `steps` steps from w = 0 at `lr` and `mu` (what each Monte Carlo
+/// point measures).
+pub fn exact_after(model: &Model, lr: f64, mu: f64, steps: u64) -> Option<f64> {
+    theory::escape::sigma_after(model, &sgd(lr, mu), steps).map(|s| s[(0, 0)])
+}
+
+/// The y range: it fits the exact and continuous variances at the Monte Carlo points (and the
+/// continuous one at μ = 0), so that the divergences do not flatten everything else.
+fn y_range(
+    at_points: &[(Option<f64>, Option<f64>)],
+    at_zero: Option<f64>,
+    log: bool,
+) -> Option<(f64, f64)> {
+    let values = at_points.iter().flat_map(|&(d, c)| [d, c]).flatten();
+    let y_top = values.clone().fold(0.0f64, f64::max);
+    let y_bottom = values.chain(at_zero).fold(f64::INFINITY, f64::min);
+    let fits = y_top > 0.0 && y_bottom.is_finite() && y_bottom > 0.0;
+    fits.then_some(if log {
+        (0.5 * y_bottom, 2.0 * y_top)
+    } else {
+        (0.0, 1.15 * y_top)
     })
 }
 
-/// The ranges of μ with a finite fourth moment, for noise that multiplies the weight
-/// (minibatch, Fisher); `None` otherwise.
-pub fn fourth_ranges(model: &Model, p: &Params) -> Option<Vec<(f64, f64)>> {
-    let curv = theory::tails::curvature_moments(model);
-    curv.as_ref()?;
-    Some(ranges(|mu| fourth_finite(&curv, p, mu)))
+/// The two plots: the variance, and the fraction of runs that diverged.
+fn plots(p: &Params) -> Vec<Plot> {
+    let mut main = Plot::new("momentum μ", "Var[w]");
+    main.y_log = p.ylog;
+    main.x_range = Some((0.0, 1.0));
+    let mut frac = Plot::new("momentum μ", "fraction of runs diverged");
+    frac.x_range = Some((0.0, 1.0));
+    // Room above the data for the legend.
+    frac.y_range = Some((-0.05, 1.45));
+    vec![main, frac]
 }
 
-/// Whether the stationary fourth moment of w is finite at `mu`, for tests.
-pub fn fourth_moment_finite(p: &Params, mu: f64) -> bool {
-    fourth_finite(&theory::tails::curvature_moments(&model(p)), p, mu)
-}
-
-/// The exact variance after `steps` steps from w = 0 at momentum `mu` (what each Monte Carlo
-/// point measures).
-pub fn exact_after(p: &Params, mu: f64) -> Option<f64> {
-    let model = model(p);
-    theory::escape::sigma_after(&model, &sgd(p, mu), p.steps).map(|s| s[(0, 0)])
-}
-
-/// The continuous-time variance at `mu` as the panel draws it (C ≈ σ²K/S for minibatches).
-pub fn continuous_at(p: &Params, mu: f64) -> Option<f64> {
-    let model = model(p);
-    let cm = if p.noise == Noise::Minibatch {
-        approx_model(&model, p)
+/// The theory curves over `grid`: exact, continuous, and with minibatches the paper's
+/// approximation (on `cont_model`, as the continuous curve).
+fn add_curves(fig: &mut Figure, p: &Params, model: &Model, cont_model: &Model, grid: &[f64]) {
+    let minibatch = p.noise == Noise::Minibatch;
+    let (exact, cont) = if minibatch {
+        (
+            "exact discrete (minibatch covariance)",
+            "continuous, C ≈ σ²K/S",
+        )
     } else {
-        model
+        ("exact discrete", "continuous")
     };
-    continuous(&cm, p, mu)
+    let lr = p.lr;
+    let kind = SeriesKind::TheoryDiscrete;
+    fig.add(Series::curve(exact, kind, grid, |mu| {
+        discrete(model, lr, mu)
+    }));
+    let kind = SeriesKind::TheoryContinuous;
+    fig.add(Series::curve(cont, kind, grid, |mu| {
+        continuous(cont_model, lr, mu)
+    }));
+    if minibatch {
+        let (paper, kind) = ("discrete, C ≈ σ²K/S (paper)", SeriesKind::TheoryOther);
+        fig.add(Series::curve(paper, kind, grid, |mu| {
+            discrete(cont_model, lr, mu)
+        }));
+    }
 }
 
-impl LegacyPanel for Momentum {
+/// Vertical lines at `xs` in plot `plot`, in the legend of the second plot only.
+fn vlines(name: &str, kind: SeriesKind, xs: &[f64], color: usize, plot: usize) -> Series {
+    let s = Series::new(name, kind, xs.to_vec(), vec![f64::NAN; xs.len()])
+        .styled(Style::Vline)
+        .colored(color)
+        .in_plot(plot);
+    if plot == 1 {
+        s
+    } else {
+        s.unlabelled()
+    }
+}
+
+/// The ends of `ranges` strictly inside (0, 1).
+fn inner_edges(ranges: &[(f64, f64)]) -> impl Iterator<Item = f64> + '_ {
+    ranges
+        .iter()
+        .flat_map(|&(a, b)| [a, b])
+        .filter(|&m| m > 1e-9 && m < 1.0 - 1e-6)
+}
+
+/// In both plots: the necessary condition's edge `edge`, the edges of the stationary state that
+/// it does not give (noise that grows with the fluctuations), and where the fourth moment of w
+/// diverges while the variance does not.
+fn add_edges(
+    fig: &mut Figure,
+    edge: Option<f64>,
+    ranges: &[(f64, f64)],
+    tails: Option<&[(f64, f64)]>,
+) {
+    let other: Vec<f64> = inner_edges(ranges)
+        .filter(|&m| edge.is_none_or(|e| (m - e).abs() > 1e-6))
+        .collect();
+    let heavy: Vec<f64> = inner_edges(tails.unwrap_or(&[])).collect();
+    for plot in [0, 1] {
+        if let Some(e) = edge.filter(|e| *e < 1.0) {
+            let name = "μ = (λk − 2)/2";
+            fig.add(vlines(name, SeriesKind::TheoryOther, &[e], 7, plot));
+        }
+        if !other.is_empty() {
+            let name = "stability limit (mean square)";
+            fig.add(vlines(name, SeriesKind::TheoryDiscrete, &other, 5, plot));
+        }
+        if !heavy.is_empty() {
+            let name = "fourth moment diverges (power-law tails)";
+            fig.add(vlines(name, SeriesKind::TheoryOther, &heavy, 6, plot));
+        }
+    }
+}
+
+/// The readouts of the plan: λk, the edges of the stationary state and of the finite fourth
+/// moment.
+fn readouts(
+    lrk: f64,
+    edge: Option<f64>,
+    ranges: &[(f64, f64)],
+    tails: Option<&[(f64, f64)]>,
+) -> Vec<Readout> {
+    let fourth_lo = tails.and_then(|t| t.first().map(|r| r.0));
+    let fourth_hi = tails
+        .and_then(|t| t.last().map(|r| r.1))
+        .filter(|&b| b < 1.0);
+    vec![
+        Readout::new("lrk", "λk (k of the data set, for minibatches)", Some(lrk)),
+        Readout::new(
+            "mu_divergence",
+            "μ = (λk − 2)/2, the necessary condition's edge (none for λk ≤ 2)",
+            edge,
+        ),
+        Readout::new(
+            "mu_stable_min",
+            "smallest μ with a stationary state",
+            ranges.first().map(|r| r.0),
+        ),
+        Readout::new(
+            "mu_stable_max",
+            "largest μ with a stationary state (none: up to μ → 1)",
+            ranges.last().map(|r| r.1).filter(|&b| b < 1.0),
+        ),
+        Readout::new(
+            "mu_fourth_min",
+            "smallest μ with a finite fourth moment of w (minibatch or Fisher noise)",
+            fourth_lo,
+        ),
+        Readout::new(
+            "mu_fourth_max",
+            "largest μ with a finite fourth moment of w (minibatch or Fisher noise)",
+            fourth_hi,
+        ),
+    ]
+}
+
+/// The Monte Carlo points at the momenta `mus`, with the theory each is compared with.
+fn points(
+    model: &Model,
+    fourth: &FourthMoment,
+    p: &Params,
+    mus: &[f64],
+    at: &[(Option<f64>, Option<f64>)],
+) -> Vec<Point> {
+    mus.iter()
+        .zip(at)
+        .map(|(&mu, &(discrete, continuous))| Point {
+            mu,
+            stationary: discrete.is_some(),
+            fourth_finite: fourth.finite(mu),
+            exact_after: exact_after(model, p.lr, mu, p.steps).filter(|v| v.is_finite()),
+            continuous: continuous.filter(|v| v.is_finite()),
+        })
+        .collect()
+}
+
+impl Panel for Momentum {
+    type Plan = Plan;
+
     fn spec(&self) -> &'static Spec {
         &SPEC
     }
 
-    fn plan(&self, p: &Params) -> Figure {
-        let mut main = Plot::new("momentum μ", "Var[w]");
-        main.y_log = p.ylog;
-        main.x_range = Some((0.0, 1.0));
-        let mut frac = Plot::new("momentum μ", "fraction of runs diverged");
-        frac.x_range = Some((0.0, 1.0));
-        // Room above the data for the legend.
-        frac.y_range = Some((-0.05, 1.45));
-        let mut fig = figure(p, vec![main, frac]);
-        let model = model(p);
+    fn plan(&self, p: &Params) -> (Plan, Figure) {
+        let mut fig = figure(p, plots(p));
+        let plan_model = OnceLock::new();
+        let model = plan_model.get_or_init(|| model(p));
         let k = model.k[(0, 0)];
-        let minibatch = p.noise == Noise::Minibatch;
-        let approx = approx_model(&model, p);
-        let cont_model = if minibatch { &approx } else { &model };
-        let xs = mus(p);
-        let ranges = stable_ranges(&model, p);
-        let tails = fourth_ranges(&model, p);
-
-        // Theory curves on a grid that also holds points just inside every stability edge, so
-        // that the divergence is drawn up to the edge.
-        let mut grid = crate::linalg::linspace(0.0, 0.999, 600);
-        for &(a, b) in &ranges {
-            for t in [1e-4, 1e-3, 3e-3, 1e-2] {
-                grid.push(a + t * (b - a));
-                grid.push(b - t * (b - a));
-            }
-        }
-        grid.retain(|m| (0.0..1.0).contains(m));
-        grid.sort_by(f64::total_cmp);
-        grid.dedup();
-
-        // The y axis fits the continuous curve and the exact curve at the Monte Carlo points,
-        // so that the divergences do not flatten everything else.
-        let mut y_top = 0.0f64;
-        let mut y_bottom = f64::INFINITY;
-        for &mu in &xs {
-            if let Some(v) = discrete(&model, p, mu) {
-                y_top = y_top.max(v);
-                y_bottom = y_bottom.min(v);
-            }
-            if let Some(v) = continuous(cont_model, p, mu) {
-                y_top = y_top.max(v);
-                y_bottom = y_bottom.min(v);
-            }
-        }
-        if let Some(v) = continuous(cont_model, p, 0.0) {
-            y_bottom = y_bottom.min(v);
-        }
-        if y_top > 0.0 && y_bottom.is_finite() && y_bottom > 0.0 {
-            fig.plots[0].y_range = Some(if p.ylog {
-                (0.5 * y_bottom, 2.0 * y_top)
-            } else {
-                (0.0, 1.15 * y_top)
-            });
-        }
-
-        fig.series.push(Series::pending("Monte Carlo", xs.clone()));
-        fig.series.push(
-            Series::pending("runs diverged (Monte Carlo)", xs.clone())
+        let cont_model = continuous_model(model, p);
+        let mus = midpoints(MU_MAX, p.points);
+        let ranges = stable_momenta(model, p.lr);
+        let fourth = FourthMoment::new(model, p.lr);
+        let tails = fourth.ranges();
+        let at: Vec<_> = mus
+            .iter()
+            .map(|&mu| (discrete(model, p.lr, mu), continuous(&cont_model, p.lr, mu)))
+            .collect();
+        let at_zero = continuous(&cont_model, p.lr, 0.0);
+        fig.plots[0].y_range = y_range(&at, at_zero, p.ylog);
+        let mc = fig.add(Series::pending("Monte Carlo", mus.clone()));
+        let diverged = fig.add(
+            Series::pending("runs diverged (Monte Carlo)", mus.clone())
                 .in_plot(1)
                 .colored(5),
         );
-        fig.series.push(Series::curve(
-            if minibatch {
-                "exact discrete (minibatch covariance)"
-            } else {
-                "exact discrete"
-            },
-            SeriesKind::TheoryDiscrete,
-            &grid,
-            |mu| discrete(&model, p, mu),
-        ));
-        fig.series.push(Series::curve(
-            if minibatch {
-                "continuous, C ≈ σ²K/S"
-            } else {
-                "continuous"
-            },
-            SeriesKind::TheoryContinuous,
-            &grid,
-            |mu| continuous(cont_model, p, mu),
-        ));
-        if minibatch {
-            fig.series.push(Series::curve(
-                "discrete, C ≈ σ²K/S (paper)",
-                SeriesKind::TheoryOther,
-                &grid,
-                |mu| discrete(&approx, p, mu),
-            ));
-        }
+        add_curves(&mut fig, p, model, &cont_model, &grid_to_edges(&ranges));
         let lrk = p.lr * k;
         let edge = (lrk > 2.0).then(|| (lrk - 2.0) / 2.0);
-        for plot in [0, 1] {
-            if let Some(e) = edge.filter(|e| *e < 1.0) {
-                let s = Series::new(
-                    "μ = (λk − 2)/2",
-                    SeriesKind::TheoryOther,
-                    vec![e],
-                    vec![f64::NAN],
-                )
-                .styled(Style::Vline)
-                .colored(7)
-                .in_plot(plot);
-                fig.series.push(if plot == 1 { s } else { s.unlabelled() });
-            }
-            // Edges of the stationary state that the necessary condition does not give
-            // (minibatch noise, which grows with the fluctuations).
-            let other: Vec<f64> = ranges
-                .iter()
-                .flat_map(|&(a, b)| [a, b])
-                .filter(|&m| m > 1e-9 && m < 1.0 - 1e-6)
-                .filter(|&m| edge.is_none_or(|e| (m - e).abs() > 1e-6))
-                .collect();
-            if !other.is_empty() {
-                let n = other.len();
-                let s = Series::new(
-                    "stability limit (mean square)",
-                    SeriesKind::TheoryDiscrete,
-                    other,
-                    vec![f64::NAN; n],
-                )
-                .styled(Style::Vline)
-                .colored(5)
-                .in_plot(plot);
-                fig.series.push(if plot == 1 { s } else { s.unlabelled() });
-            }
-            // Where the fourth moment of w diverges while the variance does not.
-            let heavy: Vec<f64> = tails
-                .iter()
-                .flatten()
-                .flat_map(|&(a, b)| [a, b])
-                .filter(|&m| m > 1e-9 && m < 1.0 - 1e-6)
-                .collect();
-            if !heavy.is_empty() {
-                let n = heavy.len();
-                let s = Series::new(
-                    "fourth moment diverges (power-law tails)",
-                    SeriesKind::TheoryOther,
-                    heavy,
-                    vec![f64::NAN; n],
-                )
-                .styled(Style::Vline)
-                .colored(6)
-                .in_plot(plot);
-                fig.series.push(if plot == 1 { s } else { s.unlabelled() });
-            }
-        }
-        let fourth_lo = tails.as_ref().and_then(|t| t.first().map(|r| r.0));
-        let fourth_hi = tails
-            .as_ref()
-            .and_then(|t| t.last().map(|r| r.1))
-            .filter(|&b| b < 1.0);
-        fig.readouts = vec![
-            Readout::new("lrk", "λk (k of the data set, for minibatches)", Some(lrk)),
-            Readout::new(
-                "mu_divergence",
-                "μ = (λk − 2)/2, the necessary condition's edge (none for λk ≤ 2)",
-                edge,
-            ),
-            Readout::new(
-                "mu_stable_min",
-                "smallest μ with a stationary state",
-                ranges.first().map(|r| r.0),
-            ),
-            Readout::new(
-                "mu_stable_max",
-                "largest μ with a stationary state (none: up to μ → 1)",
-                ranges.last().map(|r| r.1).filter(|&b| b < 1.0),
-            ),
-            Readout::new(
-                "mu_fourth_min",
-                "smallest μ with a finite fourth moment of w (minibatch or Fisher noise)",
-                fourth_lo,
-            ),
-            Readout::new(
-                "mu_fourth_max",
-                "largest μ with a finite fourth moment of w (minibatch or Fisher noise)",
-                fourth_hi,
-            ),
-        ];
+        add_edges(&mut fig, edge, &ranges, tails.as_deref());
+        fig.readouts = readouts(lrk, edge, &ranges, tails.as_deref());
         fig.jobs = p.points as usize;
-        fig
+        let points = points(model, &fourth, p, &mus, &at);
+        let plan = Plan {
+            setting: at_mu(p, 0.0),
+            mc,
+            diverged,
+            points,
+            multiplicative: fourth.multiplicative(),
+            model: plan_model,
+        };
+        (plan, fig)
     }
 
-    fn job(&self, p: &Params, i: usize) -> Vec<Patch> {
-        let Some(&mu) = mus(p).get(i) else {
+    fn job(&self, plan: &Plan, i: usize) -> Vec<Patch> {
+        let Some(point) = plan.points.get(i) else {
             return Vec::new();
         };
-        let q = at_mu(p, mu);
-        let model = q.model();
-        let stationary = discrete(&model, p, mu).is_some();
-        let (y, se, frac) = match q.dynamics(&model) {
+        let q = at_mu(&plan.setting, point.mu);
+        let (y, se, frac) = match q.dynamics(plan.model()) {
             Ok(dy) => {
-                let mut e = Ensemble::new(1, q.walkers as usize, job_seed(q.seed, i));
-                e.advance(&dy, q.steps);
-                let frac = e.diverged() as f64 / e.len().max(1) as f64;
-                match e.moments() {
+                let run =
+                    sim::outcome::after(&dy, q.walkers as usize, q.steps, job_seed(q.seed, i));
+                let frac = Some(run.diverged_fraction());
+                match run.settled_moments() {
                     // Without a stationary state the variance grows without bound: what the
                     // runs hold after `steps` steps is not a stationary variance.
-                    Some(m) if e.diverged() == 0 && stationary => {
-                        (Some(m.cov[(0, 0)]), Some(m.cov_se[(0, 0)]), Some(frac))
+                    Some(m) if point.stationary => {
+                        (Some(m.cov[(0, 0)]), Some(m.cov_se[(0, 0)]), frac)
                     }
-                    _ => (None, None, Some(frac)),
+                    _ => (None, None, frac),
                 }
             }
             Err(_) => (None, None, None),
         };
         vec![
-            Patch::point(MC, i, y, se),
-            Patch::point(FRACTION, i, frac, None),
+            Patch::point(plan.mc, i, y, se),
+            Patch::point(plan.diverged, i, frac, None),
         ]
     }
 
-    fn finish(&self, p: &Params, fig: &mut Figure) {
-        // How far the Monte Carlo points are from each theory, in standard errors, against the
-        // exact covariance after `steps` steps from w = 0 (what the runs measure).
-        let model = model(p);
-        let cont_model = if p.noise == Noise::Minibatch {
-            approx_model(&model, p)
-        } else {
-            model.clone()
-        };
-        let curv = theory::tails::curvature_moments(&model);
-        let mc = &fig.series[MC];
-        let fr = &fig.series[FRACTION];
-        let (mut zd, mut zc, mut n, mut diverged, mut done) = (0.0f64, 0.0f64, 0, 0, 0);
-        let mut heavy = 0;
-        for (j, (&mu, &y)) in mc.x.iter().zip(&mc.y).enumerate() {
-            let reported = fr.y.get(j).is_some_and(|f| f.is_finite());
-            if reported {
-                done += 1;
-            }
-            if !y.is_finite() {
-                if reported {
-                    diverged += 1;
-                }
-                continue;
-            }
-            let se = mc.y_err.as_ref().map_or(f64::NAN, |e| e[j]);
-            if se.is_nan() || se <= 0.0 {
-                continue;
-            }
-            // With an infinite fourth moment the standard error is not valid: no z-score.
-            if !fourth_finite(&curv, p, mu) {
-                heavy += 1;
-                continue;
-            }
-            if let Some(d) =
-                theory::escape::sigma_after(&model, &sgd(p, mu), p.steps).map(|s| s[(0, 0)])
-            {
-                zd = zd.max((y - d).abs() / se);
-                n += 1;
-            }
-            if let Some(c) = continuous(&cont_model, p, mu) {
-                zc = zc.max((y - c).abs() / se);
-            }
-        }
+    fn finish(&self, plan: &Plan, fig: &mut Figure) {
+        let (mc, fraction) = (fig.get(plan.mc), fig.get(plan.diverged));
+        let n = plan.points.len().min(mc.y.len());
+        let reported = |j: &usize| fraction.y.get(*j).is_some_and(|f| f.is_finite());
+        let done = (0..n).filter(reported).count();
+        let diverged = (0..n)
+            .filter(|j| reported(j) && !mc.y[*j].is_finite())
+            .count();
+        // With an infinite fourth moment the standard error is not valid: no z-score.
+        let se = |j: usize| mc.y_err.as_ref().map_or(f64::NAN, |e| e[j]);
+        let heavy = (0..n)
+            .filter(|&j| mc.y[j].is_finite() && se(j) > 0.0 && !plan.points[j].fourth_finite)
+            .count();
+        // How far the other points are from each theory, in standard errors, against the
+        // exact variance after `steps` steps from w = 0 (what the runs measure).
+        let valid = |j: usize| plan.points.get(j).filter(|pt| pt.fourth_finite);
+        let zd = largest_z_at(mc, |j| valid(j).and_then(|pt| pt.exact_after));
+        let zc = largest_z_at(mc, |j| valid(j).and_then(|pt| pt.continuous));
+        let zc = zd.and(zc.or(Some(0.0)));
         fig.plots[0].note = (diverged > 0).then(|| {
             format!("{diverged} of {done} points diverged: no stationary variance, no value")
         });
@@ -482,7 +438,7 @@ impl LegacyPanel for Momentum {
             "Monte Carlo points whose runs diverged (no value)",
             Some(diverged as f64),
         ));
-        if curv.is_some() {
+        if plan.multiplicative {
             fig.readouts.push(Readout::new(
                 "heavy_tail_points",
                 "Monte Carlo points with an infinite fourth moment (standard error not valid; \
@@ -490,15 +446,12 @@ impl LegacyPanel for Momentum {
                 Some(heavy as f64),
             ));
         }
-        fig.readouts.push(Readout::new(
-            "z_discrete_max",
-            "largest |Monte Carlo − exact| in standard errors",
-            (n > 0).then_some(zd),
-        ));
-        fig.readouts.push(Readout::new(
-            "z_continuous_max",
-            "largest |Monte Carlo − continuous| in standard errors",
-            (n > 0).then_some(zc),
-        ));
+        for (key, theory, z) in [
+            ("z_discrete_max", "exact", zd),
+            ("z_continuous_max", "continuous", zc),
+        ] {
+            let label = format!("largest |Monte Carlo − {theory}| in standard errors");
+            fig.readouts.push(Readout::new(key, &label, z));
+        }
     }
 }

@@ -7,7 +7,7 @@
 //! distribution: Cor. 3 in one dimension, λσ²/(k(2 − λk)), from the general solver; the
 //! continuous-time curve is Eq. (1), λσ²/(2k).
 //!
-//! Standard errors are those of `Ensemble::moments`, estimated from the runs themselves. For
+//! Standard errors are those of `sim::Ensemble::moments`, estimated from the runs themselves. For
 //! Student-t with ν = 4 the fourth moment of the noise, and so of w, is infinite: the sample
 //! variance is still asymptotically normal (w² has a tail ∝ x⁻², in the domain of attraction of
 //! the normal law) and its self-normalised deviation (v̂ − v)/ŝ tends to N(0, 1) (Giné, Götze &
@@ -21,16 +21,17 @@
 //! 10⁴ runs, where a 5-s.e. excursion has probability about 10⁻⁴ per point (the calibration
 //! is the ignored test `student_t_standard_errors_calibration` in `tests/panel_noise_shape.rs`).
 
-use super::kit::{figure, job_seed};
-use super::{LegacyPanel, Spec};
-use crate::figure::{Figure, Patch, Plot, Readout, Series, SeriesKind, Style};
+use super::kit::{figure, job_seed, largest_z_at};
+use super::{Panel, Spec};
+use crate::figure::{Figure, Patch, Plot, Readout, Series, SeriesId, SeriesKind, Style};
 use crate::linalg::linspace;
 use crate::model::Model;
 use crate::optimizer::Optimizer;
 use crate::params::Params;
-use crate::sim::{Dynamics, Ensemble, Shape};
+use crate::sim::{self, Dynamics, Shape};
 use crate::theory;
 use nalgebra::DMatrix;
+use serde::{Deserialize, Serialize};
 
 /// The panel.
 pub struct NoiseShape;
@@ -67,8 +68,52 @@ pub const DISTS: [(&str, Shape, usize); 3] = [
     ("χ², 3 dof, centred (Monte Carlo)", Shape::Chi2(3), 0),
 ];
 
-/// Readout keys of the distributions, in the same order.
-const KEYS: [&str; 3] = ["z_gauss_max", "z_student_max", "z_chi2_max"];
+/// Readout keys and labels of the distributions, in the same order.
+const READOUTS: [(&str, &str); 3] = [
+    (
+        "z_gauss_max",
+        "largest |Monte Carlo − exact| in standard errors, Gaussian noise",
+    ),
+    (
+        "z_student_max",
+        "largest |Monte Carlo − exact| in standard errors, Student-t noise (approximate \
+         standard errors: infinite fourth moment)",
+    ),
+    (
+        "z_chi2_max",
+        "largest |Monte Carlo − exact| in standard errors, χ² noise",
+    ),
+];
+
+/// What the Monte Carlo jobs and the readouts need.
+#[derive(Serialize, Deserialize)]
+pub struct Plan {
+    /// The setting (k = h1, σ², and the runs).
+    setting: Params,
+    /// One sweep per distribution, in the order of [`DISTS`].
+    sweeps: Vec<Sweep>,
+}
+
+/// The Monte Carlo points of one distribution.
+#[derive(Serialize, Deserialize)]
+struct Sweep {
+    mc: SeriesId,
+    points: Vec<Point>,
+}
+
+/// One Monte Carlo point and the theory it is compared with (the same for every distribution).
+#[derive(Serialize, Deserialize)]
+struct Point {
+    /// The learning rate.
+    lr: f64,
+    /// Whether there is a stationary state (none for k = 0: the variance grows without bound,
+    /// and the point is not run).
+    stationary: bool,
+    /// The exact variance after `steps` steps from w = 0: what the runs measure.
+    exact_after: Option<f64>,
+    /// The continuous-time stationary variance.
+    continuous: Option<f64>,
+}
 
 /// The 1-D model: K = h1, C = σ².
 pub fn model(p: &Params) -> Model {
@@ -113,16 +158,48 @@ fn continuous(model: &Model, lr: f64) -> Option<f64> {
 
 /// The exact variance after `steps` steps from w = 0 at `lr` (what each point measures),
 /// whatever the distribution.
-pub fn exact_after(p: &Params, lr: f64) -> Option<f64> {
-    theory::escape::sigma_after(&model(p), &sgd(lr), p.steps).map(|s| s[(0, 0)])
+pub fn exact_after(model: &Model, lr: f64, steps: u64) -> Option<f64> {
+    theory::escape::sigma_after(model, &sgd(lr), steps).map(|s| s[(0, 0)])
 }
 
-impl LegacyPanel for NoiseShape {
+/// The y range: it fits the curves up to the last points, so that the divergence does not
+/// flatten everything below it.
+fn y_range(p: &Params, model: &Model) -> Option<(f64, f64)> {
+    let top = lr_top(p);
+    let last = lrs(p, DISTS.len() - 1).last().copied().unwrap_or(top);
+    let y_top = discrete(model, last).unwrap_or(0.0);
+    (y_top > 0.0).then(|| {
+        if p.ylog {
+            let lo = continuous(model, top * 1e-3).unwrap_or(y_top * 1e-6);
+            (0.5 * lo, 2.0 * y_top)
+        } else {
+            (0.0, 1.15 * y_top)
+        }
+    })
+}
+
+/// The points of distribution `d` and the theory at each.
+fn sweep(p: &Params, model: &Model, mc: SeriesId, d: usize) -> Sweep {
+    let points = lrs(p, d)
+        .into_iter()
+        .map(|lr| Point {
+            lr,
+            stationary: discrete(model, lr).is_some(),
+            exact_after: exact_after(model, lr, p.steps).filter(|v| v.is_finite()),
+            continuous: continuous(model, lr).filter(|v| v.is_finite()),
+        })
+        .collect();
+    Sweep { mc, points }
+}
+
+impl Panel for NoiseShape {
+    type Plan = Plan;
+
     fn spec(&self) -> &'static Spec {
         &SPEC
     }
 
-    fn plan(&self, p: &Params) -> Figure {
+    fn plan(&self, p: &Params) -> (Plan, Figure) {
         let mut plot = Plot::new("learning rate λ", "Var[w]");
         plot.y_log = p.ylog;
         if p.h1 <= 0.0 {
@@ -132,37 +209,28 @@ impl LegacyPanel for NoiseShape {
         let mut fig = figure(p, vec![plot]);
         let model = model(p);
         let top = lr_top(p);
+        fig.plots[0].y_range = y_range(p, &model);
+        let sweeps = (DISTS.iter().enumerate())
+            .map(|(d, (name, _, color))| {
+                let mc = fig.add(Series::pending(*name, lrs(p, d)).colored(*color));
+                sweep(p, &model, mc, d)
+            })
+            .collect();
         let grid = linspace(top * 1e-3, top * 0.999, 400);
-        // The y axis fits the curves up to the last points, so that the divergence does not
-        // flatten everything below it.
-        let last = lrs(p, DISTS.len() - 1).last().copied().unwrap_or(top);
-        let y_top = discrete(&model, last).unwrap_or(0.0);
-        if y_top > 0.0 {
-            fig.plots[0].y_range = Some(if p.ylog {
-                let lo = continuous(&model, top * 1e-3).unwrap_or(y_top * 1e-6);
-                (0.5 * lo, 2.0 * y_top)
-            } else {
-                (0.0, 1.15 * y_top)
-            });
-        }
-        for (d, (name, _, color)) in DISTS.iter().enumerate() {
-            fig.series
-                .push(Series::pending(*name, lrs(p, d)).colored(*color));
-        }
-        fig.series.push(Series::curve(
+        fig.add(Series::curve(
             "exact discrete (every distribution)",
             SeriesKind::TheoryDiscrete,
             &grid,
             |lr| discrete(&model, lr),
         ));
-        fig.series.push(Series::curve(
+        fig.add(Series::curve(
             "continuous",
             SeriesKind::TheoryContinuous,
             &grid,
             |lr| continuous(&model, lr),
         ));
         if p.h1 > 0.0 {
-            fig.series.push(
+            fig.add(
                 Series::new("λk = 2", SeriesKind::TheoryOther, vec![top], vec![f64::NAN])
                     .styled(Style::Vline)
                     .colored(7),
@@ -174,70 +242,57 @@ impl LegacyPanel for NoiseShape {
             (p.h1 > 0.0).then_some(top),
         )];
         fig.jobs = DISTS.len() * p.points as usize;
-        fig
+        let plan = Plan {
+            setting: p.clone(),
+            sweeps,
+        };
+        (plan, fig)
     }
 
-    fn job(&self, p: &Params, i: usize) -> Vec<Patch> {
+    fn job(&self, plan: &Plan, i: usize) -> Vec<Patch> {
         // Jobs interleave the distributions, so that all three series fill in together.
-        let (point, d) = (i / DISTS.len(), i % DISTS.len());
-        let Some(&lr) = lrs(p, d).get(point) else {
+        let (index, d) = (i / DISTS.len(), i % DISTS.len());
+        let sweep = &plan.sweeps[d];
+        let Some(point) = sweep.points.get(index) else {
             return Vec::new();
         };
-        let model = model(p);
-        let (y, se) = match Dynamics::new(&model, &sgd(lr), DISTS[d].1) {
+        let p = &plan.setting;
+        let moments = match Dynamics::new(&model(p), &sgd(point.lr), DISTS[d].1) {
             // Without a stationary state (k = 0) the variance grows without bound.
-            Ok(dy) if discrete(&model, lr).is_some() => {
-                let mut e = Ensemble::new(1, p.walkers as usize, job_seed(p.seed, i));
-                e.advance(&dy, p.steps);
-                match e.moments() {
-                    Some(m) if e.diverged() == 0 => (Some(m.cov[(0, 0)]), Some(m.cov_se[(0, 0)])),
-                    _ => (None, None),
-                }
+            Ok(dy) if point.stationary => {
+                sim::moments_after(&dy, p.walkers as usize, p.steps, job_seed(p.seed, i))
             }
-            _ => (None, None),
+            _ => None,
         };
-        vec![Patch::point(d, point, y, se)]
+        let (y, se) = match moments {
+            Some(m) => (Some(m.cov[(0, 0)]), Some(m.cov_se[(0, 0)])),
+            None => (None, None),
+        };
+        vec![Patch::point(sweep.mc, index, y, se)]
     }
 
-    fn finish(&self, p: &Params, fig: &mut Figure) {
+    fn finish(&self, plan: &Plan, fig: &mut Figure) {
         // Deviations of each distribution's points, in standard errors, from the exact variance
         // after `steps` steps (the same for every distribution) and from the continuous curve.
-        let model = model(p);
-        let mut zc = 0.0f64;
-        let mut any = false;
-        let mut zs = [None; 3];
-        for (d, z_out) in zs.iter_mut().enumerate() {
-            let s = &fig.series[d];
-            let mut zd: Option<f64> = None;
-            for (j, (&lr, &y)) in s.x.iter().zip(&s.y).enumerate() {
-                let se = s.y_err.as_ref().map_or(f64::NAN, |e| e[j]);
-                if !(y.is_finite() && se > 0.0) {
-                    continue;
-                }
-                if let Some(exact) = exact_after(p, lr) {
-                    zd = Some(zd.unwrap_or(0.0).max((y - exact).abs() / se));
-                }
-                if let Some(c) = continuous(&model, lr) {
-                    zc = zc.max((y - c).abs() / se);
-                    any = true;
-                }
-            }
-            *z_out = zd;
-        }
+        let z = |sweep: &Sweep, theory: fn(&Point) -> Option<f64>| {
+            largest_z_at(fig.get(sweep.mc), |j| sweep.points.get(j).and_then(theory))
+        };
+        let exact: Vec<_> = plan
+            .sweeps
+            .iter()
+            .map(|s| z(s, |pt| pt.exact_after))
+            .collect();
+        let continuous = (plan.sweeps.iter())
+            .filter_map(|s| z(s, |pt| pt.continuous))
+            .reduce(f64::max);
         fig.readouts.retain(|r| !r.key.starts_with("z_"));
-        let labels = [
-            "largest |Monte Carlo − exact| in standard errors, Gaussian noise",
-            "largest |Monte Carlo − exact| in standard errors, Student-t noise (approximate \
-             standard errors: infinite fourth moment)",
-            "largest |Monte Carlo − exact| in standard errors, χ² noise",
-        ];
-        for d in 0..DISTS.len() {
-            fig.readouts.push(Readout::new(KEYS[d], labels[d], zs[d]));
+        for ((key, label), z) in READOUTS.into_iter().zip(exact) {
+            fig.readouts.push(Readout::new(key, label, z));
         }
         fig.readouts.push(Readout::new(
             "z_continuous_max",
             "largest |Monte Carlo − continuous| in standard errors, any distribution",
-            any.then_some(zc),
+            continuous,
         ));
     }
 }

@@ -18,16 +18,17 @@
 //! against them in a readout and in the tests. Each Monte Carlo point is one 2-D ensemble,
 //! compared with the exact covariance after `steps` steps of the same dynamics.
 
-use super::kit::{figure, job_seed};
-use super::{LegacyPanel, Spec};
-use crate::figure::{Figure, Patch, Plot, Readout, Series, SeriesKind, Style};
+use super::kit::{figure, job_seed, largest_z_at};
+use super::{Panel, Spec};
+use crate::figure::{Figure, Patch, Plot, Readout, Series, SeriesId, SeriesKind, Style};
 use crate::linalg::logspace;
 use crate::model::Model;
 use crate::optimizer::{Opt, Optimizer};
 use crate::params::{Noise, Params};
-use crate::sim::{Dynamics, Ensemble, Shape};
-use crate::theory::{self, closed_form, lyapunov};
+use crate::sim::{self, Dynamics, Shape};
+use crate::theory::{self, closed_form, idealised};
 use nalgebra::DMatrix;
+use serde::{Deserialize, Serialize};
 
 /// The panel.
 pub struct SecondOrder;
@@ -81,9 +82,25 @@ pub const OPTS: [(Opt, &str, &str, usize); 4] = [
 
 const READOUT_KEYS: [&str; 4] = ["z_sgd_max", "z_dnm_max", "z_ngd_max", "z_adam_max"];
 
-/// Index of the Monte Carlo series of optimizer `j` in direction `d`.
-fn mc_index(j: usize, d: usize) -> usize {
-    2 * j + d
+/// What the Monte Carlo jobs and the readouts need.
+#[derive(Serialize, Deserialize)]
+pub struct Plan {
+    /// The setting (K, a, μ, and the runs).
+    setting: Params,
+    /// The learning rates of the Monte Carlo points.
+    lrs: Vec<f64>,
+    /// One sweep per optimizer, in the order of [`OPTS`].
+    sweeps: Vec<Sweep>,
+}
+
+/// The Monte Carlo points of one optimizer.
+#[derive(Serialize, Deserialize)]
+struct Sweep {
+    /// Its series in the two directions.
+    mc: [SeriesId; 2],
+    /// At each learning rate: the variances in both directions after `steps` steps from w = 0
+    /// ([`exact_after`]); `None` without a stationary state (the point is not run).
+    exact_after: Vec<Option<[f64; 2]>>,
 }
 
 /// The Hessian diag(h1, h2).
@@ -96,12 +113,7 @@ fn hessian(p: &Params) -> DMatrix<f64> {
 pub fn model(p: &Params, opt: Opt) -> Model {
     let k = hessian(p);
     match opt {
-        Opt::Ngd | Opt::Adam => Model {
-            c: DMatrix::zeros(2, 2),
-            c_fisher: p.a,
-            data: None,
-            k,
-        },
+        Opt::Ngd | Opt::Adam => Model::fisher(k, p.a),
         _ => Model::new(k.clone(), k * p.a),
     }
 }
@@ -113,13 +125,14 @@ pub fn optimizer(p: &Params, opt: Opt, lr: f64) -> Optimizer {
     o
 }
 
+/// The exact stationary state of optimizer `opt` at `lr`.
+fn stationary(p: &Params, opt: Opt, lr: f64) -> Option<theory::Stationary> {
+    theory::stationary(&model(p, opt), &optimizer(p, opt, lr)).ok()
+}
+
 /// The exact stationary Σ of optimizer `opt` at `lr`.
 pub fn exact(p: &Params, opt: Opt, lr: f64) -> Option<DMatrix<f64>> {
-    Some(
-        theory::stationary(&model(p, opt), &optimizer(p, opt, lr))
-            .ok()?
-            .sigma,
-    )
+    stationary(p, opt, lr).map(|st| st.sigma)
 }
 
 /// The paper's closed form for optimizer `opt` at `lr`: Cor. 1 (Eq. 8), Thm 12 (Eq. 98, which
@@ -136,42 +149,13 @@ pub fn paper(p: &Params, opt: Opt, lr: f64) -> Option<DMatrix<f64>> {
     }
 }
 
-/// The exact covariance after `steps` steps from w = 0 of the dynamics the Monte Carlo runs:
-/// for natural gradient and Adam, the map and the constant noise covariance a·KΣK of the
-/// stationary Σ (the simulator's idealisation); for the others, the model's own noise.
+/// The exact covariance after `steps` steps from w = 0 of the dynamics the Monte Carlo runs
+/// ([`idealised::sigma_after`]): for natural gradient and Adam, the map and the constant noise
+/// covariance a·KΣK of the stationary Σ (the simulator's idealisation); for the others, the
+/// model's own noise.
 pub fn exact_after(p: &Params, opt: Opt, lr: f64) -> Option<DMatrix<f64>> {
-    let m = model(p, opt);
-    let o = optimizer(p, opt, lr);
-    if opt.depends_on_sigma() {
-        let st = theory::stationary(&m, &o).ok()?;
-        let q = &st.map.b * &st.noise * st.map.b.transpose();
-        let pt = lyapunov::stein_after(&st.map.a, None, &q, &DMatrix::zeros(4, 4), p.steps);
-        Some(pt.view((0, 0), (2, 2)).into_owned())
-    } else {
-        theory::escape::sigma_after(&m, &o, p.steps)
-    }
-}
-
-/// [`exact_after`], remembered for the current setting: `finish` runs after every Monte Carlo
-/// patch on the page, and natural gradient's and Adam's stationary states are Newton solves.
-fn exact_after_memo(p: &Params, opt: Opt, lr: f64) -> Option<DMatrix<f64>> {
-    use std::cell::RefCell;
-    use std::collections::HashMap;
-    type Memo = (String, HashMap<(u8, u64), Option<DMatrix<f64>>>);
-    thread_local! {
-        static MEMO: RefCell<Memo> = RefCell::new((String::new(), HashMap::new()));
-    }
-    let query = super::query::to_query(p, super::query::Audience::Cli);
-    let key = (opt as u8, lr.to_bits());
-    MEMO.with(|m| {
-        let mut m = m.borrow_mut();
-        if m.0 != query {
-            *m = (query, HashMap::new());
-        }
-        m.1.entry(key)
-            .or_insert_with(|| exact_after(p, opt, lr))
-            .clone()
-    })
+    let st = stationary(p, opt, lr);
+    idealised::sigma_after(&model(p, opt), &optimizer(p, opt, lr), st.as_ref(), p.steps)
 }
 
 /// The largest λ of the sweep: the larger of the divergences of SGD, 2(1 + μ)/k_max, and of
@@ -193,253 +177,294 @@ pub fn lrs(p: &Params) -> Vec<f64> {
     logspace(top * 1e-2, top * 0.97, p.points as usize)
 }
 
-impl LegacyPanel for SecondOrder {
-    fn spec(&self) -> &'static Spec {
-        &SPEC
-    }
-
-    fn plan(&self, p: &Params) -> Figure {
-        let plot = |d: usize, k: f64| {
-            let mut pl = Plot::new(
-                "learning rate λ",
-                if d == 0 { "Var[w₁]" } else { "Var[w₂]" },
-            );
+/// The two plots, one per eigen-direction of K, on log axes.
+fn plots(p: &Params) -> Vec<Plot> {
+    [p.h1, p.h2]
+        .into_iter()
+        .enumerate()
+        .map(|(d, k)| {
+            let y = if d == 0 { "Var[w₁]" } else { "Var[w₂]" };
+            let mut pl = Plot::new("learning rate λ", y);
             pl.title = format!("direction {}: k{} = {k}", d + 1, ["₁", "₂"][d]);
             pl.x_log = true;
             pl.y_log = true;
             pl
+        })
+        .collect()
+}
+
+/// Series `s` in the plot of direction `d`, in the legend only when `d` is `legend`.
+fn in_direction(s: Series, d: usize, legend: usize) -> Series {
+    let s = s.in_plot(d);
+    if d == legend {
+        s
+    } else {
+        s.unlabelled()
+    }
+}
+
+/// Optimizer `opt`'s Monte Carlo series in both directions, pending at `lrs`, and the exact
+/// covariance after `steps` steps at each point with a stationary state (one solve per point).
+fn add_sweep(
+    fig: &mut Figure,
+    p: &Params,
+    (opt, name, _, color): (Opt, &str, &str, usize),
+    lrs: &[f64],
+) -> Sweep {
+    let mc = [0, 1].map(|d| {
+        let label = if d == 0 {
+            format!("{name} (Monte Carlo)")
+        } else {
+            format!("{name} (Monte Carlo), direction 2")
         };
-        let mut fig = figure(p, vec![plot(0, p.h1), plot(1, p.h2)]);
-        let top = lr_top(p);
-        let grid = logspace(top * 1e-2, top * 0.999, 300);
-        let xs = lrs(p);
-        for (j, (_, name, _, color)) in OPTS.iter().enumerate() {
-            for d in 0..2 {
-                let s = Series::pending(
-                    if d == 0 {
-                        format!("{name} (Monte Carlo)")
-                    } else {
-                        format!("{name} (Monte Carlo), direction 2")
-                    },
-                    xs.clone(),
-                )
-                .colored(*color)
-                .in_plot(d);
-                debug_assert_eq!(fig.series.len(), mc_index(j, d));
-                fig.series.push(if d == 0 { s } else { s.unlabelled() });
-            }
-        }
-        // Exact curves (and the paper's closed forms beside them, for the readout).
-        let mut rel: f64 = 0.0;
-        let (mut y_lo, mut y_hi) = (f64::INFINITY, 0.0f64);
-        for (opt, name, result, color) in OPTS {
-            let sig: Vec<Option<DMatrix<f64>>> = grid.iter().map(|&lr| exact(p, opt, lr)).collect();
-            for (s, &lr) in sig.iter().zip(&grid) {
-                if let (Some(s), Some(c)) = (s, paper(p, opt, lr)) {
-                    for d in 0..2 {
-                        let (x, y) = (s[(d, d)], c[(d, d)]);
-                        if y.abs() > 0.0 {
-                            rel = rel.max((x - y).abs() / y.abs());
-                        }
+        let s = Series::pending(label, lrs.to_vec()).colored(color);
+        fig.add(in_direction(s, d, 0))
+    });
+    let m = model(p, opt);
+    let exact_after = lrs
+        .iter()
+        .map(|&lr| {
+            let st = stationary(p, opt, lr)?;
+            let s = idealised::sigma_after(&m, &optimizer(p, opt, lr), Some(&st), p.steps)?;
+            Some([s[(0, 0)], s[(1, 1)]])
+        })
+        .collect();
+    Sweep { mc, exact_after }
+}
+
+/// The exact curves over `grid` in both directions, and the y range: it fits them up to the
+/// last Monte Carlo point `last`, with room above for the legends (a decade and a half on the
+/// log axis). Returns the largest relative difference between the solver and the paper's
+/// closed forms.
+fn add_exact_curves(fig: &mut Figure, p: &Params, grid: &[f64], last: f64) -> f64 {
+    let mut rel: f64 = 0.0;
+    let (mut y_lo, mut y_hi) = (f64::INFINITY, 0.0f64);
+    for (opt, name, result, color) in OPTS {
+        let sig: Vec<Option<DMatrix<f64>>> = grid.iter().map(|&lr| exact(p, opt, lr)).collect();
+        for (s, &lr) in sig.iter().zip(grid) {
+            if let (Some(s), Some(c)) = (s, paper(p, opt, lr)) {
+                for d in 0..2 {
+                    let (x, y) = (s[(d, d)], c[(d, d)]);
+                    if y.abs() > 0.0 {
+                        rel = rel.max((x - y).abs() / y.abs());
                     }
                 }
             }
-            for d in 0..2 {
-                let y: Vec<f64> = sig
-                    .iter()
-                    .map(|s| s.as_ref().map_or(f64::NAN, |s| s[(d, d)]))
-                    .collect();
-                for (&v, &lr) in y.iter().zip(&grid) {
-                    if v > 0.0 && lr <= xs.last().copied().unwrap_or(top) {
-                        y_lo = y_lo.min(v);
-                        y_hi = y_hi.max(v);
-                    }
+        }
+        for d in 0..2 {
+            let y: Vec<f64> = sig
+                .iter()
+                .map(|s| s.as_ref().map_or(f64::NAN, |s| s[(d, d)]))
+                .collect();
+            for (&v, &lr) in y.iter().zip(grid) {
+                if v > 0.0 && lr <= last {
+                    y_lo = y_lo.min(v);
+                    y_hi = y_hi.max(v);
                 }
-                let s = Series::new(
-                    if d == 1 {
-                        format!("{name}: {result}")
-                    } else {
-                        format!("{name}, exact, direction 1")
-                    },
-                    SeriesKind::TheoryDiscrete,
-                    grid.clone(),
-                    y,
-                )
-                .colored(color)
-                .in_plot(d);
-                fig.series.push(if d == 1 { s } else { s.unlabelled() });
             }
+            let label = if d == 1 {
+                format!("{name}: {result}")
+            } else {
+                format!("{name}, exact, direction 1")
+            };
+            let s = Series::new(label, SeriesKind::TheoryDiscrete, grid.to_vec(), y);
+            fig.add(in_direction(s.colored(color), d, 1));
         }
-        // Room above the data for the legends (a decade and a half on the log axis).
-        if y_lo.is_finite() && y_hi > 0.0 {
-            for pl in &mut fig.plots {
-                pl.y_range = Some((0.5 * y_lo, 30.0 * y_hi));
-            }
+    }
+    if y_lo.is_finite() && y_hi > 0.0 {
+        for pl in &mut fig.plots {
+            pl.y_range = Some((0.5 * y_lo, 30.0 * y_hi));
         }
-        let edge = 2.0 * (1.0 + p.mu);
-        let kmax = p.h1.max(p.h2);
-        let sgd_edge = (kmax > 0.0).then(|| edge / kmax);
-        let mut lines: Vec<(String, f64, usize)> = Vec::new();
-        match sgd_edge {
-            Some(s) if (s - edge).abs() <= 1e-12 * edge => {
-                lines.push(("SGD and damped Newton diverge".into(), edge, 7))
-            }
-            Some(s) => {
-                lines.push(("SGD diverges: λk_max = 2(1 + μ)".into(), s, 7));
-                lines.push(("damped Newton diverges: λ = 2(1 + μ)".into(), edge, 4));
-            }
-            None => lines.push(("damped Newton diverges: λ = 2(1 + μ)".into(), edge, 4)),
+    }
+    rel
+}
+
+/// Where SGD diverges, 2(1 + μ)/k_max (none for k_max ≤ 0), and where damped Newton does,
+/// 2(1 + μ).
+fn divergences(p: &Params) -> (Option<f64>, f64) {
+    let edge = 2.0 * (1.0 + p.mu);
+    let kmax = p.h1.max(p.h2);
+    ((kmax > 0.0).then(|| edge / kmax), edge)
+}
+
+/// The divergences as vertical lines in both plots (one line where they coincide).
+fn add_divergences(fig: &mut Figure, p: &Params) {
+    let (sgd_edge, edge) = divergences(p);
+    let dnm = ("damped Newton diverges: λ = 2(1 + μ)", edge, 4);
+    let lines = match sgd_edge {
+        Some(s) if (s - edge).abs() <= 1e-12 * edge => {
+            vec![("SGD and damped Newton diverge", edge, 7)]
         }
-        for (name, x, color) in lines {
-            for d in 0..2 {
-                let s = Series::new(
-                    name.clone(),
-                    SeriesKind::TheoryOther,
-                    vec![x],
-                    vec![f64::NAN],
-                )
-                .styled(Style::Vline)
-                .colored(color)
-                .in_plot(d);
-                fig.series.push(if d == 1 { s } else { s.unlabelled() });
-            }
+        Some(s) => vec![("SGD diverges: λk_max = 2(1 + μ)", s, 7), dnm],
+        None => vec![dnm],
+    };
+    for (name, x, color) in lines {
+        for d in 0..2 {
+            let s = Series::new(name, SeriesKind::TheoryOther, vec![x], vec![f64::NAN])
+                .styled(Style::Vline);
+            fig.add(in_direction(s.colored(color), d, 1));
         }
-        // Points without a stationary state (past an optimizer's stability limit, or where its
-        // Λ does not exist) have no value (and are not run).
-        let past = OPTS
-            .iter()
-            .map(|(opt, ..)| {
-                xs.iter()
-                    .filter(|&&lr| exact(p, *opt, lr).is_none())
-                    .count()
-            })
-            .sum::<usize>();
-        let a = p.a;
-        let mu = p.mu;
-        fig.readouts = vec![
-            Readout::new(
-                "lr_sgd_divergence",
-                "λ where SGD diverges, 2(1 + μ)/k_max",
-                sgd_edge,
-            ),
-            Readout::new(
-                "lr_dnm_divergence",
-                "λ where damped Newton diverges, 2(1 + μ)",
-                Some(edge),
-            ),
-            Readout::new(
-                "ngd_constant_theory",
-                "natural gradient: Var·k/λ = ((1 + μ)a + 1 − μ)/(2(1 − μ²)) (Cor. 6)",
-                Some(((1.0 + mu) * a + 1.0 - mu) / (2.0 * (1.0 - mu * mu))),
-            ),
-            Readout::new(
-                "adam_constant_theory",
-                "Adam: Var/λ² = (1 + a)/4 (Thm 10)",
-                Some((1.0 + a) / 4.0),
-            ),
-            Readout::new(
-                "closed_form_rel_max",
-                "largest relative difference, exact solver vs the paper's closed forms",
-                Some(rel),
-            ),
-            Readout::new(
-                "points_past_limit",
-                "Monte Carlo points without a stationary state (past their optimizer's \
-                 stability limit, or no Λ exists): no value",
-                Some(past as f64),
-            ),
-        ];
-        fig.jobs = OPTS.len() * p.points as usize;
-        fig
+    }
+}
+
+/// The readouts of the plan: the divergences, the constants of Cor. 6 and Thm 10, the solver
+/// against the closed forms, and the points without a stationary state.
+fn readouts(p: &Params, rel: f64, past: usize) -> Vec<Readout> {
+    let (sgd_edge, edge) = divergences(p);
+    let (a, mu) = (p.a, p.mu);
+    vec![
+        Readout::new(
+            "lr_sgd_divergence",
+            "λ where SGD diverges, 2(1 + μ)/k_max",
+            sgd_edge,
+        ),
+        Readout::new(
+            "lr_dnm_divergence",
+            "λ where damped Newton diverges, 2(1 + μ)",
+            Some(edge),
+        ),
+        Readout::new(
+            "ngd_constant_theory",
+            "natural gradient: Var·k/λ = ((1 + μ)a + 1 − μ)/(2(1 − μ²)) (Cor. 6)",
+            Some(((1.0 + mu) * a + 1.0 - mu) / (2.0 * (1.0 - mu * mu))),
+        ),
+        Readout::new(
+            "adam_constant_theory",
+            "Adam: Var/λ² = (1 + a)/4 (Thm 10)",
+            Some((1.0 + a) / 4.0),
+        ),
+        Readout::new(
+            "closed_form_rel_max",
+            "largest relative difference, exact solver vs the paper's closed forms",
+            Some(rel),
+        ),
+        Readout::new(
+            "points_past_limit",
+            "Monte Carlo points without a stationary state (past their optimizer's \
+             stability limit, or no Λ exists): no value",
+            Some(past as f64),
+        ),
+    ]
+}
+
+impl Panel for SecondOrder {
+    type Plan = Plan;
+
+    fn spec(&self) -> &'static Spec {
+        &SPEC
     }
 
-    fn job(&self, p: &Params, i: usize) -> Vec<Patch> {
+    fn plan(&self, p: &Params) -> (Plan, Figure) {
+        let mut fig = figure(p, plots(p));
+        let top = lr_top(p);
+        let xs = lrs(p);
+        let sweeps: Vec<Sweep> = OPTS
+            .iter()
+            .map(|o| add_sweep(&mut fig, p, *o, &xs))
+            .collect();
+        // Exact curves (and the paper's closed forms beside them, for the readout).
+        let grid = logspace(top * 1e-2, top * 0.999, 300);
+        let last = xs.last().copied().unwrap_or(top);
+        let rel = add_exact_curves(&mut fig, p, &grid, last);
+        add_divergences(&mut fig, p);
+        let past = (sweeps.iter())
+            .map(|s| s.exact_after.iter().filter(|e| e.is_none()).count())
+            .sum::<usize>();
+        fig.readouts = readouts(p, rel, past);
+        fig.jobs = OPTS.len() * p.points as usize;
+        let plan = Plan {
+            setting: p.clone(),
+            lrs: xs,
+            sweeps,
+        };
+        (plan, fig)
+    }
+
+    fn job(&self, plan: &Plan, i: usize) -> Vec<Patch> {
         // Jobs interleave the optimizers, so that all the series fill in together.
         let (point, j) = (i / OPTS.len(), i % OPTS.len());
-        let Some(&lr) = lrs(p).get(point) else {
+        let Some(&lr) = plan.lrs.get(point) else {
             return Vec::new();
         };
-        let opt = OPTS[j].0;
-        let m = model(p, opt);
-        let o = optimizer(p, opt, lr);
+        let (p, opt, sweep) = (&plan.setting, OPTS[j].0, &plan.sweeps[j]);
         let mut out = [(None, None), (None, None)];
-        if exact(p, opt, lr).is_some() {
-            if let Ok(dy) = Dynamics::new(&m, &o, Shape::Gauss) {
-                let mut e = Ensemble::new(2, p.walkers as usize, job_seed(p.seed, i));
-                e.advance(&dy, p.steps);
-                if let (Some(mo), 0) = (e.moments(), e.diverged()) {
+        if sweep.exact_after[point].is_some() {
+            if let Ok(dy) = Dynamics::new(&model(p, opt), &optimizer(p, opt, lr), Shape::Gauss) {
+                let seed = job_seed(p.seed, i);
+                if let Some(m) = sim::moments_after(&dy, p.walkers as usize, p.steps, seed) {
                     for (d, o) in out.iter_mut().enumerate() {
-                        *o = (Some(mo.cov[(d, d)]), Some(mo.cov_se[(d, d)]));
+                        *o = (Some(m.cov[(d, d)]), Some(m.cov_se[(d, d)]));
                     }
                 }
             }
         }
         (0..2)
-            .map(|d| Patch::point(mc_index(j, d), point, out[d].0, out[d].1))
+            .map(|d| Patch::point(sweep.mc[d], point, out[d].0, out[d].1))
             .collect()
     }
 
-    fn finish(&self, p: &Params, fig: &mut Figure) {
+    fn finish(&self, plan: &Plan, fig: &mut Figure) {
         // Per optimizer: the largest deviation of its points from the exact covariance after
         // `steps` steps, in standard errors, and for natural gradient and Adam the constant of
         // the paper's law fitted to the points (weighted by their standard errors).
-        let mut z = [None; 4];
-        let mut fits = [(0.0, 0.0); 4];
-        for (j, (opt, ..)) in OPTS.iter().enumerate() {
-            for d in 0..2 {
-                let s = &fig.series[mc_index(j, d)];
-                let k = if d == 0 { p.h1 } else { p.h2 };
-                for (i, (&lr, &y)) in s.x.iter().zip(&s.y).enumerate() {
-                    let se = s.y_err.as_ref().map_or(f64::NAN, |e| e[i]);
-                    if !(y.is_finite() && se > 0.0) {
-                        continue;
-                    }
-                    if let Some(ex) = exact_after_memo(p, *opt, lr) {
-                        let dev = (y - ex[(d, d)]).abs() / se;
-                        z[j] = Some(z[j].unwrap_or(0.0f64).max(dev));
-                    }
-                    // Var·k/λ for natural gradient, Var/λ² for Adam.
-                    let scale = match opt {
-                        Opt::Ngd => k / lr,
-                        Opt::Adam => 1.0 / (lr * lr),
-                        _ => continue,
-                    };
-                    let w = 1.0 / (se * scale).powi(2);
-                    fits[j].0 += w * y * scale;
-                    fits[j].1 += w;
-                }
-            }
-        }
         fig.readouts
             .retain(|r| !r.key.starts_with("z_") && !r.key.ends_with("_fit"));
-        let names = ["SGD", "damped Newton", "natural gradient", "Adam"];
-        for j in 0..4 {
-            fig.readouts.push(Readout::new(
-                READOUT_KEYS[j],
-                &format!(
-                    "largest |Monte Carlo − exact| in standard errors, {}",
-                    names[j]
-                ),
-                z[j],
-            ));
+        for (j, sweep) in plan.sweeps.iter().enumerate() {
+            let z = (0..2)
+                .filter_map(|d| {
+                    largest_z_at(fig.get(sweep.mc[d]), |i| {
+                        sweep.exact_after.get(i).copied().flatten().map(|e| e[d])
+                    })
+                })
+                .reduce(f64::max);
+            let name = OPTS[j].1;
+            let label = format!("largest |Monte Carlo − exact| in standard errors, {name}");
+            fig.readouts.push(Readout::new(READOUT_KEYS[j], &label, z));
         }
-        for (j, key, label) in [
-            (
-                2,
-                "ngd_constant_fit",
-                "natural gradient: Var·k/λ fitted to the Monte Carlo points",
-            ),
-            (
-                3,
-                "adam_constant_fit",
-                "Adam: Var/λ² fitted to the Monte Carlo points",
-            ),
-        ] {
-            let (sum, w) = fits[j];
-            fig.readouts.push(
-                Readout::new(key, label, (w > 0.0).then(|| sum / w))
-                    .with_se((w > 0.0).then(|| 1.0 / w.sqrt())),
-            );
+        let laws = [
+            ("ngd", "natural gradient: Var·k/λ"),
+            ("adam", "Adam: Var/λ²"),
+        ];
+        for (j, (tag, law)) in [(2, laws[0]), (3, laws[1])] {
+            let (value, se) = fitted_constant(fig, &plan.setting, OPTS[j].0, plan.sweeps[j].mc);
+            let label = format!("{law} fitted to the Monte Carlo points");
+            let readout = Readout::new(&format!("{tag}_constant_fit"), &label, value);
+            fig.readouts.push(readout.with_se(se));
         }
+    }
+}
+
+/// The constant of the paper's law for natural gradient (Var·k/λ, Cor. 6) or Adam (Var/λ²,
+/// Thm 10), fitted to the Monte Carlo points of both directions, weighted by their standard
+/// errors: the weighted mean and its standard error.
+fn fitted_constant(
+    fig: &Figure,
+    p: &Params,
+    opt: Opt,
+    mc: [SeriesId; 2],
+) -> (Option<f64>, Option<f64>) {
+    let (mut sum, mut weight) = (0.0, 0.0);
+    for (d, k) in [p.h1, p.h2].into_iter().enumerate() {
+        let s = fig.get(mc[d]);
+        for (i, (&lr, &y)) in s.x.iter().zip(&s.y).enumerate() {
+            let se = s.y_err.as_ref().map_or(f64::NAN, |e| e[i]);
+            if !(y.is_finite() && se > 0.0) {
+                continue;
+            }
+            // Var·k/λ for natural gradient, Var/λ² for Adam.
+            let scale = if opt == Opt::Ngd {
+                k / lr
+            } else {
+                1.0 / (lr * lr)
+            };
+            let w = 1.0 / (se * scale).powi(2);
+            sum += w * y * scale;
+            weight += w;
+        }
+    }
+    if weight > 0.0 {
+        (Some(sum / weight), Some(1.0 / weight.sqrt()))
+    } else {
+        (None, None)
     }
 }

@@ -6,22 +6,26 @@
 //! left).
 //!
 //! For QHM the exact curve is the solver's (an ARMA(2,1) process per eigenmode when [C, K] = 0,
-//! `closed_form::qhm_commuting`). Cor. 7 (Eqs. 89–92) as printed is drawn beside it: it is
-//! wrong — at ν = 0, where QHM is plain SGD, Thm 11's Eq. 82 does not reduce to Thm 1 — and
-//! gives negative losses at common settings (μ = 0.9, ν = 0.7). Thm 11's proof drops the
-//! correlation between a step's noise and the weights it moves in Eqs. 77, 78 and 80, and its
-//! Eqs. 82 and 86 do not follow from its own steps; `tests/qhm_thm11.rs` solves both versions.
+//! `closed_form::qhm_commuting`). Cor. 7 (Eqs. 89–92) as printed
+//! (`closed_form::cor7_qhm_loss_as_printed`) is drawn beside it: it is wrong — at ν = 0, where
+//! QHM is plain SGD, Thm 11's Eq. 82 does not reduce to Thm 1 — and gives negative losses at
+//! common settings (μ = 0.9, ν = 0.7). Thm 11's proof drops the correlation between a step's
+//! noise and the weights it moves in Eqs. 77, 78 and 80, and its Eqs. 82 and 86 do not follow
+//! from its own steps; `tests/core/qhm_thm11.rs` solves both versions.
 
-use super::kit::{figure, job_seed};
-use super::{LegacyPanel, Spec};
-use crate::figure::{Figure, Patch, Plot, Readout, Series, SeriesKind, Style};
+use super::kit::{figure, job_seed, largest_z_at, mean_se};
+use super::{Panel, Spec};
+use crate::figure::{Figure, Patch, Plot, Readout, Series, SeriesId, SeriesKind, Style};
 use crate::linalg::linspace;
 use crate::model::Model;
 use crate::optimizer::{Opt, Optimizer};
 use crate::params::Params;
-use crate::sim::Ensemble;
+use crate::sim;
+use crate::theory::closed_form::cor7_qhm_loss_as_printed;
+use crate::theory::stability::{limit_below, midpoints};
 use crate::theory::{self, escape};
-use nalgebra::DMatrix;
+use serde::{Deserialize, Serialize};
+use std::sync::OnceLock;
 
 /// The panel.
 pub struct TrainingLoss;
@@ -70,6 +74,42 @@ fn defaults(p: &mut Params) {
 const NAMES: [&str; 3] = ["SGD", "SGD with momentum", "QHM"];
 const TAGS: [&str; 3] = ["sgd", "sgdm", "qhm"];
 
+/// What the Monte Carlo jobs and the readouts need.
+#[derive(Serialize, Deserialize)]
+pub struct Plan {
+    /// The setting: the model, μ, ν, and the runs.
+    setting: Params,
+    /// One sweep per optimizer, in plot order.
+    sweeps: Vec<Sweep>,
+    /// The model, built once where the plan is used.
+    #[serde(skip)]
+    model: OnceLock<Model>,
+}
+
+impl Plan {
+    fn model(&self) -> &Model {
+        self.model.get_or_init(|| self.setting.model())
+    }
+}
+
+/// The Monte Carlo points of one optimizer.
+#[derive(Serialize, Deserialize)]
+struct Sweep {
+    mc: SeriesId,
+    points: Vec<Point>,
+}
+
+/// One Monte Carlo point and the theory it is compared with.
+#[derive(Serialize, Deserialize)]
+struct Point {
+    /// The learning rate.
+    lr: f64,
+    /// The exact training loss after `steps` steps from the minimum: what the runs measure.
+    exact_after: Option<f64>,
+    /// The continuous-time stationary training loss.
+    continuous: Option<f64>,
+}
+
 /// The parameters of optimizer `o` (0 SGD, 1 SGDM, 2 QHM) at learning rate `lr`.
 fn at(p: &Params, o: usize, lr: f64) -> Params {
     let mut q = p.clone();
@@ -91,46 +131,23 @@ fn optimizer(p: &Params, o: usize, lr: f64) -> Optimizer {
 }
 
 /// The largest λ with a stationary state for optimizer `o`: the necessary condition of
-/// Sec. 4.5 (λk*(1+μ−2μν) < 2(1+μ) for QHM), then bisection when the state-dependent or
-/// minibatch noise makes the mean-square limit lower.
+/// Sec. 4.5 (λk*(1+μ−2μν) < 2(1+μ) for QHM), or below it where the state-dependent or
+/// minibatch noise makes the mean-square limit lower ([`limit_below`]).
 pub fn stability_limit(p: &Params, model: &Model, o: usize) -> f64 {
-    let k_max = model.k_max();
     let opt = optimizer(p, o, 1.0);
     let factor = match o {
         2 => 1.0 + opt.mu - 2.0 * opt.mu * opt.qhm_nu,
         _ => 1.0,
     };
-    let mu = opt.mu;
-    let top = 2.0 * (1.0 + mu) / (k_max * factor);
-    let ok = |lr: f64| theory::stationary(model, &optimizer(p, o, lr)).is_ok();
-    if ok(top * (1.0 - 1e-9)) {
-        return top;
-    }
-    let (mut lo, mut hi) = (0.0, top);
-    for _ in 0..60 {
-        let mid = 0.5 * (lo + hi);
-        if ok(mid) {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
-    }
-    lo
-}
-
-/// The learning rates of optimizer `o`'s Monte Carlo points: midpoints of `points` equal cells
-/// of (0, λ_max).
-fn lrs(p: &Params, model: &Model, o: usize) -> Vec<f64> {
-    let top = stability_limit(p, model, o);
-    (0..p.points)
-        .map(|i| top * (i as f64 + 0.5) / p.points as f64)
-        .collect()
+    let top = 2.0 * (1.0 + opt.mu) / (model.k_max() * factor);
+    limit_below(top, |lr| {
+        theory::stationary(model, &optimizer(p, o, lr)).is_ok()
+    })
 }
 
 /// The exact training loss after `steps` steps from the minimum (what the runs measure).
-pub fn exact_after(p: &Params, o: usize, lr: f64) -> Option<f64> {
-    let model = p.model();
-    escape::escape_discrete(&model, &optimizer(p, o, lr), p.steps)
+pub fn exact_after(model: &Model, p: &Params, o: usize, lr: f64) -> Option<f64> {
+    escape::escape_discrete(model, &optimizer(p, o, lr), p.steps)
 }
 
 /// The exact stationary training loss, ½Tr[KΣ] at the solver's Σ.
@@ -140,53 +157,15 @@ pub fn exact(model: &Model, p: &Params, o: usize, lr: f64) -> Option<f64> {
         .map(|s| theory::expected_loss(&model.k, &s.sigma))
 }
 
-/// Liu et al. Cor. 7, Eqs. (89)–(92), exactly as printed: L = (λ²/2) Tr[h(K)⁻¹KC] with
-/// h(K) = (1/d){aI + 2bK + cK² + [μ(1+μ)f(K) + λ(1 − μν(2+μ))g(K)](I − A²)⁻¹},
-/// f(K) = 2(1−μ²)K + λ[−2 + μ(3 + μ(2 − 3ν))]K², g(K) = 2(1−μ²)I + 2λ[−1 + μ(2 + μ − 2μν)]K
-/// − 2λμ(1−ν)αK², A = μ(I − λ(1−ν)K), α = λ(1 − ν + ν(1−μ)) and a, b, c, d of Eq. (74).
-/// h(K) is a function of K, so the trace is Σᵢ kᵢ (uᵢᵀCuᵢ)/h(kᵢ) over K's eigenpairs. It is
-/// misprinted (see the module documentation); drawn for comparison only.
-pub fn qhm_eq89_printed(
-    k: &DMatrix<f64>,
-    c: &DMatrix<f64>,
-    lr: f64,
-    mu: f64,
-    nu: f64,
-) -> Option<f64> {
-    let e = nalgebra::SymmetricEigen::try_new(k.clone(), f64::EPSILON, 10_000)?;
-    let cm = e.eigenvectors.transpose() * c * &e.eigenvectors;
-    let alpha = lr * (1.0 - nu + nu * (1.0 - mu));
-    let a = -2.0 * mu * (1.0 + mu);
-    let b = lr * mu * mu * (1.0 - nu);
-    let cc = lr * lr * (1.0 - mu * mu - 2.0 * mu * nu * (1.0 - mu));
-    let d = 1.0 + mu * (mu - 2.0 * nu - 2.0 * mu * nu * (1.0 - nu));
-    let mut sum = 0.0;
-    for (i, &ki) in e.eigenvalues.iter().enumerate() {
-        let am = mu * (1.0 - lr * (1.0 - nu) * ki);
-        let f =
-            2.0 * (1.0 - mu * mu) * ki + lr * (-2.0 + mu * (3.0 + mu * (2.0 - 3.0 * nu))) * ki * ki;
-        let g = 2.0 * (1.0 - mu * mu) + 2.0 * lr * (-1.0 + mu * (2.0 + mu - 2.0 * mu * nu)) * ki
-            - 2.0 * lr * mu * (1.0 - nu) * alpha * ki * ki;
-        let h = (a
-            + 2.0 * b * ki
-            + cc * ki * ki
-            + (mu * (1.0 + mu) * f + lr * (1.0 - mu * nu * (2.0 + mu)) * g) / (1.0 - am * am))
-            / d;
-        sum += ki * cm[(i, i)] / h;
-    }
-    let v = lr * lr / 2.0 * sum;
-    v.is_finite().then_some(v)
+/// The continuous-time stationary training loss.
+fn continuous(model: &Model, p: &Params, o: usize, lr: f64) -> Option<f64> {
+    theory::continuous(model, &optimizer(p, o, lr)).map(|s| theory::expected_loss(&model.k, &s))
 }
 
-impl LegacyPanel for TrainingLoss {
-    fn spec(&self) -> &'static Spec {
-        &SPEC
-    }
-
-    fn plan(&self, p: &Params) -> Figure {
-        let model = p.model();
-        let mut plots = Vec::new();
-        for (o, name) in NAMES.iter().enumerate() {
+/// One plot per optimizer.
+fn plots(p: &Params) -> Vec<Plot> {
+    (NAMES.iter().enumerate())
+        .map(|(o, name)| {
             let mut plot = Plot::new("learning rate λ", "training loss ½Tr[KΣ]");
             plot.title = match o {
                 0 => name.to_string(),
@@ -194,10 +173,98 @@ impl LegacyPanel for TrainingLoss {
                 _ => format!("{name}, μ = {}, ν = {}", p.mu, p.qhm_nu),
             };
             plot.y_log = p.ylog;
-            plots.push(plot);
+            plot
+        })
+        .collect()
+}
+
+/// Optimizer `o`'s points: midpoints of `points` equal cells of (0, `limit`), with the theory
+/// at each.
+fn sweep(p: &Params, model: &Model, o: usize, mc: SeriesId, limit: f64) -> Sweep {
+    let points = midpoints(limit, p.points)
+        .into_iter()
+        .map(|lr| Point {
+            lr,
+            exact_after: exact_after(model, p, o, lr).filter(|v| v.is_finite()),
+            continuous: continuous(model, p, o, lr).filter(|v| v.is_finite()),
+        })
+        .collect();
+    Sweep { mc, points }
+}
+
+/// Optimizer `o`'s theory curves over (0, `limit`) in plot `o`, its stability limit, and its
+/// y range.
+fn add_curves(fig: &mut Figure, p: &Params, model: &Model, o: usize, limit: f64) {
+    let grid = linspace(limit * 1e-3, limit * 0.999, 300);
+    let first = o == 0;
+    let constant_noise = model.noise_op().is_none();
+    let exact_curve = Series::curve("exact discrete", SeriesKind::TheoryDiscrete, &grid, |lr| {
+        exact(model, p, o, lr)
+    });
+    fig.add(exact_curve.in_plot(o).unlabelled_unless(first));
+    let cont = Series::curve("continuous", SeriesKind::TheoryContinuous, &grid, |lr| {
+        continuous(model, p, o, lr)
+    });
+    fig.add(cont.in_plot(o).unlabelled_unless(first));
+    if constant_noise {
+        let name = "Gitman et al. expansion (Table 1)";
+        let s = Series::curve(name, SeriesKind::TheoryOther, &grid, |lr| {
+            theory::loss_expansion(model, &optimizer(p, o, lr))
+        });
+        fig.add(s.in_plot(o).colored(0).unlabelled_unless(first));
+    }
+    if o == 2 && constant_noise {
+        let name = "Cor. 7, Eq. 89 as printed";
+        let s = Series::curve(name, SeriesKind::TheoryOther, &grid, |lr| {
+            cor7_qhm_loss_as_printed(&model.k, &model.c, lr, p.mu, p.qhm_nu)
+        });
+        fig.add(s.in_plot(o).colored(6));
+    }
+    let line = Series::new(
+        "stability limit",
+        SeriesKind::TheoryDiscrete,
+        vec![limit],
+        vec![f64::NAN],
+    );
+    fig.add(
+        line.in_plot(o)
+            .styled(Style::Vline)
+            .colored(7)
+            .unlabelled_unless(first),
+    );
+    fig.plots[o].y_range = y_range(p, model, o, limit);
+}
+
+/// The y range of optimizer `o`'s plot: it fits the curve up to the last point, so that the
+/// divergence does not flatten everything below it, with headroom for the legend, top right.
+fn y_range(p: &Params, model: &Model, o: usize, limit: f64) -> Option<(f64, f64)> {
+    let last = limit * (p.points as f64 - 0.5) / p.points as f64;
+    let mut y_top = 0.0f64;
+    for lr in [last, 0.5 * (last + limit)] {
+        y_top = y_top.max(exact(model, p, o, lr).unwrap_or(0.0));
+    }
+    (y_top > 0.0).then(|| {
+        if p.ylog {
+            let lo = exact(model, p, o, limit * 1e-3).unwrap_or(y_top * 1e-6);
+            (0.5 * lo, y_top * (y_top / lo).powf(0.45))
+        } else {
+            (0.0, 1.6 * y_top)
         }
-        let mut fig = figure(p, plots);
-        let limits: Vec<f64> = (0..3).map(|o| stability_limit(p, &model, o)).collect();
+    })
+}
+
+impl Panel for TrainingLoss {
+    type Plan = Plan;
+
+    fn spec(&self) -> &'static Spec {
+        &SPEC
+    }
+
+    fn plan(&self, p: &Params) -> (Plan, Figure) {
+        let plan_model = OnceLock::new();
+        let model = plan_model.get_or_init(|| p.model());
+        let mut fig = figure(p, plots(p));
+        let limits: Vec<f64> = (0..3).map(|o| stability_limit(p, model, o)).collect();
         for (o, &limit) in limits.iter().enumerate() {
             if limit.is_nan() || limit <= 0.0 {
                 fig.plots[o].note = Some(
@@ -207,86 +274,17 @@ impl LegacyPanel for TrainingLoss {
                 );
             }
         }
-        // Monte Carlo series first (indices 0, 1, 2), so that patches find them.
-        for o in 0..3 {
-            fig.series.push(
-                Series::pending("Monte Carlo", lrs(p, &model, o))
-                    .in_plot(o)
-                    .unlabelled_unless(o == 0),
-            );
-        }
-        let constant_noise = model.noise_op().is_none();
+        // Monte Carlo series first, one per plot.
+        let sweeps = (limits.iter().enumerate())
+            .map(|(o, &limit)| {
+                let xs = midpoints(limit, p.points);
+                let mc = Series::pending("Monte Carlo", xs).in_plot(o);
+                let mc = fig.add(mc.unlabelled_unless(o == 0));
+                sweep(p, model, o, mc, limit)
+            })
+            .collect();
         for (o, &limit) in limits.iter().enumerate() {
-            let grid = linspace(limit * 1e-3, limit * 0.999, 300);
-            let first = o == 0;
-            fig.series.push(
-                Series::curve("exact discrete", SeriesKind::TheoryDiscrete, &grid, |lr| {
-                    exact(&model, p, o, lr)
-                })
-                .in_plot(o)
-                .unlabelled_unless(first),
-            );
-            fig.series.push(
-                Series::curve("continuous", SeriesKind::TheoryContinuous, &grid, |lr| {
-                    theory::continuous(&model, &optimizer(p, o, lr))
-                        .map(|s| theory::expected_loss(&model.k, &s))
-                })
-                .in_plot(o)
-                .unlabelled_unless(first),
-            );
-            if constant_noise {
-                fig.series.push(
-                    Series::curve(
-                        "Gitman et al. expansion (Table 1)",
-                        SeriesKind::TheoryOther,
-                        &grid,
-                        |lr| theory::loss_expansion(&model, &optimizer(p, o, lr)),
-                    )
-                    .in_plot(o)
-                    .colored(0)
-                    .unlabelled_unless(first),
-                );
-            }
-            if o == 2 && constant_noise {
-                fig.series.push(
-                    Series::curve(
-                        "Cor. 7, Eq. 89 as printed",
-                        SeriesKind::TheoryOther,
-                        &grid,
-                        |lr| qhm_eq89_printed(&model.k, &model.c, lr, p.mu, p.qhm_nu),
-                    )
-                    .in_plot(o)
-                    .colored(6),
-                );
-            }
-            fig.series.push(
-                Series::new(
-                    "stability limit",
-                    SeriesKind::TheoryDiscrete,
-                    vec![limit],
-                    vec![f64::NAN],
-                )
-                .in_plot(o)
-                .styled(Style::Vline)
-                .colored(7)
-                .unlabelled_unless(first),
-            );
-            // The y axis fits the curve up to the last point, so that the divergence does not
-            // flatten everything below it.
-            let last = limit * (p.points as f64 - 0.5) / p.points as f64;
-            let mut y_top = 0.0f64;
-            for lr in [last, 0.5 * (last + limit)] {
-                y_top = y_top.max(exact(&model, p, o, lr).unwrap_or(0.0));
-            }
-            if y_top > 0.0 {
-                // Headroom for the legend, top right.
-                fig.plots[o].y_range = Some(if p.ylog {
-                    let lo = exact(&model, p, o, limit * 1e-3).unwrap_or(y_top * 1e-6);
-                    (0.5 * lo, y_top * (y_top / lo).powf(0.45))
-                } else {
-                    (0.0, 1.6 * y_top)
-                });
-            }
+            add_curves(&mut fig, p, model, o, limit);
         }
         fig.readouts = (0..3)
             .map(|o| {
@@ -298,79 +296,51 @@ impl LegacyPanel for TrainingLoss {
             })
             .collect();
         fig.jobs = 3 * p.points as usize;
-        fig
+        let plan = Plan {
+            setting: p.clone(),
+            sweeps,
+            model: plan_model,
+        };
+        (plan, fig)
     }
 
-    fn job(&self, p: &Params, i: usize) -> Vec<Patch> {
-        let n = p.points as usize;
+    fn job(&self, plan: &Plan, i: usize) -> Vec<Patch> {
+        let n = plan.setting.points as usize;
         let (o, j) = (i / n, i % n);
-        let model = p.model();
-        let Some(&lr) = lrs(p, &model, o).get(j) else {
+        let Some(sweep) = plan.sweeps.get(o) else {
             return Vec::new();
         };
-        let q = at(p, o, lr);
-        let (y, se) = match q.dynamics(&model) {
-            Ok(dy) => {
-                let d = model.dim();
-                let mut e = Ensemble::new(d, q.walkers as usize, job_seed(q.seed, i));
-                e.advance(&dy, q.steps);
-                if e.diverged() > 0 {
-                    (None, None)
-                } else {
-                    let k = &model.k;
-                    let x0 = e.coords(0);
-                    let losses: Vec<f64> = if d == 1 {
-                        x0.iter().map(|w| 0.5 * k[(0, 0)] * w * w).collect()
-                    } else {
-                        let x1 = e.coords(1);
-                        x0.iter()
-                            .zip(x1)
-                            .map(|(a, b)| {
-                                0.5 * (k[(0, 0)] * a * a
-                                    + 2.0 * k[(0, 1)] * a * b
-                                    + k[(1, 1)] * b * b)
-                            })
-                            .collect()
-                    };
-                    super::kit::mean_se(&losses)
-                }
-            }
-            Err(_) => (None, None),
+        let Some(point) = sweep.points.get(j) else {
+            return Vec::new();
         };
-        vec![Patch::point(o, j, y, se)]
+        let model = plan.model();
+        let q = at(&plan.setting, o, point.lr);
+        let losses = q.dynamics(model).ok().and_then(|dy| {
+            let seed = job_seed(q.seed, i);
+            sim::outcome::losses_after(&dy, &model.k, q.walkers as usize, q.steps, seed)
+        });
+        let (y, se) = losses.map_or((None, None), |l| mean_se(&l));
+        vec![Patch::point(sweep.mc, j, y, se)]
     }
 
-    fn finish(&self, p: &Params, fig: &mut Figure) {
+    fn finish(&self, plan: &Plan, fig: &mut Figure) {
         // For each optimizer: the largest deviation of the points from the exact loss after
         // `steps` steps and from the continuous-time value, in standard errors.
-        let model = p.model();
         fig.readouts.retain(|r| !r.key.contains("_z_"));
-        for o in 0..3 {
-            let mc = &fig.series[o];
-            let (mut zd, mut zc, mut n) = (0.0f64, 0.0f64, 0);
-            for (j, (&lr, &y)) in mc.x.iter().zip(&mc.y).enumerate() {
-                let se = mc.y_err.as_ref().map_or(f64::NAN, |e| e[j]);
-                if !(y.is_finite() && se > 0.0) {
-                    continue;
-                }
-                let opt = optimizer(p, o, lr);
-                if let Some(d) = escape::escape_discrete(&model, &opt, p.steps) {
-                    zd = zd.max((y - d).abs() / se);
-                    n += 1;
-                }
-                if let Some(c) =
-                    theory::continuous(&model, &opt).map(|s| theory::expected_loss(&model.k, &s))
-                {
-                    zc = zc.max((y - c).abs() / se);
-                }
-            }
+        for (o, sweep) in plan.sweeps.iter().enumerate() {
+            let mc = fig.get(sweep.mc);
+            let at = |j: usize| sweep.points.get(j);
+            let zd = largest_z_at(mc, |j| at(j).and_then(|pt| pt.exact_after));
+            let zc = largest_z_at(mc, |j| at(j).and_then(|pt| pt.continuous));
+            // The continuous deviation is shown whenever the exact one is (0 without values).
+            let zc = zd.and(zc.or(Some(0.0)));
             fig.readouts.push(Readout::new(
                 &format!("{}_z_discrete_max", TAGS[o]),
                 &format!(
                     "{}: largest |Monte Carlo − exact| in standard errors",
                     NAMES[o]
                 ),
-                (n > 0).then_some(zd),
+                zd,
             ));
             fig.readouts.push(Readout::new(
                 &format!("{}_z_continuous_max", TAGS[o]),
@@ -378,7 +348,7 @@ impl LegacyPanel for TrainingLoss {
                     "{}: largest |Monte Carlo − continuous| in standard errors",
                     NAMES[o]
                 ),
-                (n > 0).then_some(zc),
+                zc,
             ));
         }
     }
