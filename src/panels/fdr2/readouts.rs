@@ -4,8 +4,8 @@
 //! quartic's anharmonic remainder.
 
 use super::Plan;
-use crate::figure::{Figure, Readout, Series, SeriesId};
-use crate::panels::kit::largest_z;
+use crate::figure::{Figure, Readout, SeriesId};
+use crate::panels::kit::{largest_z, points_with_se};
 use crate::sim::stats::fit_through_origin;
 use crate::theory::diagonal::DiagonalNqm;
 
@@ -22,16 +22,6 @@ fn lower_half(points: &[(f64, f64, f64)], lr: f64) -> Vec<(f64, f64, f64)> {
     points.iter().copied().filter(|p| p.0 <= 0.5 * lr).collect()
 }
 
-/// The points of a Monte Carlo series as (η, y, se).
-fn points_of(s: &Series) -> Vec<(f64, f64, f64)> {
-    let err = s.y_err.clone().unwrap_or_default();
-    s.x.iter()
-        .zip(&s.y)
-        .enumerate()
-        .map(|(j, (&x, &y))| (x, y, err.get(j).copied().unwrap_or(f64::NAN)))
-        .collect()
-}
-
 /// The small-η slopes (with standard errors) of the quadratic's and the quartic's points.
 pub struct Fits {
     quad: Option<(f64, f64)>,
@@ -41,7 +31,7 @@ pub struct Fits {
 /// The small-η slopes from the points so far, and the tangent line drawn from the quadratic's.
 pub fn fit_and_draw(plan: &Plan, fig: &mut Figure) -> Fits {
     let h = plan.series;
-    let fit = |id: SeriesId| slope(&lower_half(&points_of(fig.get(id)), plan.lr));
+    let fit = |id: SeriesId| slope(&lower_half(&points_with_se(fig.get(id)), plan.lr));
     let fits = Fits {
         quad: fit(h.quad),
         quartic: fit(h.quartic),
