@@ -239,7 +239,8 @@ pub struct Trajectory {
 /// scalar normals per step): a burn-in ([`DiagonalNqm::burn_in`]), then `steps` steps whose loss
 /// (at each state, before its step) and squared minibatch gradient are summarised by up to
 /// [`BATCHES`] batch means; the loss at the first `shown` states of the window is kept. `None`
-/// if it leaves the escape radius or `steps` = 0.
+/// if it leaves the escape radius or `steps` = 0. (The burn-in is that of the quadratic part;
+/// the `loss-band` panel runs it without the quartic term.)
 pub fn loss_trajectory(
     nqm: &DiagonalNqm,
     lr: f64,
