@@ -34,7 +34,7 @@
 //! Monte Carlo averages are compared with the exact expectation of a length-L periodogram,
 //! E I_L(ω) = Σ_{|τ|<L} (1 − |τ|/L) R_z(τ) e^{−iωτ}, R(τ) = A^τ Σ.
 
-use super::kit::{figure, job_seed};
+use super::kit::{figure, job_seed, largest_z_at};
 use super::{Panel, Spec};
 use crate::figure::{Figure, Patch, Plot, Readout, Series, SeriesId, SeriesKind, Style};
 use crate::linalg::{linspace, rotated_diag};
@@ -318,20 +318,6 @@ fn sweep(p: &Params) -> Vec<Angle> {
             circulation: discrete_at(p, theta).map(|(_, c)| c.circulation),
         })
         .collect()
-}
-
-/// The largest |y − want(j)| / se over the points j of a Monte Carlo series that have a value,
-/// a standard error and a `want`.
-fn largest_z_at(mc: &Series, want: impl Fn(usize) -> Option<f64>) -> Option<f64> {
-    let se = mc.y_err.as_deref().unwrap_or(&[]);
-    mc.y.iter()
-        .zip(se)
-        .enumerate()
-        .filter_map(|(j, (&y, &e))| {
-            let w = want(j)?;
-            (y.is_finite() && e > 0.0).then(|| (y - w).abs() / e)
-        })
-        .reduce(f64::max)
 }
 
 impl Panel for LimitCycles {

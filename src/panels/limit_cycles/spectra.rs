@@ -4,10 +4,10 @@
 //! beside the exact and continuous-time spectra ([`crate::theory::power_spectra`]).
 
 use super::contours::no_current;
-use super::largest_z_at;
 use super::State;
 use crate::figure::{Figure, Patch, Series, SeriesId, SeriesKind, Style};
 use crate::linalg::logspace;
+use crate::panels::kit::largest_z_at;
 use crate::sim::power_spectra::binned_spectra;
 use crate::theory::power_spectra::{bin_frequency, bins, LinearProcess, Spectra};
 use serde::{Deserialize, Serialize};
