@@ -268,13 +268,6 @@ impl SeriesId {
     }
 }
 
-/// Numbered series of panels that have not moved to [`Figure::add`] yet.
-impl From<usize> for SeriesId {
-    fn from(i: usize) -> SeriesId {
-        SeriesId(i)
-    }
-}
-
 /// A finished Monte Carlo job's contribution: values for points `index ..` of one series.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Patch {
@@ -295,14 +288,9 @@ pub struct Patch {
 
 impl Patch {
     /// One Monte Carlo point: value `y` ± `se` at point `index` of series `series`.
-    pub fn point(
-        series: impl Into<SeriesId>,
-        index: usize,
-        y: Option<f64>,
-        se: Option<f64>,
-    ) -> Patch {
+    pub fn point(series: SeriesId, index: usize, y: Option<f64>, se: Option<f64>) -> Patch {
         Patch {
-            series: series.into(),
+            series,
             index,
             x: None,
             y: vec![y.unwrap_or(f64::NAN)],
@@ -493,16 +481,17 @@ mod tests {
             query: String::new(),
             params: json!({}),
             plots: vec![Plot::new("x", "y")],
-            series: vec![Series::pending("mc", vec![1.0, 2.0, 3.0])],
+            series: vec![],
             readouts: vec![],
             jobs: 2,
             jobs_done: 0,
             details: None,
         };
-        f.apply(&[Patch::point(0, 1, Some(5.0), Some(0.5))]);
+        let mc = f.add(Series::pending("mc", vec![1.0, 2.0, 3.0]));
+        f.apply(&[Patch::point(mc, 1, Some(5.0), Some(0.5))]);
         f.apply(&[
-            Patch::point(7, 1, Some(5.0), None),
-            Patch::point(0, 9, Some(1.0), None),
+            Patch::point(SeriesId(7), 1, Some(5.0), None),
+            Patch::point(mc, 9, Some(1.0), None),
         ]);
         assert_eq!(f.series[0].y[1], 5.0);
         assert_eq!(f.series[0].y_err.as_ref().unwrap()[1], 0.5);

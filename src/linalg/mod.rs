@@ -1,6 +1,10 @@
 //! Small linear-algebra and numerical helpers shared by every floor above: symmetric
 //! eigenvalues, spectral radii, rotations, matrix square roots, a semi-definite Cholesky
-//! factor, grids, and the error function. Leaves of the crate: they import nothing from it.
+//! factor, grids, and the error function; and the FFT ([`fft`]). Leaves of the crate: they import
+//! nothing from it but the portable sines and cosines of [`crate::rng::math`] (the FFT's twiddle
+//! factors).
+
+pub mod fft;
 
 pub mod fit;
 

@@ -1,6 +1,7 @@
-//! What many panels share: an empty figure for a setting, the seeds of Monte Carlo jobs, the
-//! mean of independent runs with its standard error, and how far Monte Carlo points lie from a
-//! theory, in standard errors.
+//! What many panels share: an empty figure for a setting, the seeds of Monte Carlo jobs, how
+//! far Monte Carlo points lie from a theory in standard errors, fits of a constant, and a round
+//! edge for a view. (Estimates from samples, such as a mean with its standard error, are
+//! `crate::sim::stats`.)
 
 use super::query::{to_json, to_query, Audience};
 use crate::figure::{Figure, Plot, Series};
@@ -32,20 +33,6 @@ pub fn job_seed(seed: u64, i: usize) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
-}
-
-/// Mean and standard error of the mean of `values` (population of independent runs).
-pub fn mean_se(values: &[f64]) -> (Option<f64>, Option<f64>) {
-    let n = values.len() as f64;
-    if values.is_empty() {
-        return (None, None);
-    }
-    let m = values.iter().sum::<f64>() / n;
-    if values.len() < 2 {
-        return (Some(m), None);
-    }
-    let v = values.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (n - 1.0);
-    (Some(m), Some((v / n).sqrt()))
 }
 
 /// The largest |y − theory(x)| / se over the finished points of a Monte Carlo series that

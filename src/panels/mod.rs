@@ -271,38 +271,6 @@ impl Jobs {
     }
 }
 
-/// A panel written before plans: every step takes the parameters and derives what it needs.
-/// [`Legacy`] makes it a [`Panel`] whose plan is the parameters.
-pub trait LegacyPanel: Sync + 'static {
-    /// What the panel is.
-    fn spec(&self) -> &'static Spec;
-    /// The figure with theory, Monte Carlo pending.
-    fn plan(&self, p: &Params) -> Figure;
-    /// Monte Carlo job `i`.
-    fn job(&self, p: &Params, i: usize) -> Vec<Patch>;
-    /// Fits and readouts.
-    fn finish(&self, _p: &Params, _fig: &mut Figure) {}
-}
-
-/// A [`LegacyPanel`] as a [`Panel`].
-pub struct Legacy<T>(pub T);
-
-impl<T: LegacyPanel> Panel for Legacy<T> {
-    type Plan = Params;
-    fn spec(&self) -> &'static Spec {
-        self.0.spec()
-    }
-    fn plan(&self, p: &Params) -> (Params, Figure) {
-        (p.clone(), self.0.plan(p))
-    }
-    fn job(&self, p: &Params, i: usize) -> Vec<Patch> {
-        self.0.job(p, i)
-    }
-    fn finish(&self, p: &Params, fig: &mut Figure) {
-        self.0.finish(p, fig)
-    }
-}
-
 /// The panels' names, in the order of the landing view.
 pub const NAMES: &[&str] = &[
     "ellipses",
@@ -332,12 +300,12 @@ static PANELS: &[&dyn AnyPanel] = &[
     &training_loss::TrainingLoss,
     &bayes::Bayes,
     &kramers::KramersPanel,
-    &Legacy(limit_cycles::LimitCycles),
+    &limit_cycles::LimitCycles,
     &fdr1::Fdr1,
     &fdr_schedule::FdrSchedule,
     &fdr_variance::FdrVariance,
-    &Legacy(fdr2::Fdr2),
-    &Legacy(loss_band::LossBand),
+    &fdr2::Fdr2,
+    &loss_band::LossBand,
 ];
 
 /// Every panel, in the order of [`NAMES`].

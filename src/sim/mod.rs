@@ -11,11 +11,14 @@
 //! ([`Rule`]); the gradient g is Kw plus noise of the chosen distribution, or the true gradient
 //! of a random minibatch of a generated data set ([`data`]).
 
+pub mod diagonal;
 pub mod first_passage;
 pub mod half_running;
 pub mod outcome;
+pub mod power_spectra;
 pub mod runs;
 pub mod schedule;
+pub mod stats;
 
 use crate::model::data::DataSet;
 use crate::model::Model;

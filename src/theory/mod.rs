@@ -13,6 +13,7 @@
 pub mod bayes;
 pub mod closed_form;
 pub mod current;
+pub mod diagonal;
 pub mod effective;
 pub mod escape;
 pub mod fdr;
@@ -24,6 +25,7 @@ pub mod lyapunov;
 pub mod momentum_ranges;
 pub mod schedule;
 
+pub mod power_spectra;
 pub mod spectrum;
 pub mod stability;
 pub mod tails;

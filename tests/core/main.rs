@@ -3,6 +3,7 @@
 //! binary (linking one per file took most of the test build).
 
 mod bayes;
+mod diagonal;
 mod effective;
 mod engine;
 mod escape_modes;
@@ -12,6 +13,7 @@ mod monte_carlo;
 mod normals;
 mod optimizers;
 mod params;
+mod power_spectra;
 mod qhm_thm11;
 mod results;
 mod schedule;

@@ -6,9 +6,10 @@
 
 use nalgebra::{DMatrix, Matrix2, Vector2};
 use nqm_explorer::model::Model;
-use nqm_explorer::panels::kit::{job_seed, mean_se};
+use nqm_explorer::panels::kit::job_seed;
 use nqm_explorer::sim::runs::Runs16;
 use nqm_explorer::sim::schedule::Adaptive16;
+use nqm_explorer::sim::stats::mean_se;
 use nqm_explorer::theory::fdr_finite::loss_under_schedule;
 use nqm_explorer::theory::schedule::{FdrRule, Schedule};
 

@@ -2,8 +2,8 @@
 //! ⟨(∇f)²⟩ is within 5 standard errors of the exact expectation of Yaida's half-running
 //! average after `steps` steps, and the small-η slope read off the points is ½Tr(KC); with the
 //! quartic term the curve departs from the linear small-η law (and from the quadratic's exact
-//! curve) by far more than its error bars; the quartic simulator satisfies the exact discrete
-//! identity behind FDR2 (the expansion stops at k = 4) at every η, stationary or not.
+//! curve) by far more than its error bars. (The quartic simulator itself is checked in
+//! tests/core/diagonal.rs.)
 
 use nqm_explorer::panels::query::{parse_for, Audience};
 use nqm_explorer::panels::{self, fdr2};
@@ -32,11 +32,11 @@ fn quadratic_points_match_the_exact_value_and_give_the_hessian() {
         "walkers=2000&points=6&steps=400&sigma2=0.3&a=1&h2=0.2&seed=12",
     ] {
         let p = setting(query);
-        let q = fdr2::Quartic::from_params(&p);
+        let q = fdr2::nqm(&p);
         let fig = panels::build(&p, 2).unwrap();
         assert!(fig.complete());
         for (lr, y, se) in points(&fig, "Monte Carlo, quadratic") {
-            let exact = fdr2::exact_half_running(&q, lr, p.steps).unwrap();
+            let exact = q.grad_sq_half_running(lr, p.steps).unwrap();
             assert!(y.is_finite() && se > 0.0, "{query}: η = {lr} missing");
             let z = (y - exact).abs() / se;
             assert!(
@@ -44,8 +44,8 @@ fn quadratic_points_match_the_exact_value_and_give_the_hessian() {
                 "{query}: η = {lr}: {y} ± {se} vs {exact} ({z:.1} s.e.)"
             );
             // The plotted stationary curve is the t → ∞ limit of the same expectation.
-            let st = fdr2::exact_stationary(&q, lr).unwrap();
-            let long = fdr2::exact_half_running(&q, lr, 10_000_000).unwrap();
+            let st = q.grad_sq_stationary(lr).unwrap();
+            let long = q.grad_sq_half_running(lr, 10_000_000).unwrap();
             assert!((st - long).abs() < 1e-9 * st);
         }
         // The slope at η → 0 is ½Tr(KC) and the Hessian estimate Tr(KC)/Tr C.
@@ -67,7 +67,7 @@ fn quadratic_points_match_the_exact_value_and_give_the_hessian() {
 #[test]
 fn the_quartic_curve_departs_from_the_linear_law_by_more_than_its_error_bars() {
     let p = setting("walkers=3000&points=10&seed=13");
-    let q = fdr2::Quartic::from_params(&p);
+    let q = fdr2::nqm(&p);
     assert!(q.g > 0.0);
     let fig = panels::build(&p, 2).unwrap();
     let quartic = points(&fig, "Monte Carlo, quartic");
@@ -77,7 +77,7 @@ fn the_quartic_curve_departs_from_the_linear_law_by_more_than_its_error_bars() {
     // too (C̃ grows with η), so that only this second departure is anharmonicity.
     let (lr, y, se) = *quartic.last().unwrap();
     let linear = 0.5 * lr * q.tr_kc();
-    let harmonic = fdr2::exact_half_running(&q, lr, p.steps).unwrap();
+    let harmonic = q.grad_sq_half_running(lr, p.steps).unwrap();
     assert!(
         (y - linear) / se > 20.0,
         "η = {lr}: {y} ± {se} vs linear {linear}"
@@ -106,7 +106,7 @@ fn the_quartic_curve_departs_from_the_linear_law_by_more_than_its_error_bars() {
     assert!(zl > 20.0 && zh > 10.0, "{zl} {zh}");
     // At small η the quartic has the quadratic's slope: the anharmonic terms vanish there.
     let (lr0, y0, se0) = quartic[0];
-    let small = fdr2::exact_half_running(&q, lr0, p.steps).unwrap();
+    let small = q.grad_sq_half_running(lr0, p.steps).unwrap();
     assert!(
         (y0 - small).abs() < 5.0 * se0,
         "η = {lr0}: {y0} ± {se0} vs {small}"
@@ -115,52 +115,6 @@ fn the_quartic_curve_departs_from_the_linear_law_by_more_than_its_error_bars() {
     // here negative), by more than the (conservative) error bar.
     let r = fig.readout("anharmonic_remainder").unwrap();
     assert!(r.value.unwrap().abs() > 5.0 * r.se.unwrap(), "{r:?}");
-}
-
-#[test]
-fn the_quartic_simulator_satisfies_the_exact_discrete_identity() {
-    // E[window mean of (|∇f|² − (η/2)Tr(HC̃) − R) + (f(θ_t) − f(θ_t₀))/(ηL)] = 0 exactly,
-    // stationary or not (the master equation applied to f, summed over the window).
-    let p = setting("");
-    for (g, lr, steps, seed) in [
-        (0.1, 0.02, 200, 1),
-        (0.1, 0.3, 1000, 2),
-        (0.3, 0.25, 600, 3),
-        (1.0, 0.1, 300, 4),
-    ] {
-        let mut q = fdr2::Quartic::from_params(&p);
-        q.g = g;
-        let st = fdr2::simulate_quartic(&q, lr, 4000, steps, seed);
-        assert_eq!(st.diverged, 0, "g = {g}, η = {lr}");
-        let (m, se) = (st.identity.0.unwrap(), st.identity.1.unwrap());
-        assert!(
-            m.abs() < 5.0 * se,
-            "g = {g}, η = {lr}: identity residual {m} ± {se}"
-        );
-        // The residual is small beside the terms it balances.
-        assert!(m.abs() < 0.05 * st.grad_sq.0.unwrap());
-    }
-}
-
-#[test]
-fn the_quartic_simulator_without_the_quartic_term_is_the_exact_quadratic() {
-    // An independent implementation from the panel's quadratic points (which use the shared
-    // walker engine): the same exact finite-time values.
-    let p = setting("");
-    let mut q = fdr2::Quartic::from_params(&p);
-    q.g = 0.0;
-    for (lr, steps, seed) in [(0.05, 400, 5), (0.45, 1000, 6), (1.2, 300, 7)] {
-        let st = fdr2::simulate_quartic(&q, lr, 4000, steps, seed);
-        let (y, se) = (st.grad_sq.0.unwrap(), st.grad_sq.1.unwrap());
-        let exact = fdr2::exact_half_running(&q, lr, steps).unwrap();
-        assert!(
-            (y - exact).abs() < 5.0 * se,
-            "η = {lr}: {y} ± {se} vs {exact}"
-        );
-        // On the quadratic H = K and C̃ = ∇f∇fᵀ + C, so ⟨Tr(HC̃)⟩ = Tr(K³Σ) + Tr(KC).
-        let hc = st.tr_hc.0.unwrap();
-        assert!(hc > q.tr_kc());
-    }
 }
 
 #[test]

@@ -6,11 +6,25 @@
 //! seed fixes every number.
 
 use nalgebra::{Complex, Matrix2};
-use nqm_explorer::figure::Figure;
+use nqm_explorer::figure::{Figure, Series};
 use nqm_explorer::linalg::rotated_diag;
 use nqm_explorer::panels::query::{parse_for, Audience};
 use nqm_explorer::panels::{self, limit_cycles as lc};
 use nqm_explorer::params::Params;
+use nqm_explorer::theory::power_spectra::LinearProcess;
+
+/// The Monte Carlo series: the circulation against θ, and the spectra's trace, rotational part
+/// and first weight.
+const CIRCULATION: &str = "Monte Carlo";
+const TRACE: &str = "S₁₁ + S₂₂, Monte Carlo";
+const ROTATION: &str = "Monte Carlo (one trajectory)";
+const FIRST: &str = "S₁₁ (first weight), Monte Carlo";
+
+/// The series called `name`.
+fn named<'a>(fig: &'a Figure, name: &str) -> &'a Series {
+    fig.series_named(name)
+        .unwrap_or_else(|| panic!("no series {name}"))
+}
 
 fn setting(query: &str) -> Params {
     let (p, errors) = parse_for("limit-cycles", query, Audience::Page);
@@ -31,7 +45,7 @@ type Row = (f64, f64, f64, f64, f64);
 /// The rows of every angle of the sweep.
 fn circulations(query: &str) -> (Params, Figure, Vec<Row>) {
     let (p, fig) = build(query);
-    let mc = &fig.series[lc::CIRC_MC];
+    let mc = named(&fig, CIRCULATION);
     let se = mc.y_err.as_ref().unwrap();
     let rows =
         mc.x.iter()
@@ -101,7 +115,7 @@ fn isotropic_noise_has_no_circulation_at_any_angle() {
     assert!(cur_c.potential_matches_loss);
     assert!(sigma.determinant() > 0.0);
     // No rotational spectrum either: every bin within 5 s.e. of zero.
-    let rot = &fig.series[lc::ROT_MC];
+    let rot = named(&fig, ROTATION);
     for (j, (&y, &e)) in rot.y.iter().zip(rot.y_err.as_ref().unwrap()).enumerate() {
         assert!(y.abs() < 5.0 * e, "bin {j}: {y} ± {e}");
     }
@@ -110,15 +124,15 @@ fn isotropic_noise_has_no_circulation_at_any_angle() {
 /// Every spectral bin of the figure within 5 s.e. of the exact expected periodogram; returns
 /// the largest rotational bin in standard errors.
 fn check_spectra(p: &Params, fig: &Figure) -> f64 {
-    let lin = lc::Linear::discrete(p, lc::angle(p)).unwrap();
-    let want = lc::expected_bins(&lin, lc::segment(p));
+    let lin = LinearProcess::sgd(&lc::model_at(p, lc::angle(p)), p.lr).unwrap();
+    let want = lin.expected_bins(lc::segment(p));
     let mut rot_max = 0.0f64;
-    for (series, part) in [(lc::POWER_MC, 0), (lc::ROT_MC, 1), (lc::S11_MC, 2)] {
-        let s = &fig.series[series];
+    for (part, series) in [TRACE, ROTATION, FIRST].into_iter().enumerate() {
+        let s = named(fig, series);
         let err = s.y_err.as_ref().unwrap();
         assert_eq!(s.y.len(), want.len());
         for (j, w) in want.iter().enumerate() {
-            let w = [w.0, w.1, w.2][part];
+            let w = [w.trace, w.rotation, w.first][part];
             let (y, e) = (s.y[j], err[j]);
             assert!(y.is_finite() && e > 0.0, "bin {j} missing");
             let z = (y - w) / e;
@@ -157,11 +171,11 @@ fn the_rotational_spectrum_integrates_to_the_circulation() {
     let theta = lc::angle(&p);
     for (lin, want) in [
         (
-            lc::Linear::discrete(&p, theta).unwrap(),
+            LinearProcess::sgd(&lc::model_at(&p, theta), p.lr).unwrap(),
             lc::discrete_at(&p, theta).unwrap().1.circulation,
         ),
         (
-            lc::Linear::continuous(&p, theta).unwrap(),
+            LinearProcess::continuous(&lc::model_at(&p, theta), p.lr).unwrap(),
             lc::continuous_at(&p, theta).unwrap().1.circulation,
         ),
     ] {
@@ -170,7 +184,7 @@ fn the_rotational_spectrum_integrates_to_the_circulation() {
         let got: f64 = (0..n)
             .map(|i| {
                 let f = (i as f64 + 0.5) * h;
-                lin.spectrum(f).unwrap().1 * (std::f64::consts::TAU * f).sin() * h
+                lin.spectrum(f).unwrap().rotation * (std::f64::consts::TAU * f).sin() * h
             })
             .sum();
         assert!((got - want).abs() < 1e-6 * want.abs(), "{got} vs {want}");
@@ -184,12 +198,12 @@ fn a_seed_fixes_every_number() {
     let (_, b) = build(q);
     let p = setting(q);
     let c = panels::build(&p, 1).unwrap();
-    for s in [lc::CIRC_MC, lc::POWER_MC, lc::ROT_MC, lc::S11_MC] {
-        assert_eq!(a.series[s].y, b.series[s].y);
-        assert_eq!(a.series[s].y, c.series[s].y);
+    for s in [CIRCULATION, TRACE, ROTATION, FIRST] {
+        assert_eq!(named(&a, s).y, named(&b, s).y);
+        assert_eq!(named(&a, s).y, named(&c, s).y);
     }
     let (_, d) = build("walkers=300&steps=200&points=3&seed=36");
-    assert_ne!(a.series[lc::CIRC_MC].y, d.series[lc::CIRC_MC].y);
+    assert_ne!(named(&a, CIRCULATION).y, named(&d, CIRCULATION).y);
 }
 
 /// The spectral density matrix of w_{t+1} = A w_t + B η_t, Var η = C, computed directly:
@@ -244,7 +258,7 @@ fn one_weights_spectrum_peaks_where_the_trace_does_not() {
             assert_eq!(readout("s11_peak_f"), None);
         }
         // The panel's exact S₁₁ curve is this density.
-        let curve = &fig.series[lc::S11];
+        let curve = named(&fig, "S₁₁ (first weight), exact discrete");
         for (&f, &y) in curve.x.iter().zip(&curve.y).step_by(37) {
             assert!(
                 (y / s11(f) - 1.0).abs() < 1e-9,
@@ -263,7 +277,7 @@ fn the_monte_carlo_s11_shows_the_peak() {
     let q = "h1=0.9&h2=0.1&h_angle=5.71&c1=1&c2=0&c_angle=50.71&lr=1";
     let (p, fig) = build(&format!("{q}&walkers=500&steps=500&points=3&seed=37"));
     check_spectra(&p, &fig);
-    let s = &fig.series[lc::S11_MC];
+    let s = named(&fig, FIRST);
     let e = s.y_err.as_ref().unwrap();
     let top = (0..s.y.len())
         .max_by(|&a, &b| s.y[a].total_cmp(&s.y[b]))

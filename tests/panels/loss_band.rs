@@ -5,6 +5,7 @@
 //! (η/4)Tr C is off by many standard errors at large η, as the theory says, and close at
 //! small η.
 
+use nqm_explorer::figure::Series;
 use nqm_explorer::panels::query::{parse_for, Audience};
 use nqm_explorer::panels::{self, loss_band};
 use nqm_explorer::params::Params;
@@ -20,6 +21,14 @@ fn value(fig: &nqm_explorer::figure::Figure, key: &str) -> (f64, Option<f64>) {
         .readout(key)
         .unwrap_or_else(|| panic!("no readout {key}"));
     (r.value.unwrap_or_else(|| panic!("{key} is null")), r.se)
+}
+
+/// The series called `name` in plot `plot`.
+fn series<'a>(fig: &'a nqm_explorer::figure::Figure, plot: usize, name: &str) -> &'a Series {
+    fig.series
+        .iter()
+        .find(|s| s.plot == plot && s.name == name)
+        .unwrap_or_else(|| panic!("no series {name} in plot {plot}"))
 }
 
 /// The settings checked: the default (white noise), the blog's NQM (C = K), large and small η.
@@ -38,14 +47,14 @@ fn the_time_average_and_spread_match_the_exact_stationary_loss() {
         let fig = panels::build(&p, 2).unwrap();
         assert!(fig.complete());
         for pre in ["well", "ill"] {
-            let nqm = loss_band::Nqm::from_params(&p, (pre == "ill") as usize);
-            let burn = nqm.burn_in(p.steps);
+            let nqm = loss_band::nqm(&p, (pre == "ill") as usize);
+            let burn = nqm.burn_in(p.lr, p.steps);
             assert!(burn < p.steps, "{query}: the burn-in was cut short");
             // The mean, within 5 batch-means s.e. of the exact expectation over the window.
             let (z, _) = value(&fig, &format!("{pre}_z_exact"));
             assert!(z.abs() < 5.0, "{query} {pre}: mean off by {z:.1} s.e.");
             let (m, se) = value(&fig, &format!("{pre}_mean_mc"));
-            let want = nqm.window_mean(burn, p.steps).unwrap();
+            let want = nqm.loss_window_mean(p.lr, burn, p.steps).unwrap();
             assert!((m - want).abs() < 5.0 * se.unwrap());
             // Batch means are long enough: their s.e. agrees with the exact asymptotic one
             // (32 batches: the estimate's relative s.d. is about 1/√62 = 0.13).
@@ -91,9 +100,9 @@ fn the_harmonic_band_is_off_at_large_learning_rate_and_close_at_small() {
     let p = setting("lr=0.02&kappa=4&steps=200000&seed=8");
     let fig = panels::build(&p, 2).unwrap();
     for (which, pre) in ["well", "ill"].iter().enumerate() {
-        let nqm = loss_band::Nqm::from_params(&p, which);
-        let (m, _) = nqm.exact().unwrap();
-        let (mh, _) = nqm.harmonic().unwrap();
+        let nqm = loss_band::nqm(&p, which);
+        let (m, _) = nqm.loss_band(p.lr).unwrap();
+        let (mh, _) = nqm.loss_band_continuous(p.lr).unwrap();
         assert!(mh < m && (m - mh) / m < 0.01, "{pre}: {m} vs {mh}");
         let (z, _) = value(&fig, &format!("{pre}_z_harmonic"));
         assert!(z.abs() < 5.0, "{pre}: {z}");
@@ -107,7 +116,7 @@ fn the_bands_are_the_closed_forms() {
     let p = setting("lr=0.8&h1=1.5&h2=0.3&kappa=30&sigma2=0.4&a=0.7&steps=1000");
     let fig = panels::plan(&p).unwrap();
     for (which, pre) in ["well", "ill"].iter().enumerate() {
-        let nqm = loss_band::Nqm::from_params(&p, which);
+        let nqm = loss_band::nqm(&p, which);
         let d: Vec<f64> = (0..2)
             .map(|i| p.lr * nqm.c[i] / (2.0 - p.lr * nqm.h[i]))
             .collect();
@@ -125,11 +134,11 @@ fn the_bands_are_the_closed_forms() {
             "{m} {hm} {s} {hs}"
         );
         // The drawn lines are these values.
-        let line = &fig.series[which * 8 + 4];
+        let line = series(&fig, which, "exact ½Tr(KΣ) = (η/4)Tr C̃");
         assert!(line.y.iter().all(|y| (y - mean).abs() < 1e-12));
     }
     // `steps` sets the trajectory's length (at most 500 steps drawn).
-    assert_eq!(fig.series[0].x.len(), 500);
+    assert_eq!(series(&fig, 0, "trajectory").x.len(), 500);
     let short = panels::plan(&setting("steps=120")).unwrap();
-    assert_eq!(short.series[0].x.len(), 120);
+    assert_eq!(series(&short, 0, "trajectory").x.len(), 120);
 }

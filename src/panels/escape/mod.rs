@@ -15,13 +15,14 @@
 //! eigenmode) and the continuous-time one (Eq. 19 per eigenmode), beside Thm 8's order D^(2d−1)
 //! and the bound D that no ratio can exceed (Tr[KC] ≤ Tr K · Tr C).
 
-use super::kit::{figure, job_seed, largest_z, mean_se};
+use super::kit::{figure, job_seed, largest_z};
 use super::{Panel, Spec};
 use crate::figure::{Figure, Patch, Plot, Readout, Series, SeriesId, SeriesKind, Style};
 use crate::linalg::{linspace, logspace};
 use crate::model::Model;
 use crate::optimizer::Optimizer;
 use crate::params::{Params, MAX_WORK};
+use crate::sim::stats::mean_se;
 use crate::sim::{Dynamics, Ensemble};
 use crate::theory::escape::{
     anisotropy_ratios, escape_continuous, escape_discrete_at, per_mode_continuous,

@@ -11,13 +11,14 @@
 //! to the end and reports its learning rate and ratio at every check.
 
 use super::fdr_common::{self, as_x, normalized, times};
-use super::kit::{figure, job_seed, mean_se};
+use super::kit::{figure, job_seed};
 use super::{Panel, Spec};
 use crate::figure::{Figure, Patch, Plot, Readout, Series, SeriesId, SeriesKind, Style};
 use crate::model::Model;
 use crate::params::Params;
 use crate::sim::runs::Runs16;
 use crate::sim::schedule::{adaptive_after, Adaptive16};
+use crate::sim::stats::mean_se;
 use crate::theory::fdr_finite::loss_under_schedule;
 use crate::theory::schedule::{FdrRule, Schedule};
 use serde::{Deserialize, Serialize};

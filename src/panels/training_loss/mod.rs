@@ -13,7 +13,7 @@
 //! noise and the weights it moves in Eqs. 77, 78 and 80, and its Eqs. 82 and 86 do not follow
 //! from its own steps; `tests/core/qhm_thm11.rs` solves both versions.
 
-use super::kit::{figure, job_seed, largest_z_at, mean_se};
+use super::kit::{figure, job_seed, largest_z_at};
 use super::{Panel, Spec};
 use crate::figure::{Figure, Patch, Plot, Readout, Series, SeriesId, SeriesKind, Style};
 use crate::linalg::linspace;
@@ -21,6 +21,7 @@ use crate::model::Model;
 use crate::optimizer::{Opt, Optimizer};
 use crate::params::Params;
 use crate::sim;
+use crate::sim::stats::mean_se;
 use crate::theory::closed_form::cor7_qhm_loss_as_printed;
 use crate::theory::stability::{limit_below, midpoints};
 use crate::theory::{self, escape};
