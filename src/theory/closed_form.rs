@@ -154,7 +154,7 @@ pub fn arma21_variance(phi1: f64, phi2: f64, th0: f64, th1: f64, c: f64) -> Opti
 /// ν = 0, where QHM is plain SGD whatever μ, Eq. (82) reduces to
 /// (1−μ)λ²C − μ(1+μ)λ²KΣK = (1+μ²)λ²C instead of Thm 1. Its proof drops the correlation of a
 /// step's noise with the weights it moves in Eqs. (77), (78) and (80), and Eqs. (82) and (86)
-/// do not follow from its own steps (`tests/qhm_thm11.rs` solves the printed and the repaired
+/// do not follow from its own steps (`tests/core/qhm_thm11.rs` solves the printed and the repaired
 /// systems against the general solver).
 pub fn qhm_commuting(
     k: &DMatrix<f64>,

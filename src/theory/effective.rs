@@ -14,7 +14,7 @@
 //! density is ∝ exp(−wᵀH_eff w/(2T))); otherwise it is a matrix and Σ⁻¹ = 2(EC)⁻¹H_eff.
 //!
 //! **Closed forms** (per mode of the exact Σ; derived from the update rules, checked in
-//! `tests/effective.rs` against the general solver). For the preconditioned family of Thm 3
+//! `tests/core/effective.rs` against the general solver). For the preconditioned family of Thm 3
 //! (SGD with momentum μ and dampening ν, preconditioned SGD, damped Newton, NGD, Adam) with
 //! learning-rate matrix Λ at the exact Σ, Cor. 1 per mode gives
 //!
