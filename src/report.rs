@@ -238,7 +238,6 @@ pub fn theory_json(p: &Params, given: &[&str]) -> Value {
     o.insert("params".into(), params_json(p));
     o.insert("optimizer".into(), json!(opt.name()));
     o.insert("closed_form".into(), closed_form(&model, &opt));
-
     let (eff, why) = effective_json(&model, &opt, pred.stationary.as_ref());
     o.insert("effective_hessian".into(), eff);
     o.insert("effective_hessian_reason".into(), why);
@@ -252,96 +251,107 @@ pub fn theory_json(p: &Params, given: &[&str]) -> Value {
             number_json(Some(cf::thm8_ratio(&model.k, &model.c))),
         );
     }
-
-    // Yaida's relations, and Chaudhari–Soatto's potential and current.
-    let st = pred.stationary.as_ref();
-    let f = st.and_then(|s| fdr::fdr(&model, &opt, s));
-    o.insert("fdr".into(), f.map_or(Value::Null, |f| json!(f)));
-    let cur_d = st.and_then(|s| current::discrete(&model, s));
-    let cur_c = pred
-        .sigma_continuous
-        .as_ref()
-        .and_then(|s| current::continuous(&model, &opt, s));
-    for (name, cur) in [("discrete", cur_d), ("continuous", cur_c)] {
-        o.insert(
-            format!("potential_{name}"),
-            matrix_json(cur.as_ref().map(|c| &c.potential)),
-        );
-        o.insert(
-            format!("potential_matches_loss_{name}"),
-            cur.as_ref()
-                .map_or(Value::Null, |c| json!(c.potential_matches_loss)),
-        );
-        o.insert(
-            format!("current_{name}"),
-            matrix_json(cur.as_ref().map(|c| &c.velocity)),
-        );
-        o.insert(
-            format!("circulation_{name}"),
-            number_json(cur.as_ref().map(|c| c.circulation)),
-        );
-    }
-
+    insert_fdr_and_current(o, &model, &opt, &pred);
     let has = |k: &str| given.contains(&k);
     if has("t") {
-        let s_t = escape::sigma_after(&model, &opt, p.t);
-        o.insert("sigma_after_t".into(), matrix_json(s_t.as_ref()));
-        o.insert(
-            "escape_discrete".into(),
-            number_json(s_t.as_ref().map(|s| expected_loss(&model.k, s))),
-        );
-        o.insert(
-            "escape_continuous".into(),
-            number_json(escape::escape_continuous(&model, &opt, p.t as f64)),
-        );
-        let plain =
-            opt.opt == Opt::Sgd && p.mu == 0.0 && p.damp == 0.0 && model.noise_op().is_none();
-        o.insert(
-            "escape_eq18".into(),
-            number_json(
-                plain
-                    .then(|| cf::eq18_escape(&model.k, &model.c, p.lr, p.t))
-                    .flatten(),
-            ),
-        );
-        o.insert(
-            "escape_eq19".into(),
-            number_json(plain.then(|| cf::eq19_escape(&model.k, &model.c, p.lr, p.t as f64))),
-        );
+        insert_escape(o, p, &model, &opt);
     }
     if has("n_data") && has("batch") {
-        let ks = bayes::eigenvalues(&model.k);
-        let (n, s) = (p.n_data as f64, p.batch as f64);
-        o.insert("bayes_lr".into(), number_json(bayes::optimal_lr(&ks, n, s)));
-        o.insert(
-            "bayes_lr_mandt".into(),
-            number_json(Some(cf::mandt_lr(&ks, n, s))),
-        );
-        o.insert(
-            "bayes_kl".into(),
-            number_json(bayes::kl(&model.k, n, s, p.lr)),
-        );
+        insert_bayes(o, p, &model);
     }
     if p.spec_d > 0 {
         o.insert("spectrum".into(), spectrum_json(p, &opt, has("t")));
     }
     if ["dl", "ka", "kb", "l_mid", "r"].iter().any(|k| has(k)) {
-        let kr = kramers::Kramers {
-            lr: p.lr,
-            batch: p.batch as f64,
-            dl: p.dl,
-            ka: p.ka,
-            kb: p.kb,
-            l: p.l_mid,
-            r: p.r,
-        };
-        o.insert("kramers_rate".into(), number_json(kr.rate()));
-        o.insert(
-            "kramers_rate_continuous".into(),
-            number_json(Some(kr.rate_continuous())),
-        );
+        insert_kramers(o, p);
     }
     out
+}
+
+type Object = serde_json::Map<String, Value>;
+
+/// Yaida's relations, and Chaudhari–Soatto's potential and current (discrete and continuous).
+fn insert_fdr_and_current(o: &mut Object, model: &Model, opt: &Optimizer, pred: &Prediction) {
+    let st = pred.stationary.as_ref();
+    let f = st.and_then(|s| fdr::fdr(model, opt, s));
+    o.insert("fdr".into(), f.map_or(Value::Null, |f| json!(f)));
+    let cur_d = st.and_then(|s| current::discrete(model, s));
+    let cur_c = pred
+        .sigma_continuous
+        .as_ref()
+        .and_then(|s| current::continuous(model, opt, s));
+    for (name, cur) in [("discrete", cur_d), ("continuous", cur_c)] {
+        let cur = cur.as_ref();
+        o.insert(
+            format!("potential_{name}"),
+            matrix_json(cur.map(|c| &c.potential)),
+        );
+        o.insert(
+            format!("potential_matches_loss_{name}"),
+            cur.map_or(Value::Null, |c| json!(c.potential_matches_loss)),
+        );
+        o.insert(
+            format!("current_{name}"),
+            matrix_json(cur.map(|c| &c.velocity)),
+        );
+        o.insert(
+            format!("circulation_{name}"),
+            number_json(cur.map(|c| c.circulation)),
+        );
+    }
+}
+
+/// The covariance after `t` steps from the minimum and the escape efficiency, exact and
+/// continuous, and Eqs. 18–19 for plain SGD with constant noise.
+fn insert_escape(o: &mut Object, p: &Params, model: &Model, opt: &Optimizer) {
+    let s_t = escape::sigma_after(model, opt, p.t);
+    o.insert("sigma_after_t".into(), matrix_json(s_t.as_ref()));
+    o.insert(
+        "escape_discrete".into(),
+        number_json(s_t.as_ref().map(|s| expected_loss(&model.k, s))),
+    );
+    o.insert(
+        "escape_continuous".into(),
+        number_json(escape::escape_continuous(model, opt, p.t as f64)),
+    );
+    let plain = opt.opt == Opt::Sgd && p.mu == 0.0 && p.damp == 0.0 && model.noise_op().is_none();
+    let eq18 = plain.then(|| cf::eq18_escape(&model.k, &model.c, p.lr, p.t));
+    o.insert("escape_eq18".into(), number_json(eq18.flatten()));
+    let eq19 = plain.then(|| cf::eq19_escape(&model.k, &model.c, p.lr, p.t as f64));
+    o.insert("escape_eq19".into(), number_json(eq19));
+}
+
+/// The Bayes-optimal learning rate (the root of Eq. 16), Mandt's, and the KL at `lr`.
+fn insert_bayes(o: &mut Object, p: &Params, model: &Model) {
+    let ks = bayes::eigenvalues(&model.k);
+    let (n, s) = (p.n_data as f64, p.batch as f64);
+    o.insert("bayes_lr".into(), number_json(bayes::optimal_lr(&ks, n, s)));
+    o.insert(
+        "bayes_lr_mandt".into(),
+        number_json(Some(cf::mandt_lr(&ks, n, s))),
+    );
+    o.insert(
+        "bayes_kl".into(),
+        number_json(bayes::kl(&model.k, n, s, p.lr)),
+    );
+}
+
+/// The Kramers escape rates of Eq. 23 (discrete) and Eq. 24 (continuous).
+fn insert_kramers(o: &mut Object, p: &Params) {
+    let kr = kramers::Kramers {
+        lr: p.lr,
+        batch: p.batch as f64,
+        dl: p.dl,
+        ka: p.ka,
+        kb: p.kb,
+        l: p.l_mid,
+        r: p.r,
+    };
+    o.insert("kramers_rate".into(), number_json(kr.rate()));
+    o.insert(
+        "kramers_rate_continuous".into(),
+        number_json(Some(kr.rate_continuous())),
+    );
 }
 
 /// Runs the simulation the parameters describe — `walkers` walkers, `steps` steps, `seed` —

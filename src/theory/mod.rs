@@ -222,6 +222,70 @@ pub fn loss_expansion(model: &Model, opt: &Optimizer) -> Option<f64> {
     }
 }
 
+/// What [`predict`] found when there is no stationary state, for saying why.
+struct WhyNot {
+    /// Whether the optimizer's learning-rate matrix exists.
+    defined: bool,
+    /// Whether the necessary condition of Sec. 4.5 holds.
+    necessary_condition: bool,
+    /// (value, limit) of the necessary condition.
+    necessary: (f64, f64),
+    /// Whether the noise grows with the fluctuations (a mean-square radius decides).
+    multiplicative: bool,
+}
+
+impl WhyNot {
+    /// Why `opt` has no stationary state, in words, with its (mean-square) radius `r`.
+    fn message(&self, opt: &Optimizer, r: f64) -> String {
+        // Never print a non-finite number, even inside a sentence.
+        let rho = if r.is_finite() {
+            format!("{r:.6}")
+        } else {
+            "unbounded".to_string()
+        };
+        if !self.defined {
+            format!(
+                "{} is not defined here: its learning-rate matrix Λ does not exist (K or KΣK is \
+                 singular), so there is no update map and no stationary state.",
+                opt.name()
+            )
+        } else if !self.necessary_condition {
+            let quantity = match opt.opt {
+                Opt::Sgd if opt.damp > 0.0 => "(1−ν)λ·k_max",
+                Opt::Sgd => "λ·k_max",
+                Opt::Qhm => "λ·k_max·(1+μ−2μν)",
+                Opt::Nesterov => "λ·k_max·(1+2μ)",
+                _ => "the largest eigenvalue of ΛK",
+            };
+            format!(
+                "{} diverges here: {quantity} = {:.4} ≥ 2(1+μ) = {:.4}, so the update map has \
+                 spectral radius {rho} ≥ 1 and the walkers are thrown further out at every \
+                 step along the sharpest direction of K (Liu et al., Sec. 4.5).",
+                opt.name(),
+                self.necessary.0,
+                self.necessary.1
+            )
+        } else if self.multiplicative {
+            format!(
+                "No stationary state: with noise that grows with the fluctuations (state-dependent), the \
+                 second moment grows at every step (mean-square radius {rho} ≥ 1)."
+            )
+        } else if opt.opt.depends_on_sigma() {
+            format!(
+                "No stationary state: no covariance Σ reproduces itself under {}'s \
+                 Σ-dependent learning rate here (spectral radius {rho}).",
+                opt.name()
+            )
+        } else {
+            format!(
+                "No stationary state: the spectral radius of the update map is {rho} ≥ 1, \
+                 so the fluctuations of SGD do not settle (they grow without bound or drift \
+                 along a flat direction)."
+            )
+        }
+    }
+}
+
 /// The predictions for `opt` on `model`.
 pub fn predict(model: &Model, opt: &Optimizer) -> Prediction {
     let outcome = stationary(model, opt);
@@ -257,52 +321,13 @@ pub fn predict(model: &Model, opt: &Optimizer) -> Prediction {
     let mut why = Vec::new();
     if !stable {
         let r = mean_square_radius.unwrap_or(spectral_radius);
-        // Never print a non-finite number, even inside a sentence.
-        let rho = if r.is_finite() {
-            format!("{r:.6}")
-        } else {
-            "unbounded".to_string()
+        let why_not = WhyNot {
+            defined: defined.is_some(),
+            necessary_condition,
+            necessary,
+            multiplicative: mean_square_radius.is_some(),
         };
-        why.push(if defined.is_none() {
-            format!(
-                "{} is not defined here: its learning-rate matrix Λ does not exist (K or KΣK is \
-                 singular), so there is no update map and no stationary state.",
-                opt.name()
-            )
-        } else if !necessary_condition {
-            let quantity = match opt.opt {
-                Opt::Sgd if opt.damp > 0.0 => "(1−ν)λ·k_max",
-                Opt::Sgd => "λ·k_max",
-                Opt::Qhm => "λ·k_max·(1+μ−2μν)",
-                Opt::Nesterov => "λ·k_max·(1+2μ)",
-                _ => "the largest eigenvalue of ΛK",
-            };
-            format!(
-                "{} diverges here: {quantity} = {:.4} ≥ 2(1+μ) = {:.4}, so the update map has \
-                 spectral radius {rho} ≥ 1 and the walkers are thrown further out at every \
-                 step along the sharpest direction of K (Liu et al., Sec. 4.5).",
-                opt.name(),
-                necessary.0,
-                necessary.1
-            )
-        } else if mean_square_radius.is_some() {
-            format!(
-                "No stationary state: with noise that grows with the fluctuations (state-dependent), the \
-                 second moment grows at every step (mean-square radius {rho} ≥ 1)."
-            )
-        } else if opt.opt.depends_on_sigma() {
-            format!(
-                "No stationary state: no covariance Σ reproduces itself under {}'s \
-                 Σ-dependent learning rate here (spectral radius {rho}).",
-                opt.name()
-            )
-        } else {
-            format!(
-                "No stationary state: the spectral radius of the update map is {rho} ≥ 1, \
-                 so the fluctuations of SGD do not settle (they grow without bound or drift \
-                 along a flat direction)."
-            )
-        });
+        why.push(why_not.message(opt, r));
     }
     if sigma_continuous.is_none() {
         let flat = crate::linalg::sym_eigenvalues(&model.k).is_none_or(|e| e.min() <= 0.0);
