@@ -15,6 +15,7 @@ pub mod diagonal;
 pub mod first_passage;
 pub mod half_running;
 pub mod outcome;
+pub mod per_direction;
 pub mod power_spectra;
 pub mod runs;
 pub mod schedule;

@@ -23,11 +23,14 @@ pub mod idealised;
 pub mod kramers;
 pub mod lyapunov;
 pub mod momentum_ranges;
+pub mod noise_scale;
+pub mod per_direction;
 pub mod schedule;
 
 pub mod power_spectra;
 pub mod spectrum;
 pub mod stability;
+pub mod steps_to_target;
 pub mod tails;
 
 use crate::model::Model;

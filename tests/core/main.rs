@@ -17,4 +17,5 @@ mod power_spectra;
 mod qhm_thm11;
 mod results;
 mod schedule;
+mod steps_to_target;
 mod theory;
