@@ -23,6 +23,7 @@ pub mod kit;
 pub mod live;
 pub mod query;
 
+pub mod batch_size;
 pub mod bayes;
 pub mod ellipses;
 pub mod escape;
@@ -70,6 +71,12 @@ pub struct Spec {
     pub presets: &'static [(&'static str, &'static str)],
     /// The ellipse panel animates its walkers; the other panels are figures.
     pub live: bool,
+    /// Its plan is too heavy for the page's thread (many rates × many directions): the page
+    /// computes it in a worker ([`crate::panels::Planned::pending`] meanwhile).
+    pub heavy: bool,
+    /// Values it accepts beyond the schema's general ones, as (key, value): `("mu", "auto")`,
+    /// `("n_data", "0")` (infinite data). Other panels refuse them by name.
+    pub accepts: &'static [(&'static str, &'static str)],
 }
 
 /// A figure panel (see the module documentation).
@@ -288,6 +295,7 @@ pub const NAMES: &[&str] = &[
     "fdr-variance",
     "fdr2",
     "loss-band",
+    "batch-size",
 ];
 
 static PANELS: &[&dyn AnyPanel] = &[
@@ -306,6 +314,7 @@ static PANELS: &[&dyn AnyPanel] = &[
     &fdr_variance::FdrVariance,
     &fdr2::Fdr2,
     &loss_band::LossBand,
+    &batch_size::BatchSize,
 ];
 
 /// Every panel, in the order of [`NAMES`].
@@ -377,7 +386,7 @@ pub fn specs_json() -> serde_json::Value {
                 let s = p.spec();
                 serde_json::json!({
                     "name": s.name, "title": s.title, "claim": s.claim, "caption": s.caption,
-                    "source": s.source, "keys": s.keys, "live": s.live,
+                    "source": s.source, "keys": s.keys, "live": s.live, "heavy": s.heavy,
                     "presets": s.presets.iter().map(|(l, q)| serde_json::json!({"label": l, "query": q})).collect::<Vec<_>>(),
                     "defaults": query::to_query(&query::defaults(s.name), query::Audience::Page),
                 })

@@ -68,8 +68,64 @@ pub fn apply(p: &mut Params, query: &str, audience: Audience) -> Vec<ParamError>
         }
     }
     let panel = p.panel.clone();
+    let before = p.clone();
     errors.extend(apply_pairs(p, &pairs, |f| serves(f, audience, &panel)));
-    errors.extend(p.reconcile_all(live(&panel)));
+    errors.extend(refuse_special(p, &before));
+    errors.extend(reconcile(p));
+    errors
+}
+
+/// The rules between fields: the general ones, then those between the fields the panel shows.
+fn reconcile(p: &mut Params) -> Vec<ParamError> {
+    let mut errors = p.reconcile_all(live(&p.panel));
+    let shown = spec(&p.panel).map_or(&[][..], |s| s.keys);
+    errors.extend(p.reconcile_shown(shown));
+    errors
+}
+
+/// The panels that accept `(key, value)` beyond the general schema ([`super::Spec::accepts`]).
+fn accepting(key: &str, value: &str) -> Vec<&'static str> {
+    super::all()
+        .iter()
+        .map(|p| p.spec())
+        .filter(|s| s.accepts.contains(&(key, value)))
+        .map(|s| s.name)
+        .collect()
+}
+
+/// Refuses, by name, the values that only some panels accept (`mu=auto`, `n_data=0`) where
+/// `p.panel` does not: the field keeps its value from `before`.
+fn refuse_special(p: &mut Params, before: &Params) -> Vec<ParamError> {
+    let mut errors = Vec::new();
+    let mut refuse = |key: &str, value: &str, p: &mut Params| {
+        let names = accepting(key, value);
+        if names.contains(&p.panel.as_str()) {
+            return false;
+        }
+        errors.push(ParamError {
+            key: key.into(),
+            reason: format!(
+                "'{value}' is accepted only by the panel{} {}",
+                if names.len() == 1 { "" } else { "s" },
+                names.join(", ")
+            ),
+            fallback: None,
+        });
+        true
+    };
+    if p.mu_auto && refuse("mu", "auto", p) {
+        (p.mu, p.mu_auto) = (before.mu, false);
+    }
+    if p.n_data == 0 && refuse("n_data", "0", p) {
+        p.n_data = if before.n_data > 0 {
+            before.n_data
+        } else {
+            defaults(&p.panel).n_data.max(1)
+        };
+    }
+    for e in &mut errors {
+        e.fallback = p.get_str(&e.key);
+    }
     errors
 }
 
@@ -102,7 +158,10 @@ pub fn set(p: &mut Params, key: &str, raw: &str) -> Result<(), String> {
         .ok_or_else(|| format!("'{key}' is not a parameter of this panel"))?;
     let mut q = p.clone();
     f.set_str(&mut q, raw)?;
-    let _ = q.reconcile_all(live(&q.panel));
+    if let Some(e) = refuse_special(&mut q, p).first() {
+        return Err(e.reason.clone());
+    }
+    let _ = reconcile(&mut q);
     *p = q;
     Ok(())
 }

@@ -19,7 +19,7 @@ pub mod rules;
 pub mod schema;
 
 pub use query::{ParamError, MAX_QUERY_LEN, SCHEMA_VERSION};
-pub use rules::{MAX_DATA, MAX_FRAME_WORK, MAX_WORK};
+pub use rules::{MAX_DATA, MAX_FRAME_WORK, MAX_WALKER_COORDS, MAX_WORK};
 pub use schema::{field, help_text, schema_json, Field, Kind, Value, When, FIELDS};
 
 use crate::optimizer::Opt;
@@ -191,6 +191,8 @@ pub struct Params {
     pub lr: f64,
     /// Heavy-ball momentum μ ∈ [0, 1) (Liu et al., Eq. 5).
     pub mu: f64,
+    /// `mu=auto`: μ is optimised too (panels that accept it; `mu` then holds no value used).
+    pub mu_auto: bool,
     /// First Hessian eigenvalue.
     pub h1: f64,
     /// Second Hessian eigenvalue.
@@ -257,6 +259,18 @@ pub struct Params {
     pub steps: u64,
     /// SGD steps per animation frame (page).
     pub speed: u64,
+    /// The start θᵢ(0) = θ₀ in every direction (batch-size panel).
+    pub theta0: f64,
+    /// The target loss as a fraction of the initial expected loss.
+    pub target: f64,
+    /// The most steps looked at for the target.
+    pub max_steps: u64,
+    /// The largest batch size: batch sizes are the powers of two from 1 to it.
+    pub batch_max: u64,
+    /// The power γ of the preconditioner P = H^(−γ).
+    pub gamma: f64,
+    /// The decay β of the exponential moving average of the iterates (0: off).
+    pub ema: f64,
 }
 
 impl Default for Params {
@@ -277,6 +291,7 @@ impl Default for Params {
             dim: 2,
             lr: 0.5,
             mu: 0.0,
+            mu_auto: false,
             h1: 1.0,
             h2: 0.1,
             h_angle: 0.0,
@@ -310,6 +325,12 @@ impl Default for Params {
             seed: 1,
             steps: 1000,
             speed: 2,
+            theta0: 1.0,
+            target: 0.02,
+            max_steps: 100_000,
+            batch_max: 4096,
+            gamma: 0.5,
+            ema: 0.9,
         }
     }
 }

@@ -1,6 +1,8 @@
 //! The rules between fields, and the caps on work that keep a stranger's link from asking for
 //! too much: a minibatch no larger than its data set, Student-t noise with a finite variance,
-//! a bounded data set, bounded walker-steps per Monte Carlo run and per animation frame.
+//! a bounded data set, bounded walker-steps per Monte Carlo run and per animation frame; and
+//! rules that hold only where a panel shows the fields they relate ([`Params::reconcile_shown`]:
+//! batch sizes no larger than a finite data set, walkers × dimensions within memory).
 
 use super::{Dist, Noise, ParamError, Params};
 
@@ -14,6 +16,10 @@ pub const MAX_WORK: u64 = 1_000_000_000;
 /// Most walker-steps (times the minibatch size, for real minibatches) one animation frame of
 /// a live panel may ask for: about 50 ms.
 pub const MAX_FRAME_WORK: u64 = 20_000_000;
+
+/// Most walkers × dimensions of a D-dimensional Monte Carlo run (its state, 2 × 8 bytes each,
+/// stays within 64 MB).
+pub const MAX_WALKER_COORDS: u64 = 4_000_000;
 
 impl Params {
     /// [`Params::reconcile`] until every rule holds; every change it made. `live`: the
@@ -124,7 +130,8 @@ impl Params {
     }
 
     fn batch_in_data(&mut self) -> Option<ParamError> {
-        if self.batch <= self.n_data {
+        // n_data = 0 is infinite data (only where a panel accepts it).
+        if self.n_data == 0 || self.batch <= self.n_data {
             return None;
         }
         let was = self.batch;
@@ -137,5 +144,45 @@ impl Params {
             ),
             fallback: Some(self.batch.to_string()),
         })
+    }
+}
+
+impl Params {
+    /// The rules between fields that a panel shows (`shown`: its keys), until every one holds;
+    /// every change it made. A rule applies only where the panel shows all its fields, so that
+    /// no hidden field of another panel is changed.
+    pub fn reconcile_shown(&mut self, shown: &[&str]) -> Vec<ParamError> {
+        let has = |keys: &[&str]| keys.iter().all(|k| shown.contains(k));
+        let mut out = Vec::new();
+        if has(&["batch_max", "n_data"]) && self.n_data > 0 && self.batch_max > self.n_data {
+            let was = self.batch_max;
+            self.batch_max = self.n_data;
+            out.push(ParamError {
+                key: "batch_max".into(),
+                reason: format!(
+                    "{was} is larger than the data set, n_data = {}",
+                    self.n_data
+                ),
+                fallback: Some(self.batch_max.to_string()),
+            });
+        }
+        // Walkers in all `spec_d` dimensions started at θ₀ (the escape panel's `spec_d` is a
+        // theory curve's, its walkers are in `esc_dim` dimensions).
+        if has(&["walkers", "spec_d", "theta0"])
+            && self.walkers.saturating_mul(self.spec_d) > MAX_WALKER_COORDS
+        {
+            let was = self.walkers;
+            self.walkers = (MAX_WALKER_COORDS / self.spec_d.max(1)).max(1);
+            out.push(ParamError {
+                key: "walkers".into(),
+                reason: format!(
+                    "{was} walkers × {} dimensions is more than the {MAX_WALKER_COORDS} \
+                     coordinates a run may hold",
+                    self.spec_d
+                ),
+                fallback: Some(self.walkers.to_string()),
+            });
+        }
+        out
     }
 }

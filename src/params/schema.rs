@@ -75,6 +75,9 @@ pub struct Field {
     /// The field matters only when another field (a choice) has one of these words
     /// (`None`: always); the page hides it otherwise.
     pub when: Option<When>,
+    /// A word accepted besides the numbers of the range (`mu=auto`: optimise μ too), for
+    /// the panels that take it (`crate::panels::Spec::accepts`).
+    pub word: Option<&'static str>,
     get: fn(&Params) -> Value,
     set: fn(&mut Params, Value),
 }
@@ -98,6 +101,9 @@ impl Field {
         let s = raw.trim();
         if s.is_empty() {
             return Err("value is empty".into());
+        }
+        if let Some(w) = self.word.filter(|w| *w == s) {
+            return Ok(Value::Word(w));
         }
         match self.kind {
             Kind::Real { min, max, .. } => validate_real(s, min, max),
@@ -177,6 +183,7 @@ macro_rules! real {
                 step: $step,
             },
             when: $when,
+            word: None,
             get: |p| Value::Real(p.$f),
             set: |p, v| {
                 if let Value::Real(x) = v {
@@ -206,6 +213,7 @@ macro_rules! int {
                 step: $step,
             },
             when: None,
+            word: None,
             get: |p| Value::Int(p.$f),
             set: |p, v| {
                 if let Value::Int(n) = v {
@@ -225,6 +233,7 @@ macro_rules! boolean {
             help: $help,
             kind: Kind::Bool,
             when: None,
+            word: None,
             get: |p| Value::Bool(p.$f),
             set: |p, v| {
                 if let Value::Bool(b) = v {
@@ -254,15 +263,35 @@ pub static FIELDS: &[Field] = &[
         [0.001, 4.0, 0.001],
         None
     ),
-    real!(
-        "mu",
-        mu,
-        "momentum μ",
-        "",
-        "Heavy-ball momentum (Liu et al., Eq. 5).",
-        [0.0, 0.99, 0.01],
-        None
-    ),
+    Field {
+        key: "mu",
+        label: "momentum μ",
+        unit: "",
+        help: "Heavy-ball momentum (Liu et al., Eq. 5); `auto` (batch-size panel) optimises μ \
+               too, over a grid.",
+        kind: Kind::Real {
+            min: 0.0,
+            max: 0.99,
+            step: 0.01,
+        },
+        when: None,
+        word: Some("auto"),
+        get: |p| {
+            if p.mu_auto {
+                Value::Word("auto")
+            } else {
+                Value::Real(p.mu)
+            }
+        },
+        set: |p, v| match v {
+            Value::Real(x) => {
+                p.mu = x;
+                p.mu_auto = false;
+            }
+            Value::Word(_) => p.mu_auto = true,
+            _ => {}
+        },
+    },
     real!(
         "h1",
         h1,
@@ -297,6 +326,7 @@ pub static FIELDS: &[Field] = &[
         help: "Covariance C of the gradient noise: σ²I, aK, σ²I + aK, or general.",
         kind: Kind::Choice(Noise::WORDS),
         when: None,
+        word: None,
         get: |p| Value::Word(p.noise.word()),
         set: |p, v| {
             if let Value::Word(w) = v {
@@ -368,6 +398,7 @@ pub static FIELDS: &[Field] = &[
                natural gradient, Adam, or SGD preconditioned by P.",
         kind: Kind::Choice(Opt::WORDS),
         when: None,
+        word: None,
         get: |p| Value::Word(p.opt.word()),
         set: |p, v| {
             if let Value::Word(w) = v {
@@ -439,8 +470,8 @@ pub static FIELDS: &[Field] = &[
             "n_data",
             n_data,
             "data set size N",
-            "Number of training points N.",
-            [1, 10_000_000, 1]
+            "Number of training points N (0: infinite data, batch-size panel only).",
+            [0, 10_000_000, 1]
         )
     },
     Field {
@@ -514,6 +545,7 @@ pub static FIELDS: &[Field] = &[
                rescaled to the covariance C.",
         kind: Kind::Choice(Dist::WORDS),
         when: None,
+        word: None,
         get: |p| Value::Word(p.dist.word()),
         set: |p, v| {
             if let Value::Word(w) = v {
@@ -578,6 +610,7 @@ pub static FIELDS: &[Field] = &[
                no function of K), of both, or none.",
         kind: Kind::Choice(Contours::WORDS),
         when: None,
+        word: None,
         get: |p| Value::Word(p.contours.word()),
         set: |p, v| {
             if let Value::Word(w) = v {
@@ -662,6 +695,59 @@ pub static FIELDS: &[Field] = &[
         [1.0, 10_000.0, 1.0],
         None
     ),
+    // Fields of the batch-size panel.
+    real!(
+        "theta0",
+        theta0,
+        "start θ₀",
+        "",
+        "The start θᵢ(0) = θ₀ in every direction of the power-law model.",
+        [0.001, 100.0, 0.001],
+        None
+    ),
+    real!(
+        "target",
+        target,
+        "target",
+        "× L(0)",
+        "The target loss, as a fraction of the initial expected loss L(0).",
+        [0.0001, 0.99, 0.0001],
+        None
+    ),
+    int!(
+        "max_steps",
+        max_steps,
+        "most steps",
+        "The most steps looked at for the target; a batch size that needs more is named, not \
+        drawn.",
+        [1, 1_000_000, 1]
+    ),
+    int!(
+        "batch_max",
+        batch_max,
+        "largest batch",
+        "The batch sizes are the powers of two from 1 to this.",
+        [1, 1_048_576, 1]
+    ),
+    real!(
+        "gamma",
+        gamma,
+        "preconditioner power γ",
+        "",
+        "SGD preconditioned by P = H^(−γ): 0 is plain SGD, 1 is Newton's direction.",
+        [0.0, 1.0, 0.05],
+        None
+    ),
+    real!(
+        "ema",
+        ema,
+        "EMA decay β",
+        "",
+        "Decay β of the exponential moving average of the iterates, θ̄ ← βθ̄ + (1 − β)θ \
+         (0: no EMA).",
+        [0.0, 0.99, 0.01],
+        None
+    ),
     int!(
         "points",
         points,
@@ -702,6 +788,7 @@ struct FieldJson {
     options: Option<&'static [&'static str]>,
     default: String,
     when: Option<When>,
+    word: Option<&'static str>,
 }
 
 impl Field {
@@ -730,6 +817,7 @@ impl Field {
             options,
             default: self.default_value().to_query_string(),
             when: self.when,
+            word: self.word,
         }
     }
 }
@@ -752,6 +840,10 @@ pub fn help_text() -> String {
             Kind::Int { min, max, .. } => format!("integer in [{min}, {max}]"),
             Kind::Bool => "0|1".to_string(),
             Kind::Choice(words) => words.join("|"),
+        };
+        let range = match f.word {
+            Some(w) => format!("{range} or {w}"),
+            None => range,
         };
         let _ = writeln!(
             out,

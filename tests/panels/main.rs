@@ -1,6 +1,7 @@
 //! Every panel at a reduced sample size: its Monte Carlo points within 5 standard errors of
 //! the exact theory, and the papers' claims where the panel shows them. One test binary.
 
+mod batch_size;
 mod bayes;
 mod ellipses;
 mod escape;

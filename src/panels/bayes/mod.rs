@@ -49,6 +49,8 @@ static SPEC: Spec = Spec {
         ("S ≪ N", "n_data=100000&batch=10"),
     ],
     live: false,
+    heavy: false,
+    accepts: &[],
 };
 
 fn defaults(p: &mut Params) {

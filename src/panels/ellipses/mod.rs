@@ -56,6 +56,8 @@ static SPEC: Spec = Spec {
         ),
     ],
     live: true,
+    heavy: false,
+    accepts: &[],
 };
 
 /// The model and its exact theory, the effective Hessian (or why there is none), and why

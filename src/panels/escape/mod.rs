@@ -64,6 +64,8 @@ static SPEC: Spec = Spec {
         ("Thm 8: d = 1.5", "spec_decay=1.5"),
     ],
     live: false,
+    heavy: false,
+    accepts: &[],
 };
 
 fn defaults(p: &mut Params) {

@@ -45,6 +45,8 @@ static SPEC: Spec = Spec {
         ("Student-t noise", "dist=student"),
     ],
     live: false,
+    heavy: false,
+    accepts: &[],
 };
 
 fn defaults(p: &mut Params) {

@@ -58,6 +58,8 @@ static SPEC: Spec = Spec {
         ("no quartic term", "quartic=0"),
     ],
     live: false,
+    heavy: false,
+    accepts: &[],
 };
 
 fn defaults(p: &mut Params) {

@@ -44,6 +44,8 @@ static SPEC: Spec = Spec {
         ("start at the minimum", "w0=0"),
     ],
     live: false,
+    heavy: false,
+    accepts: &[],
 };
 
 fn defaults(p: &mut Params) {

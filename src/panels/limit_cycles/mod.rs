@@ -79,6 +79,8 @@ static SPEC: Spec = Spec {
         ),
     ],
     live: false,
+    heavy: false,
+    accepts: &[],
 };
 
 fn defaults(p: &mut Params) {

@@ -60,6 +60,8 @@ static SPEC: Spec = Spec {
         ("noise ∝ Hessian (blog)", "sigma2=0&a=1"),
     ],
     live: false,
+    heavy: false,
+    accepts: &[],
 };
 
 fn defaults(p: &mut Params) {

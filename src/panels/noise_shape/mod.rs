@@ -46,6 +46,8 @@ static SPEC: Spec = Spec {
     defaults,
     presets: &[("Fig. 8: k = 1, σ² = 1", "h1=1&sigma2=1")],
     live: false,
+    heavy: false,
+    accepts: &[],
 };
 
 fn defaults(p: &mut Params) {

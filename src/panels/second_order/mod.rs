@@ -56,6 +56,8 @@ static SPEC: Spec = Spec {
         ("With momentum μ = 0.5", "a=0.009&mu=0.5"),
     ],
     live: false,
+    heavy: false,
+    accepts: &[],
 };
 
 fn defaults(p: &mut Params) {

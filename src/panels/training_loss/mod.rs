@@ -52,6 +52,8 @@ static SPEC: Spec = Spec {
         ("μ = 0.5", "mu=0.5"),
     ],
     live: false,
+    heavy: false,
+    accepts: &[],
 };
 
 fn defaults(p: &mut Params) {
