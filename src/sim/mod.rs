@@ -143,7 +143,6 @@ impl Dynamics {
     /// state).
     pub fn new(model: &Model, opt: &Optimizer, dist: Shape) -> Result<Dynamics, String> {
         let d = model.dim();
-        assert!(d == 1 || d == 2, "walker ensembles are 1-D or 2-D");
         let sigma = if opt.opt.depends_on_sigma() {
             crate::theory::stationary(model, opt)
                 .map_err(|_| {
@@ -157,10 +156,23 @@ impl Dynamics {
         } else {
             DMatrix::zeros(d, d)
         };
+        Dynamics::at_sigma(model, opt, &sigma, dist)
+    }
+
+    /// [`Dynamics::new`] with NGD's and Adam's stationary Σ given (computed once for a sweep,
+    /// e.g. by `theory::stationary_sweep`); other optimizers ignore it.
+    pub fn at_sigma(
+        model: &Model,
+        opt: &Optimizer,
+        sigma: &DMatrix<f64>,
+        dist: Shape,
+    ) -> Result<Dynamics, String> {
+        let d = model.dim();
+        assert!(d == 1 || d == 2, "walker ensembles are 1-D or 2-D");
         let lambda = match opt.opt {
             Opt::Qhm | Opt::Nesterov => flat(&(DMatrix::identity(d, d) * opt.lr)),
             _ => flat(
-                &opt.lambda(&model.k, &sigma, &model.noise(&sigma))
+                &opt.lambda(&model.k, sigma, &model.noise(sigma))
                     .ok_or("the optimizer's learning-rate matrix does not exist (K is singular)")?,
             ),
         };
@@ -169,7 +181,7 @@ impl Dynamics {
             k: flat(&model.k),
             noise: if opt.opt.depends_on_sigma() {
                 NoiseSource::Additive {
-                    l: crate::linalg::psd_cholesky(&model.noise(&sigma)),
+                    l: crate::linalg::psd_cholesky(&model.noise(sigma)),
                     dist,
                     fisher: 0.0,
                 }
