@@ -141,7 +141,12 @@ impl LaneRng {
     /// compiles to a call.
     #[inline(always)]
     pub fn fill_normal(&mut self, out: &mut F) {
-        let u: [u64; LANES] = std::array::from_fn(|i| self.next_lane(i));
+        // A plain loop: `std::array::from_fn` was left out of line (16 instructions per
+        // walker-step of the 2-D kernel, without link-time optimisation).
+        let mut u = [0u64; LANES];
+        for (i, u) in u.iter_mut().enumerate() {
+            *u = self.next_lane(i);
+        }
         let mut all = true;
         for i in 0..LANES {
             let (x, hit) = candidate(u[i]);
