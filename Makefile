@@ -66,11 +66,16 @@ browser: browser-deps
 soak: wasm browser-deps
 	cd tests/browser && node soak.mjs 600
 
-## Benchmarks: criterion (native), the numpy baseline, the browser benchmark; one table
+## Benchmarks, all in one run: criterion (native), the numpy and JAX peers (each in its own
+## process; numpy with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset for that command alone),
+## the browser benchmark and every panel's default figure in Chromium; one table.
 bench: wasm browser-deps
 	$(CARGO) bench --bench core
 	@mkdir -p target/bench
-	@python3 -c "import numpy" 2>/dev/null || pip install --quiet numpy
-	python3 benches/numpy_baseline.py 10000 1000 > target/bench/numpy.json
+	@python3 -c "import numpy, threadpoolctl" 2>/dev/null || pip install --quiet numpy threadpoolctl
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python3 benches/numpy_baseline.py 10000 1000 > target/bench/numpy.json
+	@python3 -c "import jax" 2>/dev/null || pip install --quiet jax
+	JAX_PLATFORMS=cpu python3 benches/jax_baseline.py 10000 1000 > target/bench/jax.json
 	cd tests/browser && node bench.mjs > ../../target/bench/browser.json
+	cd tests/browser && node bench_panels.mjs > ../../target/bench/panels.json
 	@python3 benches/table.py

@@ -65,7 +65,7 @@ fn the_page_ignores_keys_the_panel_does_not_use_and_unknown_keys() {
     assert!(errors.is_empty());
     assert_eq!((p.dim, p.steps, p.lr), (2, Params::default().steps, 0.7));
     assert!(!to_query(&p, Audience::Page).contains("dim="));
-    assert!(to_query(&p, Audience::Page).starts_with("v=2&panel=ellipses&"));
+    assert!(to_query(&p, Audience::Page).starts_with("v=3&panel=ellipses&"));
 }
 
 #[test]
@@ -101,8 +101,27 @@ fn a_version_1_link_migrates_to_the_ellipse_panel() {
     assert_eq!(p.noise, nqm_explorer::params::Noise::General);
     let now = to_query(&p, Audience::Page);
     assert!(
-        now.starts_with("v=2&panel=ellipses&lr=1.3&mu=0.2&"),
+        now.starts_with("v=3&panel=ellipses&lr=1.3&mu=0.2&"),
         "{now}"
+    );
+}
+
+#[test]
+fn a_version_2_link_opens_the_same_setting_under_version_3() {
+    // Version 3 changed only what some seeds draw (Student-t and χ² noise, ensembles of more
+    // than 16 384 walkers): a version-2 link keeps every key and value.
+    let v2 = "v=2&panel=noise-shape&h1=1&sigma2=1&walkers=2000&steps=300&points=5&seed=4";
+    let (p, errors) = parse_query(v2, Audience::Page);
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(
+        (p.panel.as_str(), p.walkers, p.steps, p.points, p.seed),
+        ("noise-shape", 2000, 300, 5, 4)
+    );
+    let now = to_query(&p, Audience::Page);
+    assert!(now.starts_with("v=3&panel=noise-shape&"), "{now}");
+    assert_eq!(
+        to_query(&parse_query(&now, Audience::Page).0, Audience::Page),
+        now
     );
 }
 
