@@ -3,6 +3,7 @@
 //   node tools/dist.mjs            build dist/ from the repository (after `make wasm`)
 //   node tools/dist.mjs --seal DIR write DIR/sw.js again for DIR's files as they are now
 //   node tools/dist.mjs --vendor   only copy reveal.js into www/vendor/ (for `make serve`)
+//   node tools/dist.mjs --widget   only write the notebook widget's files again, from dist/
 //
 // dist/ mirrors the files the repository serves (index.html, tour.html when it exists, sw.js,
 // www/… with the examples and the worker), with
@@ -168,12 +169,17 @@ async function build() {
 }
 
 const args = process.argv.slice(2);
-if (args[0] === '--vendor') {
+if (args[0] === '--widget') {
+  const pkg = path.join(DIST, 'www/pkg');
+  widget(readFileSync(path.join(pkg, 'nqm_explorer_bg.wasm')), await readSchema(pkg));
+} else if (args[0] === '--vendor') {
   vendorReveal(path.join(ROOT, 'www/vendor'));
 } else if (args[0] === '--seal') {
   const dir = path.resolve(args[1]);
   const info = await readSchema(path.join(dir, 'www/pkg'));
   console.log(seal(dir, info.version));
-} else {
+} else if (args.length === 0) {
   await build();
+} else {
+  throw new Error(`unknown arguments ${args.join(' ')}: see the top of tools/dist.mjs`);
 }

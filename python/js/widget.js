@@ -3,26 +3,40 @@
 // same WebAssembly as the page. `make dist` bundles this file after the wasm-bindgen glue and
 // www/controls.js into python/src/nqm_explorer/static/widget.mjs (the imports below are dropped).
 //
-// State, synced with Python (python/src/nqm_explorer/panel.py):
-//   query     the permalink query; Python sets it, and so do the controls here
+// From Python (python/src/nqm_explorer/panel.py), as synced state:
+//   query     the permalink query
 //   _wasm     the WebAssembly (bytes, from the wheel)
-//   readouts  {key: value} of the figure's readouts, for the state `_state.query`
-//   errors    the values the panel refused or changed, [{key, reason, message}]
-//   _state    {query, complete, jobs, jobs_done, readouts: [{key, label, value, se}], details}
-//   _figure   the latest complete figure, in the public JSON format
-// Monte Carlo runs on this thread, one job at a time between frames; a view that is off screen
-// pauses, and a newer state supersedes a run in progress.
+// To Python, as messages (model.send; not synced state, whose updates ipywidgets holds back
+// while the kernel runs a cell that awaits them):
+//   {type: 'query', query}   the controls here changed the state
+//   {type: 'state', query, complete, jobs, jobs_done, readouts: [{key, label, value, se}],
+//    details, errors, figure}   what the panel shows for `query` (figure: the public JSON
+//                               format, once complete; else null)
+// Monte Carlo runs on this thread, one job at a time between frames, to the end even off screen
+// (Python may be waiting for it); a newer state supersedes a run in progress. A live panel's
+// walkers stop while the view is off screen.
 
 import { initSync, PanelView, schema, panels_json } from '../../www/pkg/nqm_explorer.js';
 import { Controls } from '../../www/controls.js';
 
-const SYNC_PERIOD_MS = 400; // readouts (and a live panel's figure) go to Python at most this often
+const SYNC_PERIOD_MS = 400; // readouts go to Python at most this often
+const LIVE_FIGURE_PERIOD_MS = 2000; // and a live panel's figure, with its walkers
 let loaded = null;
 let nextView = 1;
 
+// The WebAssembly's bytes as the kernel sent them (a DataView, or a view or buffer of another kind).
+function bytesOf(value) {
+  if (value instanceof ArrayBuffer || ArrayBuffer.isView(value)) {
+    const v = value instanceof ArrayBuffer ? new Uint8Array(value) : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+    return v.slice(); // a copy in a plain ArrayBuffer
+  }
+  if (value && value.buffer instanceof ArrayBuffer) return bytesOf(value.buffer);
+  throw new Error(`the panel's WebAssembly did not arrive (got ${Object.prototype.toString.call(value)})`);
+}
+
 function load(model) {
   if (!loaded) {
-    initSync({ module: model.get('_wasm') });
+    initSync({ module: bytesOf(model.get('_wasm')) });
     loaded = { fields: JSON.parse(schema()), specs: JSON.parse(panels_json()) };
   }
   return loaded;
@@ -55,7 +69,7 @@ function render({ model, el: host }) {
   const errorsBox = el('div', 'nqm-errors');
   const table = el('table');
   table.setAttribute('aria-label', 'readouts');
-  side.append(title, form, status, errorsBox, table);
+  side.append(title, status, errorsBox, table, form);
   root.append(canvas, side);
   host.append(root);
 
@@ -66,7 +80,9 @@ function render({ model, el: host }) {
   let visible = true;
   let closed = false;
   let lastSync = 0;
+  let lastFigure = -Infinity;
   let syncTimer = null;
+  let errors = [];
   const dark = () => matchMedia('(prefers-color-scheme: dark)').matches && !document.body.dataset.jpThemeLight;
   const dpr = () => window.devicePixelRatio || 1;
 
@@ -84,7 +100,7 @@ function render({ model, el: host }) {
     try { handle.draw(dpr(), dark()); } catch (e) { status.textContent = `drawing failed: ${e}`; }
   }
 
-  function build(panel) {
+  function build() {
     handle?.free();
     handle = new PanelView(canvas, model.get('query'));
     spec = specs.find((s) => s.name === handle.panel());
@@ -99,10 +115,10 @@ function render({ model, el: host }) {
     for (const e of form.querySelectorAll('[id]')) e.id = prefix + e.id;
     for (const l of form.querySelectorAll('label[for]')) l.htmlFor = prefix + l.htmlFor;
     for (const e of form.querySelectorAll('[aria-describedby]')) e.setAttribute('aria-describedby', prefix + e.getAttribute('aria-describedby'));
-    return panel;
   }
 
-  function showErrors(errors) {
+  function showErrors(list) {
+    errors = list;
     errorsBox.textContent = errors.map((e) => e.message).join('\n');
   }
 
@@ -112,9 +128,7 @@ function render({ model, el: host }) {
     controls.sync((k) => handle.get(k) ?? '');
     draw();
     const q = handle.query();
-    if (fromHere && q !== model.get('query')) {
-      model.set('query', q);
-    }
+    if (fromHere && q !== model.get('query')) model.send({ type: 'query', query: q });
     sync(true);
     startMonteCarlo();
   }
@@ -152,18 +166,18 @@ function render({ model, el: host }) {
     const r = readouts();
     if (handle.live()) r.complete = true; // the walkers run on; every number is current
     showReadouts(r);
-    const values = {};
-    for (const x of r.readouts) values[x.key] = x.value;
     const { readouts: list, complete, jobs, jobs_done: done, ...details } = r;
-    model.set('readouts', values);
-    model.set('_state', { query: handle.query(), complete, jobs, jobs_done: done, readouts: list, details });
-    if (complete) model.set('_figure', JSON.parse(handle.figure_json()));
-    model.save_changes();
+    let figure = null;
+    if (complete && (!handle.live() || t - lastFigure >= LIVE_FIGURE_PERIOD_MS || now)) {
+      figure = JSON.parse(handle.figure_json());
+      lastFigure = t;
+    }
+    model.send({ type: 'state', query: handle.query(), complete, jobs, jobs_done: done, readouts: list, details, errors, figure });
   }
 
   async function startMonteCarlo() {
     const id = ++run;
-    if (handle.live() || !visible) return;
+    if (handle.live()) return;
     const n = handle.jobs();
     for (let i = 0; i < n; i++) {
       await new Promise((r) => setTimeout(r, 0)); // the notebook stays responsive between points
@@ -187,9 +201,7 @@ function render({ model, el: host }) {
       status.textContent = `the panel stopped: ${e}`;
       return;
     }
-    const errors = JSON.parse(handle.errors());
-    showErrors(errors);
-    model.set('errors', errors);
+    showErrors(JSON.parse(handle.errors()));
     changed(true);
   }
 
@@ -210,19 +222,13 @@ function render({ model, el: host }) {
 
   build();
   fit();
-  const errors = JSON.parse(handle.errors());
-  showErrors(errors);
-  model.set('errors', errors);
+  showErrors(JSON.parse(handle.errors()));
   changed(true);
   model.on('change:query', fromPython);
   const resize = new ResizeObserver(() => { if (fit()) draw(); });
   resize.observe(canvas);
   const seen = new IntersectionObserver((entries) => {
-    const v = entries[entries.length - 1].isIntersecting;
-    if (v === visible) return;
-    visible = v;
-    if (visible && !readouts().complete) startMonteCarlo();
-    else if (!visible) run++;
+    visible = entries[entries.length - 1].isIntersecting;
   });
   seen.observe(root);
   requestAnimationFrame(frame);

@@ -2,6 +2,7 @@
 WebAssembly by `make dist`): keys, ranges, choices and defaults come from there, a bad value
 raises ValueError naming the key and its range, and the version is Cargo.toml's."""
 
+import asyncio
 import json
 import re
 from pathlib import Path
@@ -121,6 +122,9 @@ def test_figure_and_readouts_before_the_frontend_answers():
     p._state = {"query": p.query, "complete": True}
     p._figure = {"panel": "ellipses", "complete": True}
     assert p.complete and p.figure() == {"panel": "ellipses", "complete": True}
+    asyncio.run(p.wait(timeout=1))  # complete: returns at once
     p.lr = 1.9
     assert not p.complete, "the state changed: the frontend's answer is for the old one"
     json.dumps(p.figure())
+    with pytest.raises(TimeoutError, match="computes in the notebook's frontend"):
+        asyncio.run(p.wait(timeout=0.1))

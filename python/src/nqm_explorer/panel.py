@@ -25,6 +25,18 @@ def default_base_url() -> str:
     return os.environ.get("NQM_EXPLORER_URL") or DEFAULT_BASE_URL
 
 
+def _kernel_can_iterate() -> bool:
+    """Whether the running IPython kernel processes its messages one at a time on request
+    (ipykernel before 7, which jupyter-ui-poll drives)."""
+    try:
+        from IPython import get_ipython
+
+        kernel = getattr(get_ipython(), "kernel", None)
+    except ImportError:
+        return False
+    return kernel is not None and hasattr(kernel, "do_one_iteration")
+
+
 class Panel(anywidget.AnyWidget):
     """A live panel of nqm-explorer, drawn and computed in the notebook's frontend.
 
@@ -34,9 +46,9 @@ class Panel(anywidget.AnyWidget):
     ``p.lr`` or ``p.params``.
 
     The panel computes in the frontend, not in the kernel: ``readouts`` (a dict keyed by the
-    readouts' keys) and ``figure()`` follow once the frontend has sent them back. ``p.wait()``
-    blocks until the frontend has finished the current state (theory, and every Monte Carlo
-    point); the panel must be shown in a cell for that to happen. Rules between fields (such
+    readouts' keys) and ``figure()`` follow once the frontend has sent them back. ``await
+    p.wait()`` waits until the frontend has finished the current state (theory, and every Monte
+    Carlo point); the panel must be shown in a cell for that to happen. Rules between fields (such
     as batch <= n_data) are the panel's: what it changed comes back in ``errors``.
     """
 
@@ -45,10 +57,11 @@ class Panel(anywidget.AnyWidget):
 
     query = traitlets.Unicode("").tag(sync=True)
     _wasm = traitlets.Bytes(b"").tag(sync=True)
-    readouts = traitlets.Dict().tag(sync=True)
-    errors = traitlets.List().tag(sync=True)
-    _state = traitlets.Dict().tag(sync=True)
-    _figure = traitlets.Dict(allow_none=True, default_value=None).tag(sync=True)
+    # What the frontend sends back, as messages (see python/js/widget.js), for `_state["query"]`.
+    readouts = traitlets.Dict()
+    errors = traitlets.List()
+    _state = traitlets.Dict()
+    _figure = traitlets.Dict(allow_none=True, default_value=None)
 
     def __init__(self, panel: str = "ellipses", *, base_url: Optional[str] = None, **params: Any):
         spec = schema.panel_spec(panel)
@@ -57,6 +70,20 @@ class Panel(anywidget.AnyWidget):
         object.__setattr__(self, "_panel", panel)
         object.__setattr__(self, "base_url", base_url or default_base_url())
         super().__init__(query=q, _wasm=(STATIC / "nqm_explorer_bg.wasm").read_bytes())
+        self.on_msg(self._from_frontend)
+
+    def _from_frontend(self, _widget, content, _buffers) -> None:
+        if not isinstance(content, dict):
+            return
+        if content.get("type") == "query" and isinstance(content.get("query"), str):
+            self.query = content["query"]  # the controls in the cell changed the state
+        elif content.get("type") == "state":
+            readouts = content.get("readouts") or []
+            self.readouts = {r["key"]: r["value"] for r in readouts}
+            self.errors = list(content.get("errors") or [])
+            if content.get("figure") is not None:
+                self._figure = content["figure"]
+            self._state = {k: content.get(k) for k in ("query", "complete", "jobs", "jobs_done", "readouts", "details")}
 
     # Parameters as attributes: p.lr, p.lr = 1.8.
     def __getattr__(self, name: str) -> Any:
@@ -103,32 +130,43 @@ class Panel(anywidget.AnyWidget):
         """Whether the frontend has finished the current state (theory and Monte Carlo)."""
         return self._state.get("query") == self.query and bool(self._state.get("complete"))
 
-    def figure(self, wait: bool = False, timeout: float = 120.0) -> Optional[dict]:
+    def figure(self) -> Optional[dict]:
         """The latest complete figure the frontend sent back, in the public JSON format (None
-        before the first); with ``wait=True``, that of the current state (see `wait`)."""
-        if wait:
-            self.wait(timeout)
+        before the first). ``await p.wait()`` first for the figure of the current state."""
         return copy.deepcopy(self._figure)
 
-    def wait(self, timeout: float = 120.0) -> "Panel":
-        """Blocks until the frontend has computed the current state: readouts and figure are
-        then those of ``p.query``. The panel computes in the notebook's frontend, so it must be
-        shown in a cell; widget messages are processed meanwhile (jupyter-ui-poll)."""
-        if self.complete:
-            return self
-        from jupyter_ui_poll import ui_events
+    async def wait(self, timeout: float = 120.0) -> "Panel":
+        """Waits until the frontend has computed the current state (theory and every Monte Carlo
+        point): readouts and figure are then those of ``p.query``. In a notebook cell:
+        ``await p.wait()``. The panel computes in the notebook's frontend, so it must be shown
+        in a cell. Widget messages are received meanwhile: by ipykernel itself from version 7.4
+        on (it hands widget messages to a cell that awaits), by jupyter-ui-poll before."""
+        import asyncio
 
         deadline = time.monotonic() + timeout
-        with ui_events() as poll:
+
+        def check():
+            if time.monotonic() > deadline:
+                raise TimeoutError(
+                    f"the panel did not finish within {timeout} s: it computes in the notebook's "
+                    "frontend, so it must be shown in a cell (end a cell with the panel, or "
+                    "display(p)); a long Monte Carlo run may need a longer timeout"
+                )
+
+        if self.complete:
+            return self
+        if _kernel_can_iterate():
+            from jupyter_ui_poll import ui_events
+
+            async with ui_events() as poll:
+                while not self.complete:
+                    await poll(20)
+                    check()
+                    await asyncio.sleep(0.02)
+        else:
             while not self.complete:
-                poll(20)
-                if time.monotonic() > deadline:
-                    raise TimeoutError(
-                        f"the panel did not finish within {timeout} s: it computes in the notebook's "
-                        "frontend, so it must be shown in a cell (end a cell with the panel, or "
-                        "display(p)); a long Monte Carlo run may need a longer timeout"
-                    )
-                time.sleep(0.02)
+                check()
+                await asyncio.sleep(0.02)
         return self
 
     def __repr__(self) -> str:
