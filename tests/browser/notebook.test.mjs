@@ -1,8 +1,8 @@
 // The notebook widget for real (headless Chromium): a JupyterLab on 127.0.0.1 opens a notebook
 // that makes a Panel; the test runs its cells and checks that the panel draws, that setting
 // p.lr from Python changes the readouts that come back to Python, that a bad value raises
-// ValueError naming the key and its range, and that a figure panel's complete figure comes
-// back in the public JSON format. Needs `pip install ./python` and JupyterLab (`make python`).
+// ValueError naming the key and its range, that a figure panel's complete figure comes back in
+// the public JSON format, and that a rule between fields comes back as a named error. Needs `pip install ./python` and JupyterLab (`make python`).
 // With NQM_SCREENSHOT=FILE it also saves a screenshot of the notebook (the README's).
 
 import { test, before, after } from 'node:test';
@@ -35,7 +35,11 @@ const CELLS = [
     + 'q',
   'await q.wait(timeout=60)\n'
     + 'f = q.figure()\n'
-    + 'print("FIGURE", f["panel"], f["complete"], len(f["series"]), f["explorer_version"], __version__, q.link.startswith("http"))\n'
+    + 'print("FIGURE", f["panel"], f["complete"], len(f["series"]), f["explorer_version"], __version__, q.link.startswith("http"))',
+  'r = Panel("ellipses", noise="minibatch", n_data=100, batch=500, walkers=500)\n'
+    + 'r',
+  'await r.wait(timeout=60)\n'
+    + 'print("RULES", [e["key"] for e in r.errors], r.batch, r.n_data)\n'
     + 'print("DONE")',
 ];
 
@@ -127,6 +131,8 @@ test('in JupyterLab a Panel draws, follows p.lr set from Python with readouts ba
   assert.equal(moved, 'True', 'the walkers do not move');
   assert.match(text, /REFUSED lr = 99 \(learning rate λ\): outside its range; lr takes a number in \[0\.001, 4\]/);
   assert.match(text, new RegExp(`FIGURE lr-sweep True \\d+ ${VERSION.replace(/\./g, '\\.')} ${VERSION.replace(/\./g, '\\.')} True`));
+  // A rule between fields (batch <= n_data) is the panel's: what it changed comes back named.
+  assert.match(text, /RULES \['batch'\] 100 100/);
   // The panels draw: plenty of pixels that are not the background.
   const drawn = await page.evaluate(() => [...document.querySelectorAll('.nqm-widget canvas')].map((c) => {
     const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
@@ -134,7 +140,7 @@ test('in JupyterLab a Panel draws, follows p.lr set from Python with readouts ba
     for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 0 && (d[i] < 200 || d[i + 1] < 200 || d[i + 2] < 200)) ink++;
     return { w: c.width, h: c.height, ink };
   }));
-  assert.equal(drawn.length, 2, JSON.stringify(drawn));
+  assert.equal(drawn.length, 3, JSON.stringify(drawn));
   for (const d of drawn) assert.ok(d.w > 200 && d.ink > 2000, `a panel did not draw: ${JSON.stringify(d)}`);
   // The controls in the cell follow the value Python set.
   const lrShown = await page.evaluate(() => document.querySelector('.nqm-widget input[type=number][aria-label^="learning rate"]')?.value);
