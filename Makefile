@@ -5,7 +5,7 @@ WASM := target/wasm32-unknown-unknown/release/nqm_explorer.wasm
 PORT ?= 8000
 CARGO ?= cargo
 
-.PHONY: serve test wasm tools lint unit browser browser-deps cli bench soak dist dist-deps serve-dist python python-deps
+.PHONY: serve test wasm tools lint unit browser browser-deps cli bench bench-dist soak dist dist-deps serve-dist python python-deps
 
 ## Build the WebAssembly and serve the explorer at http://127.0.0.1:$(PORT)/
 serve: wasm dist-deps
@@ -89,6 +89,10 @@ browser-deps:
 
 browser: browser-deps
 	cd tests/browser && node --test --test-concurrency=1
+
+## The deployed build's kernel (wasm-opt) against wasm-bindgen's, in alternation, in Chromium
+bench-dist: dist browser-deps
+	node benches/wasm_kernel.mjs --chromium --rounds 9 www/pkg dist/www/pkg
 
 ## The long soak: drive the λ slider for 10 minutes, report memory and frame times
 soak: wasm browser-deps

@@ -83,7 +83,11 @@ function render({ model, el: host }) {
   let lastFigure = -Infinity;
   let syncTimer = null;
   let errors = [];
-  const dark = () => matchMedia('(prefers-color-scheme: dark)').matches && !document.body.dataset.jpThemeLight;
+  // JupyterLab's theme where there is one (data-jp-theme-light), else the system's.
+  const dark = () => {
+    const jp = document.body.dataset.jpThemeLight;
+    return jp !== undefined ? jp === 'false' : matchMedia('(prefers-color-scheme: dark)').matches;
+  };
   const dpr = () => window.devicePixelRatio || 1;
 
   function fit() {
