@@ -19,6 +19,9 @@ usage: nqm theory   '<query>'   exact discrete and continuous stationary covaria
                                 the panel's figure, Monte Carlo included: drawn to FILE (the
                                 page's drawing code), and/or its data series as JSON (--json,
                                 the page's JSON export format; the default without --out)
+       nqm figure '<permalink>' [options as above]
+                                the same for the panel and state of a page's link (e.g. an
+                                embedded panel's src: a static placeholder for PDF output)
        nqm panels               every panel's name, title, claim, keys, presets and
                                 default query, as JSON
        nqm help                 this text
@@ -172,6 +175,14 @@ fn figure_args(args: &[String]) -> Result<FigureArgs, String> {
         }
     }
     match positional.as_slice() {
+        // A permalink (or its query), as the page's "Copy link" or an iframe's src gives it:
+        // the panel is the one it names.
+        [link] if link.contains('=') => {
+            let query = link.split_once('?').map_or(link.as_str(), |(_, q)| q);
+            let query = query.split('#').next().unwrap_or("");
+            a.panel = query::parse(query, Audience::Page).0.panel;
+            a.query = query.to_string();
+        }
         [panel] => a.panel = panel.clone(),
         [panel, query] => {
             a.panel = panel.clone();

@@ -26,6 +26,13 @@ pub fn start() {
     console_error_panic_hook::set_once();
 }
 
+/// The explorer's version: Cargo.toml's, the one source of the page footer's, the JSON export's
+/// and the Python package's.
+#[wasm_bindgen]
+pub fn version() -> String {
+    env!("CARGO_PKG_VERSION").to_string()
+}
+
 /// The parameter schema as JSON (see [`params::schema_json`]).
 #[wasm_bindgen]
 pub fn schema() -> String {
