@@ -58,7 +58,11 @@ fn simulate(c: &mut Criterion) {
     // Fig. 8's noise in 1-D: the lane samplers of Student-t and χ² against the normal.
     let mut g = c.benchmark_group("sgd_1d_noise");
     g.throughput(Throughput::Elements(WALKERS as u64 * STEPS));
-    for (name, dist) in [("gauss", ""), ("student4", "&dist=student"), ("chi2_3", "&dist=chi2")] {
+    for (name, dist) in [
+        ("gauss", ""),
+        ("student4", "&dist=student"),
+        ("chi2_3", "&dist=chi2"),
+    ] {
         let (p, _) = parse_query(&format!("dim=1&lr=0.5&noise=white{dist}"), Audience::Cli);
         let model = p.model();
         let dy = p.dynamics(&model).unwrap();
