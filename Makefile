@@ -5,10 +5,11 @@ WASM := target/wasm32-unknown-unknown/release/nqm_explorer.wasm
 PORT ?= 8000
 CARGO ?= cargo
 
-.PHONY: serve test wasm tools lint unit browser browser-deps cli bench soak
+.PHONY: serve test wasm tools lint unit browser browser-deps cli bench bench-dist soak dist dist-deps serve-dist python python-deps
 
 ## Build the WebAssembly and serve the explorer at http://127.0.0.1:$(PORT)/
-serve: wasm
+serve: wasm dist-deps
+	@node tools/dist.mjs --vendor
 	@echo "Serving the explorer at http://127.0.0.1:$(PORT)/"
 	python3 -m http.server $(PORT) --bind 127.0.0.1
 
@@ -20,6 +21,8 @@ test:
 	@$(call stage,lint,$(MAKE) --no-print-directory lint)
 	@$(call stage,unit,$(MAKE) --no-print-directory unit)
 	@$(call stage,wasm,$(MAKE) --no-print-directory wasm)
+	@$(call stage,dist,$(MAKE) --no-print-directory dist)
+	@$(call stage,python,$(MAKE) --no-print-directory python)
 	@$(call stage,browser-deps,$(MAKE) --no-print-directory browser-deps)
 	@$(call stage,browser,$(MAKE) --no-print-directory browser)
 	@echo "make test: every stage passed. Time per stage:"; cat target/stages.txt
@@ -46,6 +49,31 @@ wasm: tools
 cli:
 	$(CARGO) build --release --bin nqm
 
+## The deployable static site in dist/ (WebAssembly optimised by wasm-opt, reveal.js vendored,
+## a service worker versioned by the build's content hash), and the notebook widget's files.
+dist: wasm dist-deps
+	node tools/dist.mjs
+
+# binaryen (wasm-opt compiled to JavaScript: nothing to download) and reveal.js, from npm.
+dist-deps:
+	@[ -f tools/node_modules/binaryen/bin/wasm-opt ] && [ -d tools/node_modules/reveal.js ] || (cd tools && npm ci --no-audit --no-fund)
+
+## Serve dist/ as a static host would, at http://127.0.0.1:$(PORT)/
+serve-dist: dist
+	@echo "Serving dist/ at http://127.0.0.1:$(PORT)/"
+	cd dist && python3 -m http.server $(PORT) --bind 127.0.0.1
+
+## The notebook widget: install ./python (after dist) and run its Python tests.
+python: python-deps
+	@[ -f python/src/nqm_explorer/static/widget.mjs ] || $(MAKE) --no-print-directory dist
+	python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore ./python
+	python3 -m pytest -q python/tests
+
+# JupyterLab (the widget's browser test drives one) and pytest.
+python-deps:
+	@python3 -c "import jupyterlab, pytest" 2>/dev/null || \
+	  python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore jupyterlab pytest
+
 lint: tools
 	$(CARGO) fmt --check
 	$(CARGO) clippy --release --all-targets -- -D warnings
@@ -62,15 +90,24 @@ browser-deps:
 browser: browser-deps
 	cd tests/browser && node --test --test-concurrency=1
 
+## The deployed build's kernel (wasm-opt) against wasm-bindgen's, in alternation, in Chromium
+bench-dist: dist browser-deps
+	node benches/wasm_kernel.mjs --chromium --rounds 9 www/pkg dist/www/pkg
+
 ## The long soak: drive the λ slider for 10 minutes, report memory and frame times
 soak: wasm browser-deps
 	cd tests/browser && node soak.mjs 600
 
-## Benchmarks: criterion (native), the numpy baseline, the browser benchmark; one table
+## Benchmarks, all in one run: criterion (native), the numpy and JAX peers (each in its own
+## process; numpy with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset for that command alone),
+## the browser benchmark and every panel's default figure in Chromium; one table.
 bench: wasm browser-deps
 	$(CARGO) bench --bench core
 	@mkdir -p target/bench
-	@python3 -c "import numpy" 2>/dev/null || pip install --quiet numpy
-	python3 benches/numpy_baseline.py 10000 1000 > target/bench/numpy.json
+	@python3 -c "import numpy, threadpoolctl" 2>/dev/null || pip install --quiet numpy threadpoolctl
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python3 benches/numpy_baseline.py 10000 1000 > target/bench/numpy.json
+	@python3 -c "import jax" 2>/dev/null || pip install --quiet jax
+	JAX_PLATFORMS=cpu python3 benches/jax_baseline.py 10000 1000 > target/bench/jax.json
 	cd tests/browser && node bench.mjs > ../../target/bench/browser.json
+	cd tests/browser && node bench_panels.mjs > ../../target/bench/panels.json
 	@python3 benches/table.py

@@ -1,6 +1,7 @@
 //! Criterion benchmarks of the core: the exact 2-D stationary covariance with momentum (one
-//! solve of the discrete Lyapunov equation, done on every slider event), and the 2-D SGD walker
-//! update (walker-steps per second on one core).
+//! solve of the discrete Lyapunov equation, done on every slider event), the 2-D SGD walker
+//! update (walker-steps per second on one core, and on every core with 10⁵ walkers in chunks),
+//! and the 1-D update with Gaussian, Student-t (ν = 4) and χ² (3 dof) noise (Fig. 8's).
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use nqm_explorer::panels::query::{parse as parse_query, Audience};
@@ -41,6 +42,35 @@ fn simulate(c: &mut Criterion) {
         let mut e = Ensemble::new(2, WALKERS, 1);
         b.iter(|| e.advance(&dy, STEPS))
     });
+    g.finish();
+    // 10⁵ walkers: seven chunks of 16 384 (the last one partial), each with its own stream, on
+    // every core; the same walkers as on one core and in WebAssembly.
+    const MANY: usize = 100_000;
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut g = c.benchmark_group("sgd_2d_gaussian_all_cores");
+    g.throughput(Throughput::Elements(MANY as u64 * STEPS));
+    g.bench_function("walker_steps", |b| {
+        let mut e = Ensemble::new(2, MANY, 1);
+        e.set_threads(threads);
+        b.iter(|| e.advance(&dy, STEPS))
+    });
+    g.finish();
+    // Fig. 8's noise in 1-D: the lane samplers of Student-t and χ² against the normal.
+    let mut g = c.benchmark_group("sgd_1d_noise");
+    g.throughput(Throughput::Elements(WALKERS as u64 * STEPS));
+    for (name, dist) in [
+        ("gauss", ""),
+        ("student4", "&dist=student"),
+        ("chi2_3", "&dist=chi2"),
+    ] {
+        let (p, _) = parse_query(&format!("dim=1&lr=0.5&noise=white{dist}"), Audience::Cli);
+        let model = p.model();
+        let dy = p.dynamics(&model).unwrap();
+        g.bench_function(name, |b| {
+            let mut e = Ensemble::new(1, WALKERS, 1);
+            b.iter(|| e.advance(&dy, STEPS))
+        });
+    }
     g.finish();
 }
 

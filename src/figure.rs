@@ -4,7 +4,7 @@
 //! A [`Figure`] is one or more plots ([`Plot`], each with its own axes) and a flat list of
 //! data series ([`Series`]), each naming the plot it belongs to. The JSON form is
 //! `{"panel", "version", "query", "params", "plots", "series": [{"name", "kind", "x", "y",
-//! "y_err", …}], "readouts", "complete"}` with `kind` one of `monte-carlo`,
+//! "y_err", …}], "readouts", "complete", "explorer_version"}` (the crate's version) with `kind` one of `monte-carlo`,
 //! `theory-discrete`, `theory-continuous`, `theory-other`; `y_err` is the standard error of a
 //! Monte Carlo point (`null` elsewhere); a Monte Carlo point that has not finished yet, or
 //! has no value (every walker diverged), is `null`.
@@ -406,6 +406,7 @@ impl Figure {
     pub fn to_json(&self) -> Value {
         let mut v = serde_json::to_value(self).expect("a figure serialises");
         v["complete"] = json!(self.complete());
+        v["explorer_version"] = json!(env!("CARGO_PKG_VERSION"));
         v
     }
 

@@ -361,12 +361,19 @@ fn insert_kramers(o: &mut Object, p: &Params) {
 /// the ensemble means of loss, O_L, O_R and |∇f|²). `first_walker` is walker 0's final
 /// position, for reproducibility checks.
 pub fn simulate_json(p: &Params) -> Value {
+    simulate_json_on(p, 1)
+}
+
+/// [`simulate_json`] with the walkers' chunks on up to `threads` threads natively: the same
+/// numbers for any number of threads ([`Ensemble::set_threads`]).
+pub fn simulate_json_on(p: &Params, threads: usize) -> Value {
     let model = p.model();
     let dynamics = match p.dynamics(&model) {
         Ok(d) => d,
         Err(e) => return json!({ "params": params_json(p), "error": e }),
     };
     let mut e = Ensemble::new(model.dim(), p.walkers as usize, p.seed);
+    e.set_threads(threads);
     e.observe(true);
     e.advance(&dynamics, p.steps);
     let m = e.moments();

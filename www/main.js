@@ -9,6 +9,7 @@ import { $ } from './controls.js';
 import { LiveView, FigureView } from './views.js';
 import { exportFigure, download } from './export.js';
 import { listen as listenToParent } from './embed.js';
+import { showVersion, registerServiceWorker, pauseWhenHidden } from './site.js';
 
 function showLoadError(err) {
   const el = $('load-error');
@@ -104,6 +105,7 @@ class App {
     this.dark.addEventListener('change', () => { this.view?.redraw(); this.drawThumbnails(); });
     window.addEventListener('popstate', () => this.route());
     listenToParent(this);
+    pauseWhenHidden(this);
     this.route();
   }
 
@@ -362,11 +364,10 @@ async function main() {
       }
     },
   };
+  window.nqm.paused = () => app.paused;
+  showVersion();
   document.documentElement.dataset.ready = '1';
-  // Offline use: a service worker keeps the page's files (served from this origin only).
-  if ('serviceWorker' in navigator && location.protocol !== 'file:') {
-    navigator.serviceWorker.register('./sw.js').catch((e) => console.warn('offline cache unavailable:', e.message));
-  }
+  registerServiceWorker();
 }
 
 main();

@@ -237,7 +237,7 @@ export class LiveView extends View {
 
   frame() {
     if (this.broken || this.destroyed) return;
-    if (!this.still) {
+    if (!this.still && !this.app.paused) {
       const t0 = performance.now();
       try {
         this.handle.advance();
@@ -328,7 +328,7 @@ export class FigureView extends View {
   }
 
   async startMonteCarlo() {
-    if (this.broken || this.destroyed) return;
+    if (this.broken || this.destroyed || this.app.paused) return;
     const id = ++this.runId;
     const n = this.handle.jobs();
     this.updateReadouts();
@@ -357,6 +357,17 @@ export class FigureView extends View {
     } else {
       this.released();
     }
+  }
+
+  // Hidden (www/site.js): the Monte Carlo stops; shown again, it starts again if unfinished.
+  pause() {
+    this.runId++;
+    clearTimeout(this.mcTimer);
+    this.app.sweeps.cancel('paused while hidden');
+  }
+
+  resume() {
+    if (!this.readouts().complete) this.startMonteCarlo();
   }
 
   cancel() {

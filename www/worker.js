@@ -4,9 +4,11 @@
 // (a test hook for the pool's restart path). Messages out: {id, result} or {id, error}; a panel
 // job's result is {patches} with the patches as a JSON string.
 
-import init, { simulate_json, JobRunner } from './pkg/nqm_explorer.js';
+import init, { simulate_json, JobRunner, warm_up } from './pkg/nqm_explorer.js';
 
-const ready = init();
+// Warm up on start: run each walker kernel briefly, so that a figure's first Monte Carlo job
+// runs in V8's optimising tier rather than its baseline tier (about half speed).
+const ready = init().then(() => { warm_up(); });
 let runner = null;
 let runnerKey = null;
 

@@ -12,11 +12,16 @@ use std::process::ExitCode;
 const USAGE: &str = "\
 usage: nqm theory   '<query>'   exact discrete and continuous stationary covariance, as JSON
        nqm simulate '<query>'   Monte Carlo of `walkers` SGD runs for `steps` steps, as JSON
+                                (chunks of 16384 walkers on every core; the same numbers
+                                as on one core and in the browser)
        nqm figure <panel> '<query>' [--out FILE.svg|FILE.png] [--json] [--size WxH]
                   [--threads N] [--dark] [--font FILE.ttf]
                                 the panel's figure, Monte Carlo included: drawn to FILE (the
                                 page's drawing code), and/or its data series as JSON (--json,
                                 the page's JSON export format; the default without --out)
+       nqm figure '<permalink>' [options as above]
+                                the same for the panel and state of a page's link (e.g. an
+                                embedded panel's src: a static placeholder for PDF output)
        nqm panels               every panel's name, title, claim, keys, presets and
                                 default query, as JSON
        nqm help                 this text
@@ -90,7 +95,10 @@ fn main() -> ExitCode {
     };
     let out = match cmd {
         Some("theory") => report::theory_json(&p, &query::given_keys(query, Audience::Cli)),
-        Some("simulate") => report::simulate_json(&p),
+        Some("simulate") => report::simulate_json_on(
+            &p,
+            std::thread::available_parallelism().map_or(1, |n| n.get()),
+        ),
         Some(other) => {
             eprintln!("nqm: unknown command '{other}'\n\n{}", usage());
             return ExitCode::from(2);
@@ -167,6 +175,14 @@ fn figure_args(args: &[String]) -> Result<FigureArgs, String> {
         }
     }
     match positional.as_slice() {
+        // A permalink (or its query), as the page's "Copy link" or an iframe's src gives it:
+        // the panel is the one it names.
+        [link] if link.contains('=') => {
+            let query = link.split_once('?').map_or(link.as_str(), |(_, q)| q);
+            let query = query.split('#').next().unwrap_or("");
+            a.panel = query::parse(query, Audience::Page).0.panel;
+            a.query = query.to_string();
+        }
         [panel] => a.panel = panel.clone(),
         [panel, query] => {
             a.panel = panel.clone();

@@ -100,6 +100,23 @@ pub trait Panel: Sync + 'static {
     /// A live panel: shows the walkers as they are now in the figure (their cloud, what is
     /// measured on them, the readouts that depend on them).
     fn show(&self, _plan: &Self::Plan, _walkers: &Ensemble, _fig: &mut Figure) {}
+    /// An upper bound of the figure's Monte Carlo work in walker-steps, from the parameters
+    /// alone (before planning), which [`query::MAX_FIGURE_WORK`] caps ([`default_work`] unless
+    /// the panel knows better).
+    fn work(&self, p: &Params) -> u64 {
+        default_work(self.spec(), p)
+    }
+}
+
+/// The work of a figure of `walkers` × `steps` ensembles when the panel does not say: up to
+/// two per point and two more (for panels with `points`), or two.
+pub fn default_work(spec: &Spec, p: &Params) -> u64 {
+    let ensembles = if spec.keys.contains(&"points") {
+        2 * (p.points + 1)
+    } else {
+        2
+    };
+    ensembles.saturating_mul(p.walkers).saturating_mul(p.steps)
 }
 
 /// A panel whose plan type is erased, as the registry holds it. Every [`Panel`] is one; a plan
@@ -117,6 +134,8 @@ pub trait AnyPanel: Sync {
     fn walkers_any(&self, plan: &(dyn Any + Send + Sync)) -> Option<Walkers>;
     /// [`Panel::show`].
     fn show_any(&self, plan: &(dyn Any + Send + Sync), walkers: &Ensemble, fig: &mut Figure);
+    /// [`Panel::work`].
+    fn work_any(&self, p: &Params) -> u64;
     /// The plan as JSON, to hand it to a worker or back from one.
     fn encode(&self, plan: &(dyn Any + Send + Sync)) -> String;
     /// A plan from its JSON ([`AnyPanel::encode`]); `Err` says why it is not one.
@@ -147,6 +166,9 @@ impl<P: Panel> AnyPanel for P {
     }
     fn show_any(&self, plan: &(dyn Any + Send + Sync), walkers: &Ensemble, fig: &mut Figure) {
         self.show(plan_of::<P>(plan), walkers, fig)
+    }
+    fn work_any(&self, p: &Params) -> u64 {
+        self.work(p)
     }
     fn encode(&self, plan: &(dyn Any + Send + Sync)) -> String {
         serde_json::to_string(plan_of::<P>(plan)).expect("a plan serialises")

@@ -72,6 +72,7 @@ pub fn apply(p: &mut Params, query: &str, audience: Audience) -> Vec<ParamError>
     errors.extend(apply_pairs(p, &pairs, |f| serves(f, audience, &panel)));
     errors.extend(refuse_special(p, &before));
     errors.extend(reconcile(p));
+    errors.extend(figure_work(p));
     errors
 }
 
@@ -129,6 +130,70 @@ fn refuse_special(p: &mut Params, before: &Params) -> Vec<ParamError> {
     errors
 }
 
+/// Most walker-steps one figure may ask for, all its Monte Carlo jobs together: about a minute
+/// of both workers of a browser on a 2-core machine, and more than ten times the largest of
+/// any panel's defaults and presets (second-order's 8·10⁸).
+pub const MAX_FIGURE_WORK: u64 = 10_000_000_000;
+
+/// The keys that multiply a figure's work, in the order they are lowered when it asks for
+/// more than [`MAX_FIGURE_WORK`], with their smallest values.
+const WORK_KEYS: [(&str, u64); 3] = [("points", 2), ("walkers", 1), ("steps", 0)];
+
+/// Enforces [`MAX_FIGURE_WORK`] on the figure of `p`'s panel ([`super::Panel::work`]): lowers
+/// the first of its keys `points`, `walkers`, `steps` that can bring the work under the cap
+/// to the largest value that does, and names in the error the keys a link must lower.
+pub fn figure_work(p: &mut Params) -> Option<ParamError> {
+    let panel = super::find(&p.panel)?;
+    let work = panel.work_any(p);
+    if work <= MAX_FIGURE_WORK {
+        return None;
+    }
+    let keys: Vec<(&str, u64)> = (WORK_KEYS.into_iter())
+        .filter(|(k, _)| panel.spec().keys.contains(k))
+        .collect();
+    let names: Vec<&str> = keys.iter().map(|(k, _)| *k).collect();
+    let get = |p: &Params, k: &str| match k {
+        "points" => p.points,
+        "walkers" => p.walkers,
+        _ => p.steps,
+    };
+    let with = |p: &Params, k: &str, v: u64| {
+        let mut q = p.clone();
+        match k {
+            "points" => q.points = v,
+            "walkers" => q.walkers = v,
+            _ => q.steps = v,
+        }
+        q
+    };
+    for (key, min) in keys {
+        // The work grows with each key: bisect for the largest value under the cap.
+        let (mut lo, mut hi) = (min, get(p, key));
+        if panel.work_any(&with(p, key, lo)) > MAX_FIGURE_WORK {
+            continue;
+        }
+        while lo < hi {
+            let mid = lo + (hi - lo).div_ceil(2);
+            if panel.work_any(&with(p, key, mid)) <= MAX_FIGURE_WORK {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        *p = with(p, key, lo);
+        return Some(ParamError {
+            key: key.into(),
+            reason: format!(
+                "the figure would take {work} walker-steps, more than the {MAX_FIGURE_WORK} \
+                 one figure may take: a link asking for more must lower {}",
+                names.join(", ")
+            ),
+            fallback: Some(lo.to_string()),
+        });
+    }
+    None
+}
+
 /// Why a `panel=` value is refused, in the schema's words for a choice that is not one.
 fn unknown_panel(raw: &str) -> String {
     if raw.len() > 64 {
@@ -162,6 +227,7 @@ pub fn set(p: &mut Params, key: &str, raw: &str) -> Result<(), String> {
         return Err(e.reason.clone());
     }
     let _ = reconcile(&mut q);
+    let _ = figure_work(&mut q);
     *p = q;
     Ok(())
 }

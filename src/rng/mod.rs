@@ -33,6 +33,15 @@
 //! operations for the Box–Muller transform with portable ln, sin and cos that this module used
 //! before; that matters most in WebAssembly, whose SIMD has only two f64 lanes (see
 //! `benches/README.md`).
+//!
+//! # Non-Gaussian noise
+//!
+//! The χ² and Student-t noise of Liu et al.'s Fig. 8 come from the same streams, lanes in
+//! lock-step: χ²_k as the sum of k squared normals, its pairs drawn as exponentials of mean 2
+//! (−2 ln U, one logarithm for all of them) and an odd one as a ziggurat normal
+//! ([`LaneRng::fill_chi2`]); Student-t as Z/√(χ²_ν/ν) ([`LaneRng::fill_student_unit`]). Both
+//! are exact and cost, for the paper's ν = 4 and k = 3, one normal and one logarithm per draw
+//! rather than five and three normals.
 
 pub mod tables;
 
@@ -132,7 +141,12 @@ impl LaneRng {
     /// compiles to a call.
     #[inline(always)]
     pub fn fill_normal(&mut self, out: &mut F) {
-        let u: [u64; LANES] = std::array::from_fn(|i| self.next_lane(i));
+        // A plain loop: `std::array::from_fn` was left out of line (16 instructions per
+        // walker-step of the 2-D kernel, without link-time optimisation).
+        let mut u = [0u64; LANES];
+        for (i, u) in u.iter_mut().enumerate() {
+            *u = self.next_lane(i);
+        }
         let mut all = true;
         for i in 0..LANES {
             let (x, hit) = candidate(u[i]);
@@ -145,6 +159,67 @@ impl LaneRng {
                     *x = self.normal_slow(i, u[i]);
                 }
             }
+        }
+    }
+
+    /// Fills `out` with one χ² variable with `k` degrees of freedom per lane, exactly: the sum
+    /// of k squared standard normals, whose pairs are drawn as exponentials of mean 2,
+    /// Z₁² + Z₂² = −2 ln U (the radius of the Box–Muller pair), so that
+    /// χ²_k = −2 ln(U₁⋯U_⌊k/2⌋) + [k odd]·Z², U = 1 − (a uniform in [0, 1)) ∈ (0, 1]. Per lane:
+    /// ⌊k/2⌋ outputs of the stream, one logarithm (per 16 factors, so that the product stays a
+    /// normal number: each factor is at least 2⁻⁵²) and, for odd k, one ziggurat normal; the
+    /// uniforms come first, then the normal. Plain arithmetic and [`ln1`], so it is the same
+    /// bit for bit on every platform.
+    #[inline(always)]
+    pub fn fill_chi2(&mut self, k: u32, out: &mut F) {
+        *out = [0.0; LANES];
+        let mut pairs = k / 2;
+        while pairs > 0 {
+            let group = pairs.min(16);
+            let mut prod = [1.0; LANES];
+            for _ in 0..group {
+                for (i, p) in prod.iter_mut().enumerate() {
+                    *p *= 1.0 - unit(self.next_lane(i));
+                }
+            }
+            for (o, p) in out.iter_mut().zip(prod) {
+                *o -= 2.0 * ln1(p);
+            }
+            pairs -= group;
+        }
+        if k % 2 == 1 {
+            let mut z = [0.0; LANES];
+            self.fill_normal(&mut z);
+            for (o, z) in out.iter_mut().zip(z) {
+                *o += z * z;
+            }
+        }
+    }
+
+    /// Fills `out` with one Student-t variable with `nu` ≥ 3 degrees of freedom per lane,
+    /// rescaled to unit variance: t = Z/√(V/ν) with Z a standard normal and V an independent
+    /// χ²_ν ([`LaneRng::fill_chi2`]), times √((ν − 2)/ν), computed as Z·√((ν − 2)/V). Exact (a
+    /// ratio of independent variables), and for ν = 4 it costs one normal, two outputs of the
+    /// stream and one logarithm per lane.
+    #[inline(always)]
+    pub fn fill_student_unit(&mut self, nu: u32, out: &mut F) {
+        let mut v = [0.0; LANES];
+        self.fill_normal(out);
+        self.fill_chi2(nu, &mut v);
+        let c = nu as f64 - 2.0;
+        for (o, v) in out.iter_mut().zip(v) {
+            *o *= (c / v).sqrt();
+        }
+    }
+
+    /// Fills `out` with one centred χ² variable with `k` ≥ 1 degrees of freedom per lane,
+    /// rescaled to unit variance: (χ²_k − k)/√(2k) ([`LaneRng::fill_chi2`]).
+    #[inline(always)]
+    pub fn fill_chi2_unit(&mut self, k: u32, out: &mut F) {
+        self.fill_chi2(k, out);
+        let (mean, inv_sd) = (k as f64, 1.0 / (2.0 * k as f64).sqrt());
+        for o in out.iter_mut() {
+            *o = (*o - mean) * inv_sd;
         }
     }
 
@@ -237,6 +312,40 @@ impl Scalar {
             self.uniforms.extend_from_slice(&rng.next_u64());
         }
         self.uniforms.pop().expect("refilled")
+    }
+
+    /// A χ² variable with `k` degrees of freedom, by the formula of [`LaneRng::fill_chi2`]
+    /// on this view's numbers (the uniforms first, then the normal).
+    pub fn chi2(&mut self, rng: &mut LaneRng, k: u32) -> f64 {
+        let mut v = 0.0;
+        let mut pairs = k / 2;
+        while pairs > 0 {
+            let group = pairs.min(16);
+            let mut prod = 1.0;
+            for _ in 0..group {
+                prod *= 1.0 - unit(self.bits(rng));
+            }
+            v -= 2.0 * ln1(prod);
+            pairs -= group;
+        }
+        if k % 2 == 1 {
+            let z = self.normal(rng);
+            v += z * z;
+        }
+        v
+    }
+
+    /// A Student-t variable with `nu` ≥ 3 degrees of freedom of unit variance, as
+    /// [`LaneRng::fill_student_unit`] computes it.
+    pub fn student_unit(&mut self, rng: &mut LaneRng, nu: u32) -> f64 {
+        let z = self.normal(rng);
+        z * ((nu as f64 - 2.0) / self.chi2(rng, nu)).sqrt()
+    }
+
+    /// A centred χ² variable with `k` ≥ 1 degrees of freedom of unit variance, as
+    /// [`LaneRng::fill_chi2_unit`] computes it.
+    pub fn chi2_unit(&mut self, rng: &mut LaneRng, k: u32) -> f64 {
+        (self.chi2(rng, k) - k as f64) * (1.0 / (2.0 * k as f64).sqrt())
     }
 
     /// A uniform integer in [0, n), n ≥ 1 (Lemire's multiply-shift with rejection: exact).

@@ -3,14 +3,17 @@
 //! Walkers are stored as structure-of-arrays (one vector per coordinate, padded to a multiple
 //! of [`LANES`] = 16) and advanced sixteen at a time by loops over lane arrays that LLVM vectorises.
 //! Random numbers come from sixteen lock-step Xoshiro256++ streams with ziggurat normals
-//! ([`rng`]), written with platform-independent arithmetic, so a seed gives the same walkers
-//! natively and in WebAssembly.
+//! ([`crate::rng`]), written with platform-independent arithmetic, so a seed gives the same
+//! walkers natively and in WebAssembly. Each chunk of [`CHUNK`] walkers has its own streams
+//! (`chunk`), so that natively the chunks of a large ensemble can run on several threads
+//! ([`Ensemble::set_threads`]) with the same result.
 //!
 //! Every optimizer of the theory is one linear update rule here,
 //! m' = a·m + b·g,  w' = w − Λ(c·g + d·m'), with the literal coefficients of each method
 //! ([`Rule`]); the gradient g is Kw plus noise of the chosen distribution, or the true gradient
 //! of a random minibatch of a generated data set ([`data`]).
 
+mod chunk;
 pub mod diagonal;
 pub mod first_passage;
 pub mod half_running;
@@ -24,10 +27,12 @@ pub mod stats;
 use crate::model::data::DataSet;
 use crate::model::Model;
 use crate::optimizer::{Opt, Optimizer};
-use crate::rng::math::{F, LANES};
-use crate::rng::{LaneRng, Scalar};
+use crate::rng::math::LANES;
+use chunk::{Chunk, Stream, Sums};
 use nalgebra::DMatrix;
 use std::sync::Arc;
+
+pub use chunk::{chunk_seed, CHUNK};
 
 /// A walker farther than this from the minimum has escaped: it is counted as diverged and no
 /// longer drawn or included in the statistics.
@@ -142,7 +147,6 @@ impl Dynamics {
     /// state).
     pub fn new(model: &Model, opt: &Optimizer, dist: Shape) -> Result<Dynamics, String> {
         let d = model.dim();
-        assert!(d == 1 || d == 2, "walker ensembles are 1-D or 2-D");
         let sigma = if opt.opt.depends_on_sigma() {
             crate::theory::stationary(model, opt)
                 .map_err(|_| {
@@ -156,10 +160,23 @@ impl Dynamics {
         } else {
             DMatrix::zeros(d, d)
         };
+        Dynamics::at_sigma(model, opt, &sigma, dist)
+    }
+
+    /// [`Dynamics::new`] with NGD's and Adam's stationary Σ given (computed once for a sweep,
+    /// e.g. by `theory::stationary_sweep`); other optimizers ignore it.
+    pub fn at_sigma(
+        model: &Model,
+        opt: &Optimizer,
+        sigma: &DMatrix<f64>,
+        dist: Shape,
+    ) -> Result<Dynamics, String> {
+        let d = model.dim();
+        assert!(d == 1 || d == 2, "walker ensembles are 1-D or 2-D");
         let lambda = match opt.opt {
             Opt::Qhm | Opt::Nesterov => flat(&(DMatrix::identity(d, d) * opt.lr)),
             _ => flat(
-                &opt.lambda(&model.k, &sigma, &model.noise(&sigma))
+                &opt.lambda(&model.k, sigma, &model.noise(sigma))
                     .ok_or("the optimizer's learning-rate matrix does not exist (K is singular)")?,
             ),
         };
@@ -168,7 +185,7 @@ impl Dynamics {
             k: flat(&model.k),
             noise: if opt.opt.depends_on_sigma() {
                 NoiseSource::Additive {
-                    l: crate::linalg::psd_cholesky(&model.noise(&sigma)),
+                    l: crate::linalg::psd_cholesky(&model.noise(sigma)),
                     dist,
                     fisher: 0.0,
                 }
@@ -210,10 +227,6 @@ impl Dynamics {
     pub fn dim(&self) -> usize {
         self.dim
     }
-
-    fn fast(&self) -> bool {
-        matches!(self.noise, NoiseSource::Additive { dist: Shape::Gauss, fisher, .. } if fisher == 0.0)
-    }
 }
 
 /// Ensemble means of Yaida's observables over the live walkers, one value per step.
@@ -241,68 +254,6 @@ impl Observables {
     /// The plain running average of all the values.
     pub fn running(values: &[f64]) -> Option<f64> {
         (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
-    }
-}
-
-/// The constants of the 2-D kernel.
-struct Coefs2 {
-    k: [f64; 4],
-    l: [f64; 4],
-    rule: Rule,
-    p: [f64; 4],
-}
-
-/// One step of [`LANES`] 2-D walkers (see [`Rule`]); a walker that leaves the escape ball is
-/// zeroed and marked dead.
-#[allow(clippy::too_many_arguments)]
-#[inline(always)]
-fn step_chunk_2d<const OBS: bool, const BUF: bool>(
-    w0: &mut F,
-    w1: &mut F,
-    m0: &mut F,
-    m1: &mut F,
-    al: &mut F,
-    z0: &F,
-    z1: &F,
-    co: &Coefs2,
-    acc: &mut [F; 5],
-) {
-    let [k00, k01, k10, k11] = co.k;
-    let [l00, _, l10, l11] = co.l;
-    let Rule { a, b, c, d } = co.rule;
-    let [p00, p01, p10, p11] = co.p;
-    let r2max = ESCAPE_RADIUS * ESCAPE_RADIUS;
-    for i in 0..LANES {
-        let (x0, x1) = (w0[i], w1[i]);
-        let f0 = k00 * x0 + k01 * x1;
-        let f1 = k10 * x0 + k11 * x1;
-        let g0 = f0 + l00 * z0[i];
-        let g1 = f1 + l10 * z0[i] + l11 * z1[i];
-        if OBS {
-            let live = al[i];
-            acc[0][i] += live * 0.5 * (x0 * f0 + x1 * f1);
-            acc[1][i] += live * (x0 * g0 + x1 * g1);
-            acc[2][i] += live * (m0[i] * m0[i] + m1[i] * m1[i]);
-            acc[3][i] += live * (f0 * f0 + f1 * f1);
-            acc[4][i] += live;
-        }
-        let (n0, n1) = if BUF {
-            (a * m0[i] + b * g0, a * m1[i] + b * g1)
-        } else {
-            (b * g0, b * g1)
-        };
-        let s0 = c * g0 + d * n0;
-        let s1 = c * g1 + d * n1;
-        let y0 = x0 - (p00 * s0 + p01 * s1);
-        let y1 = x1 - (p10 * s0 + p11 * s1);
-        let keep = (al[i] > 0.5) & ((y0 * y0 + y1 * y1) <= r2max);
-        w0[i] = if keep { y0 } else { 0.0 };
-        w1[i] = if keep { y1 } else { 0.0 };
-        if BUF {
-            m0[i] = if keep { n0 } else { 0.0 };
-            m1[i] = if keep { n1 } else { 0.0 };
-        }
-        al[i] = if keep { 1.0 } else { 0.0 };
     }
 }
 
@@ -344,9 +295,9 @@ pub struct Ensemble {
     /// 1.0 for a live walker, 0.0 for an escaped one or padding.
     alive: Vec<f64>,
     steps: u64,
-    rng: LaneRng,
-    scalar: Scalar,
-    perm: Vec<u32>,
+    /// The random numbers of each chunk of [`CHUNK`] walkers.
+    streams: Vec<Stream>,
+    threads: usize,
     observe: bool,
     observed: Observables,
 }
@@ -366,9 +317,10 @@ impl Ensemble {
             m: [col(), col()],
             alive,
             steps: 0,
-            rng: LaneRng::new(seed),
-            scalar: Scalar::default(),
-            perm: Vec::new(),
+            streams: (0..padded.div_ceil(CHUNK))
+                .map(|c| Stream::new(seed, c))
+                .collect(),
+            threads: 1,
             observe: false,
             observed: Observables::default(),
         }
@@ -451,211 +403,59 @@ impl Ensemble {
         count
     }
 
+    /// Runs the chunks of [`CHUNK`] walkers on up to `threads` threads natively (the walkers
+    /// are the same for any number; WebAssembly runs the chunks one after the other).
+    pub fn set_threads(&mut self, threads: usize) {
+        self.threads = threads.max(1);
+    }
+
+    /// The chunks of [`CHUNK`] walkers, each with its stream.
+    fn chunks(&mut self) -> Vec<Chunk<'_>> {
+        let dim = self.dim;
+        let [w0, w1] = &mut self.w;
+        let [m0, m1] = &mut self.m;
+        (w0.chunks_mut(CHUNK))
+            .zip(w1.chunks_mut(CHUNK))
+            .zip(m0.chunks_mut(CHUNK))
+            .zip(m1.chunks_mut(CHUNK))
+            .zip(self.alive.chunks_mut(CHUNK))
+            .zip(self.streams.iter_mut())
+            .map(|(((((w0, w1), m0), m1), alive), stream)| Chunk {
+                dim,
+                w: [w0, w1],
+                m: [m0, m1],
+                alive,
+                stream,
+            })
+            .collect()
+    }
+
     /// Takes `n` steps with `dynamics` for every live walker.
     pub fn advance(&mut self, dynamics: &Dynamics, n: u64) {
         assert_eq!(
             dynamics.dim, self.dim,
             "dynamics and ensemble differ in dimension"
         );
-        for _ in 0..n {
-            let lambda = dynamics.lambda;
-            let obs = if dynamics.fast() {
-                // Plain SGD (a = 0, c = 0, d = 1) keeps no buffer: m is neither read nor written.
-                let r = dynamics.rule;
-                let buffer = !(r.a == 0.0 && r.c == 0.0 && r.d == 1.0);
-                match (self.dim, self.observe, buffer) {
-                    (1, false, _) => self.fast_1d::<false>(dynamics, &lambda),
-                    (1, true, _) => self.fast_1d::<true>(dynamics, &lambda),
-                    (_, false, false) => self.fast_2d::<false, false>(dynamics, &lambda),
-                    (_, false, true) => self.fast_2d::<false, true>(dynamics, &lambda),
-                    (_, true, _) => self.fast_2d::<true, true>(dynamics, &lambda),
+        let (observe, threads) = (self.observe, self.threads);
+        let sums = on_threads(self.chunks(), threads, |c| c.run(dynamics, n, observe));
+        if observe {
+            for step in 0..n as usize {
+                // Sums over the chunks, in their order, of the walkers that were live when the
+                // step began (obs[4] counts them).
+                let mut obs = sums.first().map_or([0.0; 5], |s| s[step]);
+                for s in sums.iter().skip(1) {
+                    for (o, x) in obs.iter_mut().zip(s[step]) {
+                        *o += x;
+                    }
                 }
-            } else {
-                self.general(dynamics, &lambda)
-            };
-            if self.observe {
-                // Means over the walkers that were live when the step began (obs[4] counts them).
                 let live = obs[4].max(1.0);
                 self.observed.loss.push(obs[0] / live);
                 self.observed.o_l.push(obs[1] / live);
                 self.observed.o_r.push(dynamics.o_r_factor * obs[2] / live);
                 self.observed.grad_sq.push(obs[3] / live);
             }
-            self.steps += 1;
         }
-    }
-
-    /// The fast kernel for 2-D Gaussian noise and a constant Λ; returns the sums of the
-    /// observables [loss, O_L, v², |Kw|², live walkers] when `OBS`.
-    fn fast_2d<const OBS: bool, const BUF: bool>(
-        &mut self,
-        dy: &Dynamics,
-        lam: &[f64; 4],
-    ) -> [f64; 5] {
-        let NoiseSource::Additive { l, .. } = dy.noise else {
-            unreachable!()
-        };
-        let co = Coefs2 {
-            k: dy.k,
-            l,
-            rule: dy.rule,
-            p: *lam,
-        };
-        let mut acc = [[0.0; LANES]; 5];
-        let [w0, w1] = &mut self.w;
-        let [m0, m1] = &mut self.m;
-        let rng = &mut self.rng;
-        let (mut z0, mut z1) = ([0.0; LANES], [0.0; LANES]);
-        for ((((w0, w1), m0), m1), al) in w0
-            .chunks_exact_mut(LANES)
-            .zip(w1.chunks_exact_mut(LANES))
-            .zip(m0.chunks_exact_mut(LANES))
-            .zip(m1.chunks_exact_mut(LANES))
-            .zip(self.alive.chunks_exact_mut(LANES))
-        {
-            rng.fill_normal(&mut z0);
-            rng.fill_normal(&mut z1);
-            step_chunk_2d::<OBS, BUF>(
-                w0.try_into().unwrap(),
-                w1.try_into().unwrap(),
-                m0.try_into().unwrap(),
-                m1.try_into().unwrap(),
-                al.try_into().unwrap(),
-                &z0,
-                &z1,
-                &co,
-                &mut acc,
-            );
-        }
-        acc.map(|lane| lane.iter().sum())
-    }
-
-    /// The fast kernel for 1-D Gaussian noise.
-    fn fast_1d<const OBS: bool>(&mut self, dy: &Dynamics, lam: &[f64; 4]) -> [f64; 5] {
-        let k = dy.k[0];
-        let NoiseSource::Additive { l: [l0, ..], .. } = dy.noise else {
-            unreachable!()
-        };
-        let Rule { a, b, c, d } = dy.rule;
-        let p = lam[0];
-        let mut acc = [[0.0; LANES]; 5];
-        let chunks = self.alive.len() / LANES;
-        let mut z = [0.0; LANES];
-        for ch in 0..chunks {
-            let r = ch * LANES..(ch + 1) * LANES;
-            self.rng.fill_normal(&mut z);
-            let w: &mut F = (&mut self.w[0][r.clone()]).try_into().unwrap();
-            let m: &mut F = (&mut self.m[0][r.clone()]).try_into().unwrap();
-            let al: &mut F = (&mut self.alive[r]).try_into().unwrap();
-            for i in 0..LANES {
-                let x = w[i];
-                let f = k * x;
-                let g = f + l0 * z[i];
-                if OBS {
-                    let live = al[i];
-                    acc[0][i] += live * 0.5 * x * f;
-                    acc[1][i] += live * x * g;
-                    acc[2][i] += live * m[i] * m[i];
-                    acc[3][i] += live * f * f;
-                    acc[4][i] += live;
-                }
-                let n = a * m[i] + b * g;
-                let y = x - p * (c * g + d * n);
-                let keep = (al[i] > 0.5) & (y.abs() <= ESCAPE_RADIUS);
-                w[i] = if keep { y } else { 0.0 };
-                m[i] = if keep { n } else { 0.0 };
-                al[i] = if keep { 1.0 } else { 0.0 };
-            }
-        }
-        acc.map(|lane| lane.iter().sum())
-    }
-
-    /// One noise vector of unit covariance from `dist`.
-    fn unit_noise(&mut self, dist: Shape) -> [f64; 2] {
-        let mut one = || -> f64 {
-            let (rng, sc) = (&mut self.rng, &mut self.scalar);
-            match dist {
-                Shape::Gauss => sc.normal(rng),
-                Shape::Student(nu) => {
-                    // t = z / √(V/ν), V ~ χ²_ν, scaled by √((ν−2)/ν) to unit variance.
-                    let z = sc.normal(rng);
-                    let v: f64 = (0..nu).map(|_| sc.normal(rng).powi(2)).sum();
-                    z / (v / nu as f64).sqrt() * ((nu as f64 - 2.0) / nu as f64).sqrt()
-                }
-                Shape::Chi2(k) => {
-                    let v: f64 = (0..k).map(|_| sc.normal(rng).powi(2)).sum();
-                    (v - k as f64) / (2.0 * k as f64).sqrt()
-                }
-            }
-        };
-        let a = one();
-        let b = if self.dim == 2 { one() } else { 0.0 };
-        [a, b]
-    }
-
-    /// The general (scalar) path: any noise distribution, state-dependent noise, minibatches.
-    fn general(&mut self, dy: &Dynamics, lam: &[f64; 4]) -> [f64; 5] {
-        let [k00, k01, k10, k11] = dy.k;
-        let Rule { a, b, c, d } = dy.rule;
-        let [p00, p01, p10, p11] = *lam;
-        let two = self.dim == 2;
-        if let NoiseSource::Minibatch { data, .. } = &dy.noise {
-            if self.perm.len() != data.len() {
-                self.perm = (0..data.len() as u32).collect();
-            }
-        }
-        let mut acc = [0.0; 5];
-        for i in 0..self.n {
-            if self.alive[i] < 0.5 {
-                continue;
-            }
-            let x = [self.w[0][i], if two { self.w[1][i] } else { 0.0 }];
-            let f = [k00 * x[0] + k01 * x[1], k10 * x[0] + k11 * x[1]];
-            let g = match &dy.noise {
-                NoiseSource::Additive { l, dist, fisher } => {
-                    let z = self.unit_noise(*dist);
-                    let mut g = [f[0] + l[0] * z[0], f[1] + l[2] * z[0] + l[3] * z[1]];
-                    if *fisher > 0.0 {
-                        let xi = fisher.sqrt() * self.scalar.normal(&mut self.rng);
-                        g[0] += xi * f[0];
-                        g[1] += xi * f[1];
-                    }
-                    g
-                }
-                NoiseSource::Minibatch {
-                    data,
-                    batch,
-                    replace,
-                } => data.minibatch_gradient(
-                    x,
-                    *batch,
-                    *replace,
-                    &mut self.perm,
-                    &mut self.rng,
-                    &mut self.scalar,
-                ),
-            };
-            let mv = [self.m[0][i], if two { self.m[1][i] } else { 0.0 }];
-            acc[0] += 0.5 * (x[0] * f[0] + x[1] * f[1]);
-            acc[1] += x[0] * g[0] + x[1] * g[1];
-            acc[2] += mv[0] * mv[0] + mv[1] * mv[1];
-            acc[3] += f[0] * f[0] + f[1] * f[1];
-            acc[4] += 1.0;
-            let nm = [a * mv[0] + b * g[0], a * mv[1] + b * g[1]];
-            let s = [c * g[0] + d * nm[0], c * g[1] + d * nm[1]];
-            let y = [
-                x[0] - (p00 * s[0] + p01 * s[1]),
-                x[1] - (p10 * s[0] + p11 * s[1]),
-            ];
-            let r2 = y[0] * y[0] + y[1] * y[1];
-            let keep = r2 <= ESCAPE_RADIUS * ESCAPE_RADIUS;
-            for dd in 0..self.dim {
-                self.w[dd][i] = if keep { y[dd] } else { 0.0 };
-                self.m[dd][i] = if keep { nm[dd] } else { 0.0 };
-            }
-            self.alive[i] = if keep { 1.0 } else { 0.0 };
-        }
-        acc
+        self.steps += n;
     }
 
     /// Sample mean, covariance and the covariance's standard errors over the live walkers;
@@ -691,4 +491,50 @@ impl Ensemble {
             cov_se: se,
         })
     }
+}
+
+/// `run` on every chunk, natively on up to `threads` threads (chunks dealt out in turn), and
+/// the results in the chunks' order.
+#[cfg(not(target_arch = "wasm32"))]
+fn on_threads<F>(chunks: Vec<Chunk<'_>>, threads: usize, run: F) -> Vec<Vec<Sums>>
+where
+    F: Fn(&mut Chunk<'_>) -> Vec<Sums> + Sync,
+{
+    let count = chunks.len();
+    let threads = threads.min(count).max(1);
+    if threads == 1 {
+        return chunks.into_iter().map(|mut c| run(&mut c)).collect();
+    }
+    let mut shares: Vec<Vec<(usize, Chunk<'_>)>> = (0..threads).map(|_| Vec::new()).collect();
+    for (i, c) in chunks.into_iter().enumerate() {
+        shares[i % threads].push((i, c));
+    }
+    let mut out: Vec<Vec<Sums>> = vec![Vec::new(); count];
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (shares.into_iter())
+            .map(|share| {
+                let run = &run;
+                s.spawn(move || {
+                    (share.into_iter())
+                        .map(|(i, mut c)| (i, run(&mut c)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        for h in handles {
+            for (i, sums) in h.join().expect("a chunk's thread panicked") {
+                out[i] = sums;
+            }
+        }
+    });
+    out
+}
+
+/// `run` on every chunk in turn (WebAssembly has one thread here).
+#[cfg(target_arch = "wasm32")]
+fn on_threads<F>(chunks: Vec<Chunk<'_>>, _threads: usize, run: F) -> Vec<Vec<Sums>>
+where
+    F: Fn(&mut Chunk<'_>) -> Vec<Sums>,
+{
+    chunks.into_iter().map(|mut c| run(&mut c)).collect()
 }

@@ -35,7 +35,7 @@ test('Copy link round-trips every panel, and a shared link gives the same Monte 
     await page.waitForFunction(() => /copied/.test(document.getElementById('copy-done').textContent));
     const link = await page.evaluate(() => navigator.clipboard.readText());
     assert.equal(link, page.url(), `${name}: copied link is not the address`);
-    assert.match(link, /[?&]v=2&panel=/);
+    assert.match(link, /[?&]v=3&panel=/);
     if ((await page.evaluate(() => window.nqm.params())).seed !== undefined) {
       assert.match(link, /[?&]seed=17(&|$)/, `${name}: the seed is not in the link`);
     }
@@ -63,7 +63,7 @@ test('a version-1 link (before panels) opens the ellipse explorer with its setti
   const p = await page.evaluate(() => window.nqm.params());
   assert.deepEqual([p.lr, p.mu, p.h_angle, p.noise, p.seed], [1.3, 0.2, 20, 'general', 7]);
   await page.waitForTimeout(300);
-  assert.match(page.url(), /\?v=2&panel=ellipses&lr=1\.3&mu=0\.2&/);
+  assert.match(page.url(), /\?v=3&panel=ellipses&lr=1\.3&mu=0\.2&/);
   assert.equal(await page.isVisible('#messages'), false, 'a migrated link is not an error');
   assert.deepEqual(page.problems, []);
   await page.context().close();

@@ -128,3 +128,27 @@ fn a_png_has_the_requested_size() {
     assert_eq!(&bytes[12..16], b"IHDR");
     assert_eq!((be(16), be(20)), (640, 400));
 }
+
+#[test]
+fn a_permalink_gives_the_figure_of_its_panel_and_state() {
+    let run = |args: &[&str]| -> Value {
+        let out = Command::new(env!("CARGO_BIN_EXE_nqm"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let link = format!(
+        "https://notes.example/explorer/index.html?v=2&panel=lr-sweep&{QUICK}&seed=3&embed=1&controls=lr,noise"
+    );
+    let from_link = run(&["figure", &link, "--json"]);
+    let direct = run(&["figure", "lr-sweep", &format!("{QUICK}&seed=3"), "--json"]);
+    assert_eq!(from_link["panel"], "lr-sweep");
+    assert_eq!(from_link["query"], direct["query"]);
+    assert_eq!(from_link["series"], direct["series"]);
+}

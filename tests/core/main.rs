@@ -10,6 +10,7 @@ mod escape_modes;
 mod fdr_window;
 mod first_passage;
 mod monte_carlo;
+mod noise_samplers;
 mod normals;
 mod optimizers;
 mod params;

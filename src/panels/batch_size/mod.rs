@@ -368,6 +368,24 @@ impl Panel for BatchSize {
     fn finish(&self, plan: &Plan, fig: &mut Figure) {
         view::finish(plan, fig);
     }
+
+    /// In walker-coordinate steps (a walker in D dimensions costs D a step): every optimizer
+    /// has at most one crossing job per batch size 4ᵏ, each run only where
+    /// walkers × D × 1.2·T* ≤ [`JOB_WORK`] and stopped by 3·T* + 16 steps, and one loss-curve
+    /// job of at most [`JOB_WORK`].
+    fn work(&self, p: &Params) -> u64 {
+        if p.spec_d > EXACT_UP_TO {
+            return 0;
+        }
+        let per_step = (groups(p) * crate::rng::math::LANES) as u64 * p.spec_d;
+        let crossing = (5 * JOB_WORK / 2).saturating_add(16 * per_step);
+        let points = batches(p)
+            .iter()
+            .filter(|b| b.trailing_zeros() % 2 == 0)
+            .count() as u64;
+        let curves = kinds(p).len() as u64;
+        curves.saturating_mul(points.saturating_mul(crossing).saturating_add(JOB_WORK))
+    }
 }
 
 /// Groups of sixteen walkers: `walkers` rounded up.

@@ -269,6 +269,11 @@ impl Panel for KramersPanel {
         &SPEC
     }
 
+    fn work(&self, p: &Params) -> u64 {
+        // One point's runs stop at their first passage, at most `steps` steps each.
+        (p.points.saturating_mul(p.walkers)).saturating_mul(p.steps)
+    }
+
     fn plan(&self, p: &Params) -> (Plan, Figure) {
         let chain = chain(p, 1.0);
         let top = r_max(&chain);

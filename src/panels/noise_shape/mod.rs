@@ -201,6 +201,13 @@ impl Panel for NoiseShape {
         &SPEC
     }
 
+    fn work(&self, p: &Params) -> u64 {
+        // One ensemble of `walkers` × `steps` per point and series.
+        (DISTS.len() as u64 * p.points)
+            .saturating_mul(p.walkers)
+            .saturating_mul(p.steps)
+    }
+
     fn plan(&self, p: &Params) -> (Plan, Figure) {
         let mut plot = Plot::new("learning rate λ", "Var[w]");
         plot.y_log = p.ylog;

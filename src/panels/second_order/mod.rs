@@ -103,6 +103,19 @@ struct Sweep {
     /// At each learning rate: the variances in both directions after `steps` steps from w = 0
     /// ([`exact_after`]); `None` without a stationary state (the point is not run).
     exact_after: Vec<Option<[f64; 2]>>,
+    /// At each learning rate with a stationary state: its Σ (row-major), from which natural
+    /// gradient and Adam build their Λ and noise, so that the jobs do not solve it again.
+    sigma: Vec<Option<[f64; 4]>>,
+}
+
+/// The exact stationary states of optimizer `opt` along the increasing learning rates `lrs`,
+/// each Newton search of natural gradient and Adam warm-started from the previous point.
+fn stationary_sweep(p: &Params, opt: Opt, lrs: &[f64]) -> Vec<Option<theory::Stationary>> {
+    let first = lrs.first().copied().unwrap_or(0.0);
+    theory::stationary_sweep(&model(p, opt), &optimizer(p, opt, first), lrs)
+        .into_iter()
+        .map(Result::ok)
+        .collect()
 }
 
 /// The Hessian diag(h1, h2).
@@ -223,15 +236,25 @@ fn add_sweep(
         fig.add(in_direction(s, d, 0))
     });
     let m = model(p, opt);
-    let exact_after = lrs
-        .iter()
-        .map(|&lr| {
-            let st = stationary(p, opt, lr)?;
-            let s = idealised::sigma_after(&m, &optimizer(p, opt, lr), Some(&st), p.steps)?;
+    let states = stationary_sweep(p, opt, lrs);
+    let exact_after = (lrs.iter().zip(&states))
+        .map(|(&lr, st)| {
+            let st = st.as_ref()?;
+            let s = idealised::sigma_after(&m, &optimizer(p, opt, lr), Some(st), p.steps)?;
             Some([s[(0, 0)], s[(1, 1)]])
         })
         .collect();
-    Sweep { mc, exact_after }
+    let sigma = (states.iter())
+        .map(|st| {
+            let s = &st.as_ref()?.sigma;
+            Some([s[(0, 0)], s[(0, 1)], s[(1, 0)], s[(1, 1)]])
+        })
+        .collect();
+    Sweep {
+        mc,
+        exact_after,
+        sigma,
+    }
 }
 
 /// The exact curves over `grid` in both directions, and the y range: it fits them up to the
@@ -242,7 +265,9 @@ fn add_exact_curves(fig: &mut Figure, p: &Params, grid: &[f64], last: f64) -> f6
     let mut rel: f64 = 0.0;
     let (mut y_lo, mut y_hi) = (f64::INFINITY, 0.0f64);
     for (opt, name, result, color) in OPTS {
-        let sig: Vec<Option<DMatrix<f64>>> = grid.iter().map(|&lr| exact(p, opt, lr)).collect();
+        let sig: Vec<Option<DMatrix<f64>>> = (stationary_sweep(p, opt, grid).into_iter())
+            .map(|st| st.map(|st| st.sigma))
+            .collect();
         for (s, &lr) in sig.iter().zip(grid) {
             if let (Some(s), Some(c)) = (s, paper(p, opt, lr)) {
                 for d in 0..2 {
@@ -356,6 +381,13 @@ impl Panel for SecondOrder {
         &SPEC
     }
 
+    fn work(&self, p: &Params) -> u64 {
+        // One ensemble of `walkers` × `steps` per point and series.
+        (OPTS.len() as u64 * p.points)
+            .saturating_mul(p.walkers)
+            .saturating_mul(p.steps)
+    }
+
     fn plan(&self, p: &Params) -> (Plan, Figure) {
         let mut fig = figure(p, plots(p));
         let top = lr_top(p);
@@ -390,8 +422,10 @@ impl Panel for SecondOrder {
         };
         let (p, opt, sweep) = (&plan.setting, OPTS[j].0, &plan.sweeps[j]);
         let mut out = [(None, None), (None, None)];
-        if sweep.exact_after[point].is_some() {
-            if let Ok(dy) = Dynamics::new(&model(p, opt), &optimizer(p, opt, lr), Shape::Gauss) {
+        if let (Some(_), Some(sigma)) = (sweep.exact_after[point], sweep.sigma[point]) {
+            let sigma = DMatrix::from_row_slice(2, 2, &sigma);
+            let (m, o) = (model(p, opt), optimizer(p, opt, lr));
+            if let Ok(dy) = Dynamics::at_sigma(&m, &o, &sigma, Shape::Gauss) {
                 let seed = job_seed(p.seed, i);
                 if let Some(m) = sim::moments_after(&dy, p.walkers as usize, p.steps, seed) {
                     for (d, o) in out.iter_mut().enumerate() {

@@ -263,6 +263,13 @@ impl Panel for TrainingLoss {
         &SPEC
     }
 
+    fn work(&self, p: &Params) -> u64 {
+        // One ensemble of `walkers` × `steps` per point and series.
+        (3 * p.points)
+            .saturating_mul(p.walkers)
+            .saturating_mul(p.steps)
+    }
+
     fn plan(&self, p: &Params) -> (Plan, Figure) {
         let plan_model = OnceLock::new();
         let model = plan_model.get_or_init(|| p.model());
