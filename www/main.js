@@ -37,8 +37,8 @@ class Sweeps {
     return this.pool;
   }
 
-  // Runs `items` (query strings for `simulate`, or panel jobs {panel, key, plan, job, here}:
-  // `here()` runs the job on this thread); resolves
+  // Runs `items` (query strings for `simulate`, panel jobs {panel, key, plan, job, here} or a
+  // heavy panel's plan {planQuery, here}: `here()` runs it on this thread); resolves
   // {results, cancelled, reason, seconds}.
   async run(items, { where = 'workers', workers, onPoint = () => {}, onProgress = () => {} } = {}) {
     this.cancel('superseded by a newer request');

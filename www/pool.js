@@ -39,8 +39,9 @@ export class Pool {
     this.feed();
   }
 
-  // Runs one job per point — a query string (a `simulate` run) or {panel, key, plan, job} (job
-  // `job` of a panel's plan, given as JSON, which a worker decodes once per key); resolves
+  // Runs one job per point — a query string (a `simulate` run), {panel, key, plan, job} (job
+  // `job` of a panel's plan, given as JSON, which a worker decodes once per key) or
+  // {planQuery} (a heavy panel's plan, made in the worker); resolves
   // {results, cancelled, reason, seconds}.
   sweep(queries, { onPoint = () => {}, onProgress = () => {} } = {}) {
     if (this.run) this.cancel('superseded by a newer request');
@@ -69,9 +70,11 @@ export class Pool {
       const job = run.queue.shift();
       this.jobs.set(i, job);
       const item = run.queries[job.point];
-      this.workers[i].postMessage(typeof item === 'string'
-        ? { id: run.id, query: item }
-        : { id: run.id, panel: item.panel, key: item.key, plan: item.plan, job: item.job });
+      let message;
+      if (typeof item === 'string') message = { id: run.id, query: item };
+      else if (item.planQuery !== undefined) message = { id: run.id, planQuery: item.planQuery };
+      else message = { id: run.id, panel: item.panel, key: item.key, plan: item.plan, job: item.job };
+      this.workers[i].postMessage(message);
     }
   }
 

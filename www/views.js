@@ -3,7 +3,7 @@
 // Carlo points as workers report them. Both keep the URL equal to their full state. Rust
 // computes every number; this only shows them.
 
-import { PanelView, random_seed } from './pkg/nqm_explorer.js';
+import { PanelView, plan_for, random_seed } from './pkg/nqm_explorer.js';
 import { Controls, $ } from './controls.js';
 
 const URL_DELAY_MS = 120;      // replaceState at most this often while dragging
@@ -274,7 +274,36 @@ export class FigureView extends View {
     this.runId = 0;
     this.mcTimer = null;
     this.draw();
+    this.start();
+  }
+
+  // A heavy panel's plan (Spec::heavy) is made in a worker first; then the Monte Carlo runs.
+  async start() {
+    if (this.broken || this.destroyed || this.app.paused) return;
+    if (this.handle.pending() && !(await this.planElsewhere())) return;
     this.startMonteCarlo();
+  }
+
+  // Asks a worker (or, with "run on the page", this thread between frames) for the plan of the
+  // current state, and adopts it if the state has not changed meanwhile; whether it did.
+  async planElsewhere() {
+    const id = ++this.runId;
+    const query = this.handle.query();
+    $('progress-text').textContent = 'computing the exact theory…';
+    const item = { planQuery: query, here: () => ({ planned: plan_for(query) }) };
+    const out = await this.app.sweeps.run([item], { where: $('run-where').value });
+    if (id !== this.runId || this.destroyed || out.cancelled) return false;
+    const r = out.results[0];
+    if (!r || r.error) {
+      this.showErrors([{ key: 'plan', message: `The theory failed: ${r ? r.error : 'no answer'}` }]);
+      return false;
+    }
+    try {
+      if (!this.handle.adopt(r.planned)) return false;
+    } catch (e) { this.fail(e); return false; }
+    this.draw();
+    this.updateReadouts();
+    return true;
   }
 
   changed() {
@@ -284,7 +313,7 @@ export class FigureView extends View {
     // the value has stayed put for a moment.
     clearTimeout(this.mcTimer);
     this.app.sweeps.cancel('superseded by a newer setting');
-    this.mcTimer = setTimeout(() => this.startMonteCarlo(), MC_DELAY_MS);
+    this.mcTimer = setTimeout(() => this.start(), MC_DELAY_MS);
   }
 
   released() {
@@ -321,7 +350,7 @@ export class FigureView extends View {
     }
     const total = r.jobs;
     $('progress').value = total ? r.jobs_done / total : 1;
-    $('progress-text').textContent = total === 0
+    $('progress-text').textContent = this.handle.pending() ? 'computing the exact theory…' : total === 0
       ? 'theory only'
       : r.complete ? `Monte Carlo: all ${total} points` : `Monte Carlo: ${r.jobs_done} of ${total} points…`;
     $('cancel').disabled = r.complete;
@@ -367,7 +396,7 @@ export class FigureView extends View {
   }
 
   resume() {
-    if (!this.readouts().complete) this.startMonteCarlo();
+    if (this.handle.pending() || !this.readouts().complete) this.start();
   }
 
   cancel() {

@@ -16,7 +16,7 @@
 // (Python may be waiting for it); a newer state supersedes a run in progress. A live panel's
 // walkers stop while the view is off screen.
 
-import { initSync, PanelView, schema, panels_json } from '../../www/pkg/nqm_explorer.js';
+import { initSync, PanelView, plan_for, schema, panels_json } from '../../www/pkg/nqm_explorer.js';
 import { Controls } from '../../www/controls.js';
 
 const SYNC_PERIOD_MS = 400; // readouts go to Python at most this often
@@ -182,6 +182,19 @@ function render({ model, el: host }) {
   async function startMonteCarlo() {
     const id = ++run;
     if (handle.live()) return;
+    if (handle.pending()) {
+      // A heavy panel's plan (made in a worker on the page): here, between frames.
+      await new Promise((r) => setTimeout(r, 0));
+      if (id !== run || closed) return;
+      try {
+        handle.adopt(plan_for(handle.query()));
+      } catch (e) {
+        status.textContent = `the theory failed: ${e}`;
+        return;
+      }
+      draw();
+      sync(handle.jobs() === 0);
+    }
     const n = handle.jobs();
     for (let i = 0; i < n; i++) {
       await new Promise((r) => setTimeout(r, 0)); // the notebook stays responsive between points

@@ -106,7 +106,18 @@ pub trait Panel: Sync + 'static {
     fn work(&self, p: &Params) -> u64 {
         default_work(self.spec(), p)
     }
+    /// A heavy panel ([`Spec::heavy`]): the figure shown while its plan is computed elsewhere
+    /// (a worker), with no series and no jobs; by default one empty plot that says so.
+    fn pending(&self, p: &Params) -> Figure {
+        let mut plot = crate::figure::Plot::new("", "");
+        plot.title = self.spec().title.into();
+        plot.note = Some(PENDING_NOTE.into());
+        kit::figure(p, vec![plot])
+    }
 }
+
+/// The note on a figure whose plan is being computed elsewhere ([`Panel::pending`]).
+pub const PENDING_NOTE: &str = "computing the exact theory…";
 
 /// The work of a figure of `walkers` × `steps` ensembles when the panel does not say: up to
 /// two per point and two more (for panels with `points`), or two.
@@ -136,6 +147,8 @@ pub trait AnyPanel: Sync {
     fn show_any(&self, plan: &(dyn Any + Send + Sync), walkers: &Ensemble, fig: &mut Figure);
     /// [`Panel::work`].
     fn work_any(&self, p: &Params) -> u64;
+    /// [`Panel::pending`].
+    fn pending_any(&self, p: &Params) -> Figure;
     /// The plan as JSON, to hand it to a worker or back from one.
     fn encode(&self, plan: &(dyn Any + Send + Sync)) -> String;
     /// A plan from its JSON ([`AnyPanel::encode`]); `Err` says why it is not one.
@@ -170,6 +183,9 @@ impl<P: Panel> AnyPanel for P {
     fn work_any(&self, p: &Params) -> u64 {
         self.work(p)
     }
+    fn pending_any(&self, p: &Params) -> Figure {
+        self.pending(p)
+    }
     fn encode(&self, plan: &(dyn Any + Send + Sync)) -> String {
         serde_json::to_string(plan_of::<P>(plan)).expect("a plan serialises")
     }
@@ -185,7 +201,8 @@ impl<P: Panel> AnyPanel for P {
 pub struct Planned {
     /// The panel.
     pub panel: &'static dyn AnyPanel,
-    plan: Box<dyn Any + Send + Sync>,
+    /// `None` while the plan is computed elsewhere ([`Planned::pending`]).
+    plan: Option<Box<dyn Any + Send + Sync>>,
     /// The figure so far.
     pub figure: Figure,
 }
@@ -204,9 +221,25 @@ impl Planned {
         let (plan, figure) = panel.plan_any(p);
         Some(Planned {
             panel,
-            plan,
+            plan: Some(plan),
             figure,
         })
+    }
+
+    /// The figure of `p.panel` while its plan is computed elsewhere (a heavy panel's plan, in a
+    /// worker: [`Panel::pending`]), to be replaced by [`Planned::from_json`]; no jobs.
+    pub fn pending(p: &Params) -> Option<Planned> {
+        let panel = find(&p.panel)?;
+        Some(Planned {
+            panel,
+            plan: None,
+            figure: panel.pending_any(p),
+        })
+    }
+
+    /// Whether the plan is still being computed elsewhere.
+    pub fn is_pending(&self) -> bool {
+        self.plan.is_none()
     }
 
     /// A plan and figure made elsewhere (a worker): the panel's name, the plan's JSON
@@ -220,23 +253,25 @@ impl Planned {
         }
         Ok(Planned {
             panel: jobs.panel,
-            plan: jobs.plan,
+            plan: Some(jobs.plan),
             figure,
         })
     }
 
     /// The plan as JSON, `{"jobs": n, "plan": …}`, for [`Jobs::from_json`] in a worker.
     pub fn plan_json(&self) -> String {
-        let plan = self.panel.encode(self.plan.as_ref());
+        let plan = match &self.plan {
+            Some(plan) => self.panel.encode(plan.as_ref()),
+            None => "null".into(),
+        };
         format!("{{\"jobs\":{},\"plan\":{plan}}}", self.figure.jobs)
     }
 
     /// Runs Monte Carlo job `i`; a job the plan does not have gives no patches.
     pub fn job(&self, i: usize) -> Vec<Patch> {
-        if i < self.figure.jobs {
-            self.panel.job_any(self.plan.as_ref(), i)
-        } else {
-            Vec::new()
+        match &self.plan {
+            Some(plan) if i < self.figure.jobs => self.panel.job_any(plan.as_ref(), i),
+            _ => Vec::new(),
         }
     }
 
@@ -247,18 +282,23 @@ impl Planned {
     }
 
     fn finish(&mut self) {
-        self.panel.finish_any(self.plan.as_ref(), &mut self.figure);
+        if let Some(plan) = &self.plan {
+            self.panel.finish_any(plan.as_ref(), &mut self.figure);
+        }
     }
 
     /// The walkers a live panel's plan animates (`None` for a figure).
     pub fn walkers(&self) -> Option<Walkers> {
-        self.panel.walkers_any(self.plan.as_ref())
+        let plan = self.plan.as_ref()?;
+        self.panel.walkers_any(plan.as_ref())
     }
 
     /// Shows a live panel's walkers in its figure.
     pub fn show(&mut self, walkers: &Ensemble) {
-        self.panel
-            .show_any(self.plan.as_ref(), walkers, &mut self.figure);
+        if let Some(plan) = &self.plan {
+            self.panel
+                .show_any(plan.as_ref(), walkers, &mut self.figure);
+        }
     }
 }
 

@@ -49,7 +49,7 @@ impl Best {
 const GRID: usize = 32;
 
 /// Rates per half-period π of the top direction's phase t·φ (momentum, see [`Search::grid`]).
-const PHASE_STEPS: u64 = 8;
+const PHASE_STEPS: u64 = 4;
 
 /// At most this many phase-uniform rates per window.
 const MAX_PHASE_RATES: u64 = 4096;

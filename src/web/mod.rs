@@ -100,8 +100,19 @@ pub fn draw_thumbnail(
     dpr: f64,
     dark: bool,
 ) -> Result<(), JsValue> {
-    let fig = panels::plan(&query::defaults(panel)).ok_or_else(|| js("no such panel"))?;
-    draw_on(canvas, &fig, dpr, dark)
+    let p = query::defaults(panel);
+    let planned = planned_here(&p).ok_or_else(|| js("no such panel"))?;
+    draw_on(canvas, &planned.figure, dpr, dark)
+}
+
+/// The plan of `p` made on this thread, or for a heavy panel ([`panels::Spec::heavy`]) the
+/// figure to show while a worker makes it ([`plan_for`], then [`PanelView::adopt`]).
+fn planned_here(p: &Params) -> Option<Planned> {
+    if panels::spec(&p.panel)?.heavy {
+        Planned::pending(p)
+    } else {
+        Planned::new(p)
+    }
 }
 
 fn js(message: &str) -> JsValue {
@@ -186,7 +197,7 @@ impl PanelView {
     #[wasm_bindgen(constructor)]
     pub fn new(canvas: HtmlCanvasElement, query: &str) -> PanelView {
         let (params, errors) = query::parse(query, Audience::Page);
-        let mut planned = Planned::new(&params).expect("a parsed panel exists");
+        let mut planned = planned_here(&params).expect("a parsed panel exists");
         let animation = Animation::start(&mut planned);
         PanelView {
             params,
@@ -203,7 +214,7 @@ impl PanelView {
     }
 
     fn replan(&mut self) {
-        self.planned = Planned::new(&self.params).expect("the panel exists");
+        self.planned = planned_here(&self.params).expect("the panel exists");
         if let Some(a) = &mut self.animation {
             a.follow(&mut self.planned);
         }
@@ -250,6 +261,12 @@ impl PanelView {
     /// The current parameters as JSON.
     pub fn params_json(&self) -> String {
         query::to_json(&self.params, Audience::Page).to_string()
+    }
+
+    /// Whether the plan is being computed in a worker (a heavy panel): the page asks one for
+    /// [`plan_for`] of [`PanelView::query`] and hands the answer to [`PanelView::adopt`].
+    pub fn pending(&self) -> bool {
+        self.planned.is_pending()
     }
 
     /// Number of Monte Carlo jobs of the current plan.

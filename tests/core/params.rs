@@ -45,7 +45,9 @@ fn every_field_of_every_panel_round_trips_through_the_query() {
                     "n_data" => "&batch=1",
                     "batch" => "&n_data=10000000",
                     // The figure's work is bounded (Panel::work): the others stay small.
-                    "steps" | "walkers" | "points" => "&walkers=1&steps=1",
+                    "steps" | "walkers" | "points" => "&walkers=1&steps=1&spec_d=1",
+                    // Walkers in D dimensions hold at most MAX_WALKER_COORDS coordinates.
+                    "spec_d" => "&walkers=1",
                     _ => "",
                 };
                 let q = format!("panel={panel}{extra}&{}={v}", f.key);

@@ -122,3 +122,31 @@ fn auto_momentum_and_infinite_data_are_refused_by_name_elsewhere() {
     assert!(errors.is_empty(), "{errors:?}");
     assert!(p.mu_auto && p.n_data == 0);
 }
+
+#[test]
+fn a_pending_plan_has_no_jobs_until_a_worker_s_plan_is_adopted() {
+    let p = setting("spec_d=60");
+    let pending = panels::Planned::pending(&p).unwrap();
+    assert!(pending.is_pending());
+    assert_eq!(pending.figure.jobs, 0);
+    assert!(pending.job(0).is_empty());
+    let note = pending.figure.plots[0].note.clone();
+    assert_eq!(note.as_deref(), Some(panels::PENDING_NOTE));
+    let made = panels::Planned::new(&p).unwrap();
+    let figure = serde_json::to_string(&made.figure).unwrap();
+    let adopted = panels::Planned::from_json("batch-size", &made.plan_json(), &figure).unwrap();
+    assert!(!adopted.is_pending());
+    assert_eq!(adopted.figure.jobs, made.figure.jobs);
+}
+
+/// The default plan's time, printed (`-- --nocapture`); a loose bound only (the machine is
+/// shared): the figure's speed is measured by `make bench`.
+#[test]
+fn the_default_plan_takes_about_a_second_at_most() {
+    let p = setting("");
+    let t0 = std::time::Instant::now();
+    let fig = panels::plan(&p).unwrap();
+    let seconds = t0.elapsed().as_secs_f64();
+    eprintln!("batch-size default plan: {seconds:.3} s, {} jobs", fig.jobs);
+    assert!(seconds < 10.0, "{seconds} s");
+}

@@ -3,7 +3,7 @@
 //! hyperbola, the optimal effective rate with the stability limits, the loss curve at `batch`
 //! with the walkers' mean), the Monte Carlo jobs that fill them in, the readouts and the notes.
 
-use super::{Curve, Job, Kind, Plan, Point, EXACT_UP_TO, JOB_WORK};
+use super::{crossing_cap, Curve, Job, Kind, Plan, Point, EXACT_UP_TO, JOB_WORK};
 use crate::figure::{Figure, Plot, Readout, Series, SeriesKind, Style};
 use crate::linalg::logspace;
 use crate::panels::kit::figure as empty_figure;
@@ -18,7 +18,8 @@ use crate::theory::steps_to_target::loss_curve;
 /// Steps shown in the loss-curve plot past the slowest optimizer's T* at `batch`.
 const LOSS_MARGIN: f64 = 1.25;
 
-fn plots(p: &Params) -> Vec<Plot> {
+/// The four plots of the figure, empty.
+pub(super) fn plots(p: &Params) -> Vec<Plot> {
     let log = |mut plot: Plot, title: String| {
         plot.x_log = true;
         plot.y_log = true;
@@ -101,7 +102,8 @@ fn add_monte_carlo(plan: &mut Plan, fig: &mut Figure) {
         let at: Vec<usize> = (0..plan.batches.len())
             .filter(|&k| plan.batches[k].trailing_zeros() % 2 == 0)
             .filter(|&k| {
-                c.points[k].is_some_and(|q| per_step.saturating_mul(q.steps * 6 / 5) <= JOB_WORK)
+                c.points[k]
+                    .is_some_and(|q| per_step.saturating_mul(crossing_cap(q.steps)) <= JOB_WORK)
             })
             .collect();
         if at.is_empty() {
