@@ -309,13 +309,16 @@ impl PanelView {
         Ok(())
     }
 
-    /// Readouts as JSON: `{readouts: [...], complete, jobs, jobs_done}`, and the panel's
+    /// Readouts as JSON: `{readouts: [...], complete, pending, jobs, jobs_done}`, and the panel's
     /// structured details beside them (the ellipse panel's covariance matrices).
     pub fn readouts_json(&self) -> String {
         let fig = &self.planned.figure;
         let mut out = fig.details.clone().unwrap_or_else(|| serde_json::json!({}));
         out["readouts"] = serde_json::json!(fig.readouts);
-        out["complete"] = serde_json::json!(fig.complete());
+        // A heavy panel's figure is not complete before a worker's plan arrives.
+        let pending = self.planned.is_pending();
+        out["complete"] = serde_json::json!(fig.complete() && !pending);
+        out["pending"] = serde_json::json!(pending);
         out["jobs"] = serde_json::json!(fig.jobs);
         out["jobs_done"] = serde_json::json!(fig.jobs_done);
         out.to_string()

@@ -11,11 +11,13 @@ const env = useBrowser({ before, after });
 /** A small sample, so that every panel completes in seconds. */
 const SMALL = 'walkers=300&points=5&steps=200';
 
+/** Every panel, or those named in NQM_PANELS (comma-separated), e.g. NQM_PANELS=batch-size. */
 async function panelNames() {
   const page = await openPage(env.browser, env.server.url);
   const names = await page.evaluate(() => window.nqm.panels());
   await page.context().close();
-  return names;
+  const only = (process.env.NQM_PANELS || '').split(',').filter(Boolean);
+  return only.length ? names.filter((n) => only.includes(n)) : names;
 }
 
 async function drawnPixels(page) {

@@ -109,6 +109,9 @@ pub fn crossing_cap(steps: u64) -> u64 {
     2 * steps + 16
 }
 
+/// The fewest groups of sixteen walkers a Monte Carlo point is made of.
+pub const MIN_GROUPS: usize = 4;
+
 /// The optimizers compared.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Kind {
@@ -400,9 +403,10 @@ impl Panel for BatchSize {
     }
 }
 
-/// Groups of sixteen walkers: `walkers` rounded up.
+/// Groups of sixteen walkers: `walkers` rounded up, and at least [`MIN_GROUPS`], since the
+/// error bars come from the spread over groups.
 fn groups(p: &Params) -> usize {
     (p.walkers as usize)
         .div_ceil(crate::rng::math::LANES)
-        .max(1)
+        .max(MIN_GROUPS)
 }
