@@ -44,7 +44,7 @@ fn check_steps(fig: &Figure, name: &str) -> usize {
 
 fn check_loss(fig: &Figure, name: &str) {
     let mc = fig
-        .series_named(&format!("{name}: walkers' mean L(t)"))
+        .series_named(&format!("{name}: Monte Carlo mean L(t)"))
         .unwrap();
     let exact = fig.series_named(&format!("{name}: L(t)")).unwrap();
     let se = mc.y_err.as_ref().unwrap();

@@ -72,6 +72,9 @@ def to_query_value(panel: str, key: str, value: Any) -> str:
         return ValueError(f"{key} = {value!r}{label}: {why}; {key} takes {describe(f)}")
 
     kind = f["kind"]
+    # A word some panels accept besides the range (`mu="auto"` on batch-size).
+    if f.get("word") and isinstance(value, str) and value.strip() == f["word"]:
+        return f["word"]
     if kind in ("real", "int"):
         if isinstance(value, bool):
             raise bad("not a number")
@@ -111,7 +114,10 @@ def to_query_value(panel: str, key: str, value: Any) -> str:
 
 def from_query_value(key: str, raw: str) -> Any:
     """A permalink value as a Python value of its field's kind."""
-    kind = fields()[key]["kind"]
+    f = fields()[key]
+    kind = f["kind"]
+    if f.get("word") and raw == f["word"]:
+        return raw
     if kind == "real":
         return float(raw)
     if kind == "int":

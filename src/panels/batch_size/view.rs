@@ -245,7 +245,7 @@ fn add_loss(plan: &mut Plan, fig: &mut Figure, problem: &Problem) {
         ));
         if mc_ok {
             let xs = plan.loss_times.iter().map(|&t| t as f64).collect();
-            let name = format!("{}: walkers' mean L(t)", c.kind.name());
+            let name = format!("{}: Monte Carlo mean L(t)", c.kind.name());
             let id = fig.add(colored(Series::pending(name, xs).in_plot(3), c.kind));
             let exact = loss_curve(&pb, q.method, q.rate, &plan.loss_times).unwrap_or_default();
             c.loss_mc = Some((id, exact));
