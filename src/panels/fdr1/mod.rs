@@ -31,6 +31,7 @@ static SPEC: Spec = Spec {
     title: "FDR1: the half-running averages of O_L and O_R meet",
     claim: include_str!("claim.txt").trim_ascii(),
     caption: include_str!("caption.html").trim_ascii(),
+    reading: include_str!("reading.json"),
     source: "Yaida (2019), Sec. 2.1 (FDR1, FDR1′), Eqs. 10–11, 15, 17; Figs. 1–2",
     keys: &[
         "lr", "mu", "damp", "h1", "h2", "h_angle", "sigma2", "w0", "dist", "walkers", "steps",

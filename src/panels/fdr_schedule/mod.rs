@@ -32,6 +32,7 @@ static SPEC: Spec = Spec {
     title: "Yaida's FDR schedule, run live",
     claim: include_str!("claim.txt").trim_ascii(),
     caption: include_str!("caption.html").trim_ascii(),
+    reading: include_str!("reading.json"),
     source: "Yaida (2019), Sec. 3.3 and Fig. 4; Eqs. 15, 17",
     keys: &[
         "lr", "fdr_x", "fdr_y", "epoch", "mu", "damp", "h1", "h2", "sigma2", "w0", "walkers",

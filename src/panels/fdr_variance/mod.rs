@@ -37,6 +37,7 @@ static SPEC: Spec = Spec {
     title: "How noisy is the FDR1 estimator?",
     claim: include_str!("claim.txt").trim_ascii(),
     caption: include_str!("caption.html").trim_ascii(),
+    reading: include_str!("reading.json"),
     source: "Bulatov, blog post on Yaida (2019); Yaida Eqs. 15, 17, FDR1′ and App. A",
     keys: &[
         "lr", "sigma2", "mu", "damp", "h1", "h2", "w0", "walkers", "steps", "points", "seed",

@@ -59,6 +59,7 @@ static SPEC: Spec = Spec {
     title: "Potential, probability current and circulation with non-commuting noise",
     claim: include_str!("claim.txt").trim_ascii(),
     caption: include_str!("caption.html").trim_ascii(),
+    reading: include_str!("reading.json"),
     source: "Chaudhari & Soatto (2018), Eq. 5, Lemmas 6–7, Sec. 4.2 and 5.1; Liu et al. (2021), \
              Lemma 1, Cor. 3",
     keys: &[

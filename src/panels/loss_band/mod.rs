@@ -49,6 +49,7 @@ static SPEC: Spec = Spec {
     title: "The loss band of the 2-D NQM",
     claim: include_str!("claim.txt").trim_ascii(),
     caption: include_str!("caption.html").trim_ascii(),
+    reading: include_str!("reading.json"),
     source: "Blog post on Yaida (2019): the 2-D NQM loss band; Yaida (2019), FDR1 and \
              Sec. 2.3.1; Liu et al. (2021), Thm 1",
     keys: &["lr", "h1", "h2", "kappa", "sigma2", "a", "steps", "seed"],

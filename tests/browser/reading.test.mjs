@@ -1,0 +1,66 @@
+// Reading the panels (issue 15): the figure comes first — its top in the upper quarter of a
+// laptop screen (1366×768) and in the upper half of a phone's (390×844), the primary control
+// right under it on a phone — and the "try this" steps set their parameters, Back undoing them.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { useBrowser, openPage } from './harness.mjs';
+
+const env = useBrowser({ before, after });
+
+const SCREENS = [
+  { name: 'laptop', viewport: { width: 1366, height: 768 }, fraction: 0.25 },
+  { name: 'phone', viewport: { width: 390, height: 844 }, fraction: 0.5 },
+];
+
+/** Opens every panel in turn at `viewport`; calls `check(name, page)` on each. */
+async function eachPanel(viewport, check) {
+  const page = await openPage(env.browser, `${env.server.url}?panel=ellipses`, { viewport });
+  for (const name of await page.evaluate(() => window.nqm.panels())) {
+    await page.evaluate((n) => window.nqm.navigate(`panel=${n}&walkers=200&points=4&steps=100`), name);
+    await page.waitForFunction((n) => window.nqm.panel() === n, name);
+    await check(name, page);
+  }
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+}
+
+for (const { name: screen, viewport, fraction } of SCREENS) {
+  test(`${screen}: every panel's figure starts in the upper ${fraction === 0.25 ? 'quarter' : 'half'}`, async () => {
+    const tops = {};
+    await eachPanel(viewport, async (name, page) => {
+      const at = await page.evaluate(() => {
+        const top = (sel) => document.querySelector(sel)?.getBoundingClientRect().top ?? null;
+        const plot = document.getElementById('plot').getBoundingClientRect();
+        const primary = document.querySelector('#controls > .control');
+        return { top: plot.top, bottom: plot.bottom, primary: primary ? top('#controls > .control') : null, title: top('#panel-title') };
+      });
+      tops[name] = Math.round(at.top);
+      assert.ok(at.top >= at.title, `${name}: the title comes first`);
+      assert.ok(at.top <= fraction * viewport.height, `${name}: the figure starts at ${at.top} px`);
+      if (screen === 'phone') {
+        assert.ok(at.primary !== null && at.primary - at.bottom < 80, `${name}: the primary control is ${at.primary - at.bottom} px under the plot`);
+      }
+    });
+    console.log(`${screen} figure tops:`, JSON.stringify(tops));
+  });
+}
+
+test('each "try this" step sets its parameters, and Back restores the state before it', async () => {
+  await eachPanel({ width: 1366, height: 768 }, async (name, page) => {
+    const steps = await page.$$eval('#step-buttons button', (bs) => bs.map((b) => b.dataset.query));
+    assert.ok(steps.length >= 1 && steps.length <= 3, `${name}: ${steps.length} steps`);
+    for (const [i, query] of steps.entries()) {
+      const before = await page.evaluate(() => window.nqm.query());
+      await page.click(`#step-buttons button:nth-child(${i + 1})`);
+      const params = await page.evaluate(() => window.nqm.params());
+      for (const [k, v] of new URLSearchParams(query)) {
+        const same = Number.isNaN(Number(v)) ? params[k] === v : Number(params[k]) === Number(v);
+        assert.ok(same, `${name}: step ${i + 1} sets ${k} to ${v}, not ${params[k]}`);
+      }
+      assert.ok((await page.textContent('#step-notice')).length > 20, `${name}: step ${i + 1} says what to notice`);
+      await page.goBack();
+      await page.waitForFunction((q) => window.nqm.query() === q, before);
+    }
+  });
+});
