@@ -14,6 +14,8 @@ import nqm_explorer
 from nqm_explorer import Panel, schema
 
 ROOT = Path(__file__).resolve().parents[2]
+# The permalink schema's version `v`, from the Rust source that writes it.
+V = re.search(r"SCHEMA_VERSION: u32 = (\d+);", (ROOT / "src/params/query.rs").read_text()).group(1)
 
 
 def test_version_is_cargo_tomls():
@@ -36,7 +38,7 @@ def test_schema_is_the_one_rust_exports():
 def test_panel_query_holds_the_given_values_on_the_panels_defaults():
     p = Panel("ellipses", lr=1.2, noise="general")
     q = dict(parse_qsl(p.query))
-    assert (q["v"], q["panel"], q["lr"], q["noise"]) == ("2", "ellipses", "1.2", "general")
+    assert (q["v"], q["panel"], q["lr"], q["noise"]) == (V, "ellipses", "1.2", "general")
     assert p.lr == 1.2 and p.noise == "general"
     assert p.params["mu"] == 0.0 and isinstance(p.params["walkers"], int)
     p.lr = 1.8
@@ -101,7 +103,7 @@ def test_link_uses_the_base_url(monkeypatch):
     p = Panel("lr-sweep", points=5, base_url="https://example.org/nqm/")
     assert p.link == "https://example.org/nqm/?" + p.query
     monkeypatch.setenv("NQM_EXPLORER_URL", "https://notes.example/explorer/")
-    assert Panel("ellipses").link.startswith("https://notes.example/explorer/?v=2&panel=ellipses&")
+    assert Panel("ellipses").link.startswith(f"https://notes.example/explorer/?v={V}&panel=ellipses&")
     monkeypatch.delenv("NQM_EXPLORER_URL")
     assert Panel("ellipses").link.startswith(nqm_explorer.DEFAULT_BASE_URL + "?")
 

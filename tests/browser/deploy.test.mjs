@@ -56,7 +56,7 @@ test('dist/ under a sub-path: a panel completes with the native numbers, links p
   await page.click('a[href="?panel=lr-sweep"]');
   await page.evaluate((q) => window.nqm.navigate(q), `panel=lr-sweep&${SMALL}&seed=5`);
   await complete(page);
-  assert.ok(page.url().startsWith(`${env.site.url}?v=2&panel=lr-sweep&`), page.url());
+  assert.ok(page.url().startsWith(`${env.site.url}?v=3&panel=lr-sweep&`), page.url());
   const fig = await page.evaluate(() => window.nqm.figure());
   assert.equal(fig.explorer_version, VERSION);
   assert.ok(fig.series.some((s) => s.kind === 'monte-carlo' && s.y.every((y) => y === null || Number.isFinite(y))));
@@ -68,12 +68,12 @@ test('dist/ under a sub-path: a panel completes with the native numbers, links p
   await page.click('#embed-button');
   const snippet = await page.inputValue('#embed-code');
   const src = /src="([^"]+)"/.exec(snippet)[1].replace(/&amp;/g, '&');
-  assert.ok(src.startsWith(`${env.site.url}?v=2&panel=lr-sweep&`), src);
+  assert.ok(src.startsWith(`${env.site.url}?v=3&panel=lr-sweep&`), src);
   const framed = await context.newPage();
   await framed.goto(src);
   await framed.waitForFunction(() => document.documentElement.dataset.ready === '1');
   const open = await framed.evaluate(() => document.getElementById('open-full').href);
-  assert.ok(open.startsWith(`${env.site.url}?v=2&panel=lr-sweep&`) && !open.includes('embed=1'), open);
+  assert.ok(open.startsWith(`${env.site.url}?v=3&panel=lr-sweep&`) && !open.includes('embed=1'), open);
   await framed.close();
   // The examples, under the sub-path too.
   await page.goto(`${env.site.url}www/examples/lecture.html`);

@@ -150,7 +150,7 @@ test('exports: the PNG decodes at the requested size, the SVG parses with the se
   const csv = await page.evaluate(async () => (await window.nqm.export('csv')).text);
   const lines = csv.split('\n');
   const query = lines.find((l) => l.startsWith('# query: ')).slice('# query: '.length);
-  assert.match(lines.find((l) => l.startsWith('# version: ')), /# version: 2/);
+  assert.match(lines.find((l) => l.startsWith('# version: ')), /# version: 3/);
   const header = lines.find((l) => !l.startsWith('#'));
   assert.equal(header, 'series,kind,plot,x,y,y_err');
   const rows = lines.filter((l) => l && !l.startsWith('#')).slice(1);
