@@ -42,7 +42,7 @@ static SPEC: Spec = Spec {
         ("SGD (Yaida's MLP, η = 0.1)", "mu=0&damp=0"),
         ("momentum μ = 0.9 (Yaida's CNN)", "mu=0.9&damp=0"),
         ("μ = 0.9, dampening ν = 0.5", "mu=0.9&damp=0.5"),
-        ("start at the minimum", "w0=0"),
+        ("start at the minimum", "w0=0&mu=0&damp=0"),
         ("Student-t noise", "dist=student"),
     ],
     live: false,

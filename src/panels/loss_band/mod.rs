@@ -55,10 +55,10 @@ static SPEC: Spec = Spec {
     keys: &["lr", "h1", "h2", "kappa", "sigma2", "a", "steps", "seed"],
     defaults,
     presets: &[
-        ("small learning rate", "lr=0.1"),
-        ("near the stability limit", "lr=1.8"),
+        ("small learning rate", "lr=0.1&sigma2=1&a=0"),
+        ("near the stability limit", "lr=1.8&sigma2=1&a=0"),
         ("white noise", "sigma2=1&a=0"),
-        ("noise ∝ Hessian (blog)", "sigma2=0&a=1"),
+        ("noise ∝ Hessian (blog)", "sigma2=0&a=1&lr=0.5"),
     ],
     live: false,
 };
