@@ -1,6 +1,7 @@
 // Reading the panels (issue 15): the figure comes first — its top in the upper quarter of a
 // laptop screen (1366×768) and in the upper half of a phone's (390×844), the primary control
 // right under it on a phone — and the "try this" steps set their parameters, Back undoing them.
+// The claim takes at most two lines on a laptop.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -64,3 +65,19 @@ test('each "try this" step sets its parameters, and Back restores the state befo
     }
   });
 });
+
+test('laptop: every panel states its claim, ending with its source, in at most two lines', async () => {
+  const lines = {};
+  await eachPanel({ width: 1366, height: 768 }, async (name, page) => {
+    const at = await page.evaluate(() => {
+      const claim = document.getElementById('claim');
+      const line = parseFloat(getComputedStyle(claim).lineHeight);
+      return { lines: Math.round(claim.getBoundingClientRect().height / line), last: claim.lastElementChild?.className };
+    });
+    lines[name] = at.lines;
+    assert.equal(at.last, 'src', `${name}: the claim ends with its source`);
+    assert.ok(at.lines <= 2, `${name}: the claim runs to ${at.lines} lines`);
+  });
+  console.log('claim lines at 1366×768:', JSON.stringify(lines));
+});
+
