@@ -368,12 +368,32 @@ export class FigureView extends View {
       tr.append(th, td);
       body.append(tr);
     }
+    this.updateDefinitions(ordered);
     const total = r.jobs;
     $('progress').value = total ? r.jobs_done / total : 1;
     $('progress-text').textContent = total === 0
       ? 'theory only'
       : r.complete ? `Monte Carlo: all ${total} points` : `Monte Carlo: ${r.jobs_done} of ${total} points…`;
     $('cancel').disabled = r.complete;
+  }
+
+  // The full definition of every shortened readout label, in a disclosure under the readouts:
+  // the title tooltip alone is out of reach by touch. Rebuilt only when the labels change, so
+  // that an open list stays open while the Monte Carlo fills in.
+  updateDefinitions(readouts) {
+    const defs = readouts.filter((x) => this.shortLabel(x) !== x.label);
+    const signature = defs.map((x) => `${x.key}\u0000${x.label}`).join('\u0001');
+    if (signature === this.definitions) return;
+    this.definitions = signature;
+    const items = defs.flatMap((x) => {
+      const dt = document.createElement('dt');
+      dt.textContent = this.shortLabel(x);
+      const dd = document.createElement('dd');
+      dd.textContent = x.label;
+      return [dt, dd];
+    });
+    $('readout-defs').querySelector('dl').replaceChildren(...items);
+    $('readout-defs').hidden = defs.length === 0;
   }
 
   async startMonteCarlo() {
@@ -432,5 +452,6 @@ export class FigureView extends View {
     clearTimeout(this.mcTimer);
     this.app.sweeps.cancel('the panel was closed');
     $('readouts-figure').hidden = true;
+    $('readout-defs').hidden = true;
   }
 }

@@ -1,12 +1,16 @@
 // Reading the panels (issue 15): the figure comes first — its top in the upper quarter of a
 // laptop screen (1366×768) and in the upper half of a phone's (390×844), the primary control
 // right under it on a phone — and the "try this" steps set their parameters, Back undoing them.
-// The claim takes at most two lines on a laptop.
+// The claim takes at most two lines on a laptop; a short readout label's full definition is
+// reachable by touch and keyboard, not only by a tooltip.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
 import { useBrowser, openPage } from './harness.mjs';
 
+const require = createRequire(import.meta.url);
+const AXE = require.resolve('axe-core/axe.min.js');
 const env = useBrowser({ before, after });
 
 const SCREENS = [
@@ -81,3 +85,31 @@ test('laptop: every panel states its claim, ending with its source, in at most t
   console.log('claim lines at 1366×768:', JSON.stringify(lines));
 });
 
+test('phone: a tap, or Enter on the keyboard, shows the full definition of every short readout label', async () => {
+  const context = await env.browser.newContext({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true, bypassCSP: true });
+  const page = await context.newPage();
+  const problems = [];
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
+  await page.goto(`${env.server.url}?panel=escape&walkers=200&points=4&steps=20`);
+  await page.waitForFunction(() => document.documentElement.dataset.ready === '1');
+  const wanted = await page.$$eval('#readouts-figure th[title]', (ths) => ths.map((th) => [th.textContent, th.title]));
+  assert.ok(wanted.length >= 3, `${wanted.length} short labels`);
+  await page.tap('#readout-defs summary');
+  const shown = await page.$$eval('#readout-defs dt', (dts) => dts.map((dt) => [dt.textContent, dt.nextElementSibling.textContent, dt.getBoundingClientRect().height > 0]));
+  assert.deepEqual(shown.map(([s, d]) => [s, d]), wanted);
+  assert.ok(shown.every(([, , visible]) => visible), 'the definitions are visible after a tap');
+  await page.waitForFunction(() => document.getElementById('progress-text').textContent.startsWith('Monte Carlo: all'));
+  assert.equal(await page.$eval('#readout-defs', (d) => d.open), true, 'the list stays open as the readouts update');
+  await page.focus('#readout-defs summary');
+  await page.keyboard.press('Enter');
+  assert.equal(await page.$eval('#readout-defs', (d) => d.open), false, 'Enter closes it');
+  await page.keyboard.press('Enter');
+  await page.addScriptTag({ path: AXE });
+  const violations = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.help}`);
+  });
+  assert.deepEqual(violations, []);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
