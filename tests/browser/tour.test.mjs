@@ -1,6 +1,7 @@
 // The guided article (tour.html): it loads with no console error and has at least ten live
 // figures; a figure out of view neither animates nor runs Monte Carlo, and scrolling it into
-// view starts it; each "try this" button sets the parameters it names; axe finds nothing serious.
+// view starts it; each "try this" button sets the parameters it names; axe finds nothing serious;
+// with the top of the article in view the main thread is busy under 60 % of the time.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -39,6 +40,34 @@ test('the article loads with no console error and has at least ten live figures'
   assert.ok(figures.every((l) => l === 'lazy'));
   assert.ok(await page.$$eval('math', (ms) => ms.length) >= 10, 'equations in MathML');
   await page.waitForTimeout(1500);
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
+
+/** The fraction of wall-clock time the renderer's main thread spent in tasks over `ms`
+ * (Chromium's TaskDuration through the DevTools protocol; same-site frames share that thread). */
+async function busyFraction(page, ms) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Performance.enable');
+  const sample = async () => {
+    const { metrics } = await cdp.send('Performance.getMetrics');
+    const get = (name) => metrics.find((m) => m.name === name).value;
+    return { task: get('TaskDuration'), at: get('Timestamp') };
+  };
+  const a = await sample();
+  await page.waitForTimeout(ms);
+  const b = await sample();
+  await cdp.detach();
+  return (b.task - a.task) / (b.at - a.at);
+}
+
+test('with the top of the article in view the main thread is busy under 60 % of the time', async () => {
+  const page = await open();
+  await panelFrame(page, 'fig-ellipses');
+  await page.waitForTimeout(2000);
+  const busy = await busyFraction(page, 5000);
+  console.log(`tour.html, top in view at 1366×768: main thread busy ${(100 * busy).toFixed(1)} % of 5 s`);
+  assert.ok(busy < 0.6, `busy ${(100 * busy).toFixed(1)} %`);
   assert.deepEqual(page.problems, []);
   await page.context().close();
 });
