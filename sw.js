@@ -21,6 +21,7 @@ const DEV_CORE = [
   './', './index.html', './www/style.css', './www/main.js', './www/views.js', './www/controls.js',
   './www/export.js', './www/embed.js', './www/site.js', './www/pool.js', './www/worker.js',
   './www/pkg/nqm_explorer.js', './www/pkg/nqm_explorer_bg.wasm',
+  './tour.html', './www/tour.js', './www/tour.css',
 ];
 
 function hex(buffer) {

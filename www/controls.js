@@ -6,21 +6,32 @@ const $ = (id) => document.getElementById(id);
 
 export class Controls {
   // `fields`: the schema entries for the panel's keys, in order; `onSet(key, value, source,
-  // dragging)` is called on every user change; `only`: keys to show (embed mode), or null.
-  constructor(form, fields, { onSet, onRelease, only = null }) {
+  // dragging)` is called on every user change; `only`: keys to show (embed mode), or null;
+  // `primary`: the key that matters most, shown first and outside the group of the others,
+  // which is a disclosure ("More parameters") that `open` opens or closes.
+  constructor(form, fields, { onSet, onRelease, only = null, primary = null }) {
     this.form = form;
     this.fields = fields;
     this.onSet = onSet;
     this.onRelease = onRelease;
     this.inputs = new Map();
     this.keys = new Set(fields.map((f) => f.key));
-    form.replaceChildren();
+    this.more = document.createElement('details');
+    this.more.className = 'more-controls';
+    const summary = document.createElement('summary');
+    summary.textContent = `More parameters (${fields.filter((f) => f.key !== primary).length})`;
+    this.more.append(summary);
+    form.replaceChildren(this.more);
     for (const f of fields) {
       const row = this.build(f);
       if (only && !only.includes(f.key)) row.dataset.excluded = '1';
-      form.append(row);
+      if (f.key === primary) form.insertBefore(row, this.more);
+      else this.more.append(row);
     }
   }
+
+  // Opens (`true`) or closes the group of the other parameters.
+  open(on) { this.more.open = on; }
 
   build(f) {
     const row = document.createElement('div');

@@ -196,6 +196,7 @@ class App {
     const name = panel_of(location.search);
     $('panel-select').value = name;
     if (this.view && this.view.spec.name === name && !this.broken) {
+      $('step-notice').textContent = '';
       this.view.applyQuery(location.search);
       return;
     }

@@ -63,6 +63,9 @@ export function pauseWhenHidden(app) {
   });
   if (!framed) return;
   if (document.visibilityState === 'hidden') toggle('tab', true);
+  // Until the first observation says otherwise, a frame counts as off screen: a figure far down
+  // an article neither animates nor starts its Monte Carlo before it is seen.
+  toggle('offscreen', true);
   // In a frame, the implicit root of an IntersectionObserver is the top-level viewport.
   new IntersectionObserver((entries) => {
     toggle('offscreen', !entries[entries.length - 1].isIntersecting);

@@ -9,6 +9,7 @@ import { Controls, $ } from './controls.js';
 const URL_DELAY_MS = 120;      // replaceState at most this often while dragging
 const READOUT_PERIOD_MS = 250; // readouts refresh period while animating
 const MC_DELAY_MS = 200;       // a figure's Monte Carlo restarts this long after the last change
+const WIDE = '(min-width: 761px)'; // controls beside the figure, all shown (style.css: 760px)
 
 export function fmt(x) {
   if (x === null || x === undefined || !Number.isFinite(x)) return '—';
@@ -45,29 +46,68 @@ class View {
       onSet: (k, v, src, dragging) => { this.dragging = dragging; this.set(k, v, src); },
       onRelease: () => { this.dragging = false; this.released(); },
       only: app.embed.controls,
+      primary: spec.reading.primary,
     });
+    this.wide = matchMedia(WIDE);
+    this.onWidth = () => this.controls.open(this.wide.matches || app.embed.on);
+    this.wide.addEventListener('change', this.onWidth);
+    this.onWidth();
     $('panel-title').textContent = spec.title;
+    const src = document.createElement('span');
+    src.className = 'src';
+    src.textContent = ` — ${spec.source}`;
+    $('claim').replaceChildren(spec.claim, src);
     // The caption is the panel's own static text from Rust (MathML); nothing from the URL.
     $('caption').innerHTML = spec.caption;
     $('source').textContent = `Source: ${spec.source}.`;
     $('plot').setAttribute('aria-label', `${spec.title}: ${spec.claim}`);
+    this.buildSteps();
     this.buildPresets();
     this.showErrors(JSON.parse(handle.errors()));
     this.sync();
     this.writeUrl();
   }
 
+  // "Try this": each step is a button that sets its parameters (a new history entry, so that
+  // Back restores the state before it) and says what to notice.
+  buildSteps() {
+    const box = $('step-buttons');
+    box.replaceChildren();
+    $('step-notice').textContent = '';
+    for (const step of this.spec.reading.steps) {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.textContent = step.label;
+      b.dataset.query = step.query;
+      b.addEventListener('click', () => this.takeStep(step));
+      box.append(b);
+    }
+    $('steps').hidden = this.app.embed.on;
+  }
+
+  takeStep(step) {
+    clearTimeout(this.urlTimer);
+    this.urlTimer = null;
+    this.writeUrl();
+    history.pushState(null, '', location.href);
+    this.applyQuery(step.query, true);
+    $('step-notice').textContent = step.notice;
+  }
+
+  // The paper's settings that are not already steps.
   buildPresets() {
     const box = $('presets');
     box.replaceChildren();
-    for (const p of this.spec.presets) {
+    const steps = new Set(this.spec.reading.steps.map((s) => s.query));
+    const presets = this.spec.presets.filter((p) => !steps.has(p.query));
+    for (const p of presets) {
       const b = document.createElement('button');
       b.type = 'button';
       b.textContent = p.label;
       b.addEventListener('click', () => this.applyQuery(p.query, true));
       box.append(b);
     }
-    box.hidden = this.spec.presets.length === 0 || this.app.embed.on;
+    box.hidden = presets.length === 0 || this.app.embed.on;
   }
 
   get(key) { return this.handle.get(key) ?? ''; }
@@ -169,6 +209,7 @@ class View {
   destroy() {
     this.destroyed = true;
     clearTimeout(this.urlTimer);
+    this.wide.removeEventListener('change', this.onWidth);
   }
 }
 
@@ -318,9 +359,13 @@ export class FigureView extends View {
 
   released() {
     const r = this.readouts();
-    const first = r.readouts.find((x) => x.value !== null);
-    if (first) this.app.announce(`${first.label}: ${fmt(first.value)}.`);
+    const head = r.readouts.find((x) => x.key === this.spec.reading.headline && x.value !== null) ??
+      r.readouts.find((x) => x.value !== null);
+    if (head) this.app.announce(`${this.shortLabel(head)}: ${fmt(head.value)}.`);
   }
+
+  // A readout's short label (the panel's reading.json); the figure's label is its definition.
+  shortLabel(x) { return this.spec.reading.labels[x.key] ?? x.label; }
 
   draw() {
     if (this.broken || this.destroyed) return;
@@ -337,23 +382,47 @@ export class FigureView extends View {
     const r = this.readouts();
     const body = $('readouts-figure').querySelector('tbody');
     body.replaceChildren();
-    for (const x of r.readouts) {
+    const headline = this.spec.reading.headline;
+    const ordered = r.readouts.filter((x) => x.key === headline).concat(r.readouts.filter((x) => x.key !== headline));
+    for (const x of ordered) {
       const tr = document.createElement('tr');
+      if (x.key === headline) tr.className = 'headline';
       const th = document.createElement('th');
       th.scope = 'row';
-      th.textContent = x.label;
+      th.textContent = this.shortLabel(x);
+      if (th.textContent !== x.label) th.title = x.label;
       const td = document.createElement('td');
       td.dataset.key = x.key;
       td.textContent = x.value === null ? '—' : fmt(x.value) + (x.se !== null ? ` ± ${fmt(x.se)}` : '');
       tr.append(th, td);
       body.append(tr);
     }
+    this.updateDefinitions(ordered);
     const total = r.jobs;
     $('progress').value = total ? r.jobs_done / total : 1;
     $('progress-text').textContent = this.handle.pending() ? 'computing the exact theory…' : total === 0
       ? 'theory only'
       : r.complete ? `Monte Carlo: all ${total} points` : `Monte Carlo: ${r.jobs_done} of ${total} points…`;
     $('cancel').disabled = r.complete;
+  }
+
+  // The full definition of every shortened readout label, in a disclosure under the readouts:
+  // the title tooltip alone is out of reach by touch. Rebuilt only when the labels change, so
+  // that an open list stays open while the Monte Carlo fills in.
+  updateDefinitions(readouts) {
+    const defs = readouts.filter((x) => this.shortLabel(x) !== x.label);
+    const signature = defs.map((x) => `${x.key}\u0000${x.label}`).join('\u0001');
+    if (signature === this.definitions) return;
+    this.definitions = signature;
+    const items = defs.flatMap((x) => {
+      const dt = document.createElement('dt');
+      dt.textContent = this.shortLabel(x);
+      const dd = document.createElement('dd');
+      dd.textContent = x.label;
+      return [dt, dd];
+    });
+    $('readout-defs').querySelector('dl').replaceChildren(...items);
+    $('readout-defs').hidden = defs.length === 0;
   }
 
   async startMonteCarlo() {
@@ -412,5 +481,6 @@ export class FigureView extends View {
     clearTimeout(this.mcTimer);
     this.app.sweeps.cancel('the panel was closed');
     $('readouts-figure').hidden = true;
+    $('readout-defs').hidden = true;
   }
 }

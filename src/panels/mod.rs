@@ -60,6 +60,11 @@ pub struct Spec {
     /// The caption: the claim with its equation, as HTML with MathML. It is our own text
     /// (never anything from a query), inserted into the page as markup.
     pub caption: &'static str,
+    /// How the page reads it (`reading.json` beside the caption): the control that matters
+    /// most (`primary`, shown right under the plot on a phone), the readout the claim is about
+    /// (`headline`), short readout labels by key (`labels`; the figure's own label becomes
+    /// their definition) and the "try this" steps (`steps`: label, query, what to notice).
+    pub reading: &'static str,
     /// Paper, theorem, equation and figure it reproduces.
     pub source: &'static str,
     /// The parameter keys shown on the page and written in its permalinks, in the order of
@@ -451,10 +456,16 @@ pub fn specs_json() -> serde_json::Value {
                     "source": s.source, "keys": s.keys, "live": s.live, "heavy": s.heavy,
                     "presets": s.presets.iter().map(|(l, q)| serde_json::json!({"label": l, "query": q})).collect::<Vec<_>>(),
                     "defaults": query::to_query(&query::defaults(s.name), query::Audience::Page),
+                    "reading": reading(s),
                 })
             })
             .collect(),
     )
+}
+
+/// A panel's `reading.json` ([`Spec::reading`]) as JSON.
+pub fn reading(s: &Spec) -> serde_json::Value {
+    serde_json::from_str(s.reading).expect("reading.json is JSON (tested)")
 }
 
 #[cfg(test)]
@@ -472,6 +483,32 @@ mod tests {
                     "{}: no field {k}",
                     p.spec().name
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn reading_names_real_keys_readouts_and_steps() {
+        for p in all() {
+            let s = p.spec();
+            let r = reading(s);
+            let primary = r["primary"].as_str().expect("a primary key");
+            assert!(s.keys.contains(&primary), "{}: primary {primary}", s.name);
+            let fig = plan(&query::defaults(s.name)).expect("a figure");
+            let has = |k: &str| fig.readouts.iter().any(|x| x.key == k);
+            let headline = r["headline"].as_str().expect("a headline readout");
+            assert!(has(headline), "{}: headline {headline}", s.name);
+            for k in r["labels"].as_object().expect("labels").keys() {
+                assert!(has(k), "{}: label for no readout {k}", s.name);
+            }
+            let steps = r["steps"].as_array().expect("steps");
+            assert!((1..=3).contains(&steps.len()), "{}: 1 to 3 steps", s.name);
+            for step in steps {
+                let q = step["query"].as_str().expect("a step's query");
+                assert!(step["label"].is_string() && step["notice"].is_string());
+                let mut params = query::defaults(s.name);
+                let errors = query::apply(&mut params, q, query::Audience::Page);
+                assert!(errors.is_empty(), "{}: step {q}: {errors:?}", s.name);
             }
         }
     }

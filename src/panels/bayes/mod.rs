@@ -33,6 +33,7 @@ static SPEC: Spec = Spec {
     title: "Bayes-optimal learning rate",
     claim: include_str!("claim.txt").trim_ascii(),
     caption: include_str!("caption.html").trim_ascii(),
+    reading: include_str!("reading.json"),
     source: "Liu, Ziyin & Ueda (2021), Sec. 6.1, Thm 6, Eqs. 15–16, 52–55; Mandt et al. (2017)",
     keys: &["n_data", "batch", "spec_d", "spec_decay", "h1"],
     defaults,

@@ -31,6 +31,7 @@ static SPEC: Spec = Spec {
     title: "Stationary 3σ ellipses",
     claim: include_str!("claim.txt").trim_ascii(),
     caption: include_str!("caption.html").trim_ascii(),
+    reading: include_str!("reading.json"),
     source: "Liu, Ziyin & Ueda (2021), Fig. 3a–f; Thms 1–3, 10; Eqs. 1, 72; Cor. 1; Sec. 4.6",
     keys: &[
         "lr", "mu", "opt", "qhm_nu", "h1", "h2", "h_angle", "noise", "sigma2", "a", "c1", "c2",

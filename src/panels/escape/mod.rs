@@ -40,6 +40,7 @@ static SPEC: Spec = Spec {
     title: "Escaping efficiency from a sharp minimum",
     claim: include_str!("claim.txt").trim_ascii(),
     caption: include_str!("caption.html").trim_ascii(),
+    reading: include_str!("reading.json"),
     source: "Liu, Ziyin & Ueda (2021), Fig. 5; Thm 7, Eqs. 17–19; Cor. 4; Thm 8, Eq. 20",
     keys: &[
         "lr",

@@ -31,6 +31,7 @@ static SPEC: Spec = Spec {
     title: "FDR1: the half-running averages of O_L and O_R meet",
     claim: include_str!("claim.txt").trim_ascii(),
     caption: include_str!("caption.html").trim_ascii(),
+    reading: include_str!("reading.json"),
     source: "Yaida (2019), Sec. 2.1 (FDR1, FDR1′), Eqs. 10–11, 15, 17; Figs. 1–2",
     keys: &[
         "lr", "mu", "damp", "h1", "h2", "h_angle", "sigma2", "w0", "dist", "walkers", "steps",
@@ -41,7 +42,7 @@ static SPEC: Spec = Spec {
         ("SGD (Yaida's MLP, η = 0.1)", "mu=0&damp=0"),
         ("momentum μ = 0.9 (Yaida's CNN)", "mu=0.9&damp=0"),
         ("μ = 0.9, dampening ν = 0.5", "mu=0.9&damp=0.5"),
-        ("start at the minimum", "w0=0"),
+        ("start at the minimum", "w0=0&mu=0&damp=0"),
         ("Student-t noise", "dist=student"),
     ],
     live: false,

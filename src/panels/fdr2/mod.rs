@@ -46,6 +46,7 @@ static SPEC: Spec = Spec {
     title: "FDR2: squared gradient against learning rate",
     claim: include_str!("claim.txt").trim_ascii(),
     caption: include_str!("caption.html").trim_ascii(),
+    reading: include_str!("reading.json"),
     source: "Yaida (2019), Sec. 2.2 (FDR2), Sec. 3.2 and Fig. 3; Eq. 15",
     keys: &[
         "lr", "h1", "h2", "sigma2", "a", "quartic", "walkers", "steps", "points", "seed",

@@ -32,6 +32,7 @@ static SPEC: Spec = Spec {
     title: "Yaida's FDR schedule, run live",
     claim: include_str!("claim.txt").trim_ascii(),
     caption: include_str!("caption.html").trim_ascii(),
+    reading: include_str!("reading.json"),
     source: "Yaida (2019), Sec. 3.3 and Fig. 4; Eqs. 15, 17",
     keys: &[
         "lr", "fdr_x", "fdr_y", "epoch", "mu", "damp", "h1", "h2", "sigma2", "w0", "walkers",
@@ -40,8 +41,8 @@ static SPEC: Spec = Spec {
     defaults,
     presets: &[
         ("Yaida: X = 0.01, Y = 0.1", "fdr_x=0.01&fdr_y=0.1"),
-        ("Yaida Fig. S2: X = 0.1, Y = 0.3", "fdr_x=0.1&fdr_y=0.3"),
-        ("start at the minimum", "w0=0"),
+        ("Yaida Fig. S2: X = 0.1, Y = 0.3", "fdr_x=0.1&fdr_y=0.3&w0=5"),
+        ("start at the minimum", "w0=0&fdr_x=0.01&fdr_y=0.1"),
     ],
     live: false,
     heavy: false,

@@ -37,6 +37,7 @@ static SPEC: Spec = Spec {
     title: "How noisy is the FDR1 estimator?",
     claim: include_str!("claim.txt").trim_ascii(),
     caption: include_str!("caption.html").trim_ascii(),
+    reading: include_str!("reading.json"),
     source: "Bulatov, blog post on Yaida (2019); Yaida Eqs. 15, 17, FDR1′ and App. A",
     keys: &[
         "lr", "sigma2", "mu", "damp", "h1", "h2", "w0", "walkers", "steps", "points", "seed",
@@ -45,8 +46,8 @@ static SPEC: Spec = Spec {
     presets: &[
         ("the blog: NQM from the minimum", "w0=0&mu=0&damp=0"),
         ("momentum μ = 0.9", "mu=0.9"),
-        ("longer runs, T = 10⁴", "steps=10000&walkers=2000"),
-        ("start away from the minimum", "w0=3"),
+        ("longer runs, T = 10⁴", "steps=10000&walkers=2000&lr=0.1&w0=0"),
+        ("start away from the minimum", "w0=3&lr=0.1&steps=1000"),
         (
             "short run from the minimum: pure diffusion",
             "lr=0.001&steps=100&w0=0",

@@ -36,6 +36,7 @@ static SPEC: Spec = Spec {
     title: "Kramers escape rate against the loss scale",
     claim: include_str!("claim.txt").trim_ascii(),
     caption: include_str!("caption.html").trim_ascii(),
+    reading: include_str!("reading.json"),
     source: "Liu, Ziyin & Ueda (2021), Fig. 6b; Thm 9, Eq. 23; Eq. 24 (Xie et al. 2021)",
     keys: &[
         "lr", "a", "dl", "ka", "kb", "walkers", "steps", "points", "seed",

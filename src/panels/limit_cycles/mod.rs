@@ -59,6 +59,7 @@ static SPEC: Spec = Spec {
     title: "Potential, probability current and circulation with non-commuting noise",
     claim: include_str!("claim.txt").trim_ascii(),
     caption: include_str!("caption.html").trim_ascii(),
+    reading: include_str!("reading.json"),
     source: "Chaudhari & Soatto (2018), Eq. 5, Lemmas 6–7, Sec. 4.2 and 5.1; Liu et al. (2021), \
              Lemma 1, Cor. 3",
     keys: &[
@@ -72,7 +73,7 @@ static SPEC: Spec = Spec {
         ),
         ("commuting noise (θ = 0)", "c1=1&c2=0.2&c_angle=0&h_angle=0"),
         ("isotropic noise", "c1=1&c2=1&c_angle=30&h_angle=0"),
-        ("rank-one noise, θ = 45°", "c1=1&c2=0&c_angle=45&h_angle=0"),
+        ("rank-one noise, θ = 45°", "c1=1&c2=0&c_angle=45&h_angle=0&lr=0.5"),
         (
             "one weight's spectrum S₁₁ peaks",
             "h1=0.9&h2=0.1&h_angle=5.71&c1=1&c2=0&c_angle=50.71&lr=1",

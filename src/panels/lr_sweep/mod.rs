@@ -30,6 +30,7 @@ static SPEC: Spec = Spec {
     title: "Variance against learning rate",
     claim: include_str!("claim.txt").trim_ascii(),
     caption: include_str!("caption.html").trim_ascii(),
+    reading: include_str!("reading.json"),
     source: "Liu, Ziyin & Ueda (2021), Fig. 2a–b; Cor. 3; Eq. 1",
     keys: &[
         "h1", "noise", "sigma2", "a", "n_data", "batch", "replace", "walkers", "steps", "points",

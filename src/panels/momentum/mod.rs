@@ -39,6 +39,7 @@ static SPEC: Spec = Spec {
     title: "Variance against momentum",
     claim: include_str!("claim.txt").trim_ascii(),
     caption: include_str!("caption.html").trim_ascii(),
+    reading: include_str!("reading.json"),
     source: "Liu, Ziyin & Ueda (2021), Figs. 4a–b and 9a–b; Thm 2, Cor. 1; Eq. 1",
     keys: &[
         "lr", "h1", "noise", "sigma2", "a", "c1", "cf", "n_data", "batch", "replace", "walkers",

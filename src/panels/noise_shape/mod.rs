@@ -41,6 +41,7 @@ static SPEC: Spec = Spec {
     title: "Variance for non-Gaussian noise",
     claim: include_str!("claim.txt").trim_ascii(),
     caption: include_str!("caption.html").trim_ascii(),
+    reading: include_str!("reading.json"),
     source: "Liu, Ziyin & Ueda (2021), Fig. 8 (App. C); Cor. 3; Eq. 1",
     keys: &["h1", "sigma2", "walkers", "steps", "points", "ylog", "seed"],
     defaults,

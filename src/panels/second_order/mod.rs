@@ -38,6 +38,7 @@ static SPEC: Spec = Spec {
     title: "Damped Newton, natural gradient and Adam",
     claim: include_str!("claim.txt").trim_ascii(),
     caption: include_str!("caption.html").trim_ascii(),
+    reading: include_str!("reading.json"),
     source: "Liu, Ziyin & Ueda (2021), Sec. 6.4: Cor. 5 (Eq. 25), Cor. 6 (Eq. 26), Thm 10 \
              (Eq. 27); Cor. 1; App. E.2.7–E.2.8",
     keys: &["h1", "h2", "a", "mu", "walkers", "steps", "points", "seed"],

@@ -36,6 +36,7 @@ static SPEC: Spec = Spec {
     title: "Training loss of SGD, SGDM and QHM",
     claim: include_str!("claim.txt").trim_ascii(),
     caption: include_str!("caption.html").trim_ascii(),
+    reading: include_str!("reading.json"),
     source: "Liu, Ziyin & Ueda (2021), Thm 5, Eq. 12; Table 1 (approximation error); Eq. 72; \
              Thm 11 and its proof (Eqs. 75–88); Cor. 7, Eqs. 89–92; Gitman et al. (2019)",
     keys: &[
