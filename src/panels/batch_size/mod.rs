@@ -34,6 +34,7 @@ static SPEC: Spec = Spec {
     title: "Steps to a target loss against batch size",
     claim: include_str!("claim.txt").trim_ascii(),
     caption: include_str!("caption.html").trim_ascii(),
+    reading: include_str!("reading.json"),
     source: "Zhang et al. (2019), Sec. 3–4, Eq. 21, Figs. 4–6; McCandlish et al. (2018), Sec. 2",
     keys: &[
         "spec_d",

@@ -41,7 +41,10 @@ static SPEC: Spec = Spec {
     defaults,
     presets: &[
         ("Yaida: X = 0.01, Y = 0.1", "fdr_x=0.01&fdr_y=0.1"),
-        ("Yaida Fig. S2: X = 0.1, Y = 0.3", "fdr_x=0.1&fdr_y=0.3&w0=5"),
+        (
+            "Yaida Fig. S2: X = 0.1, Y = 0.3",
+            "fdr_x=0.1&fdr_y=0.3&w0=5",
+        ),
         ("start at the minimum", "w0=0&fdr_x=0.01&fdr_y=0.1"),
     ],
     live: false,

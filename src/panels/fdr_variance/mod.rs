@@ -46,7 +46,10 @@ static SPEC: Spec = Spec {
     presets: &[
         ("the blog: NQM from the minimum", "w0=0&mu=0&damp=0"),
         ("momentum μ = 0.9", "mu=0.9"),
-        ("longer runs, T = 10⁴", "steps=10000&walkers=2000&lr=0.1&w0=0"),
+        (
+            "longer runs, T = 10⁴",
+            "steps=10000&walkers=2000&lr=0.1&w0=0",
+        ),
         ("start away from the minimum", "w0=3&lr=0.1&steps=1000"),
         (
             "short run from the minimum: pure diffusion",

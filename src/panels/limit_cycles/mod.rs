@@ -73,7 +73,10 @@ static SPEC: Spec = Spec {
         ),
         ("commuting noise (θ = 0)", "c1=1&c2=0.2&c_angle=0&h_angle=0"),
         ("isotropic noise", "c1=1&c2=1&c_angle=30&h_angle=0"),
-        ("rank-one noise, θ = 45°", "c1=1&c2=0&c_angle=45&h_angle=0&lr=0.5"),
+        (
+            "rank-one noise, θ = 45°",
+            "c1=1&c2=0&c_angle=45&h_angle=0&lr=0.5",
+        ),
         (
             "one weight's spectrum S₁₁ peaks",
             "h1=0.9&h2=0.1&h_angle=5.71&c1=1&c2=0&c_angle=50.71&lr=1",
