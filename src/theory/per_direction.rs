@@ -431,6 +431,12 @@ impl Two {
             } => {
                 // ρᵗ⁻¹ sin(tφ)/sin φ and ρᵗ⁻² sin((t − 1)φ)/sin φ
                 let p = power(ln_rho, t - 1);
+                if sin == 0.0 {
+                    // φ rounded to 0 or π: a double eigenvalue ±ρ, sin(nφ)/sin φ → n(±1)ⁿ⁻¹
+                    let sign = |n: u64| if cos < 0.0 && n % 2 == 1 { -1.0 } else { 1.0 };
+                    let s1 = if t == 1 { 0.0 } else { (t - 1) as f64 * sign(t - 2) };
+                    return (p * t as f64 * sign(t - 1), p * inv_rho * s1);
+                }
                 let (sn, cs) = (t as f64 * phi).sin_cos();
                 (p * sn / sin, p * inv_rho * (sn * cos - cs * sin) / sin)
             }
@@ -448,7 +454,12 @@ impl Two {
                 let zt1 = sign(t - 1) * power(ln_z1, t - 1);
                 // G_n = Σ_{j<n} wʲ for n = t and t − 1
                 let (g_t, g_t1) = if near {
-                    let g = (t as f64 * ln_w).exp_m1() / ln_w.exp_m1();
+                    // a double eigenvalue (w = 1 to rounding): Σ_{j<t} wʲ = t
+                    let g = if ln_w == 0.0 {
+                        t as f64
+                    } else {
+                        (t as f64 * ln_w).exp_m1() / ln_w.exp_m1()
+                    };
                     (g, if t == 1 { 0.0 } else { (g - 1.0) / w })
                 } else {
                     let wsign = |n: u64| if w < 0.0 && n % 2 == 1 { -1.0 } else { 1.0 };
@@ -560,8 +571,10 @@ impl Two {
     ) -> f64 {
         // mean_t = ρᵗ(A_s sin tφ + A_c cos tφ) = ρᵗR cos(tφ − ψ)
         let pi = std::f64::consts::PI;
-        if (t2 - t1) as f64 * phi >= pi {
-            return 0.0; // the window spans half a period: the cosine passes zero
+        if (t2 - t1) as f64 * phi >= pi || sin == 0.0 {
+            // the window spans half a period: the cosine passes zero (or φ rounded to 0 or π,
+            // where 0 is the bound)
+            return 0.0;
         }
         let rho = ln_rho.exp();
         let g0 = self.x0[self.k];
