@@ -367,7 +367,7 @@ impl<'a> Search<'a> {
         };
         let cut = 4.0 * self.level;
         let (mut v, mut below) = values(cut);
-        if !(below < cut) {
+        if below >= cut {
             (v, below) = values(f64::INFINITY);
         }
         let mut best = (f64::NAN, f64::INFINITY);
