@@ -167,6 +167,51 @@ enum Eigen {
     },
 }
 
+impl Eigen {
+    /// The eigenvalues of a 2 × 2 map of trace `tr` and determinant `det`; `None` if one has
+    /// modulus ≥ 1.
+    fn of(tr: f64, det: f64) -> Option<Eigen> {
+        let disc = tr * tr - 4.0 * det;
+        Some(if disc >= 0.0 {
+            let s = disc.sqrt();
+            let z1 = 0.5 * (tr + if tr >= 0.0 { s } else { -s });
+            if z1.abs() >= 1.0 {
+                return None;
+            }
+            let w = if z1 != 0.0 { det / (z1 * z1) } else { 0.0 };
+            let near = w > 0.5;
+            let signed_s = if tr >= 0.0 { s } else { -s };
+            let ln_w = if near {
+                // w − 1 = (z₂ − z₁)/z₁ = −(signed √disc)/z₁, exactly
+                (-signed_s / z1).ln_1p()
+            } else {
+                w.abs().ln()
+            };
+            Eigen::Real {
+                z1,
+                w,
+                ln_z1: z1.abs().ln(),
+                ln_w,
+                near,
+            }
+        } else {
+            let rho = det.sqrt();
+            if rho >= 1.0 {
+                return None;
+            }
+            let phi = (0.5 * tr / rho).clamp(-1.0, 1.0).acos();
+            let (sin, cos) = phi.sin_cos();
+            Eigen::Complex {
+                ln_rho: rho.ln(),
+                inv_rho: 1.0 / rho,
+                phi,
+                sin,
+                cos,
+            }
+        })
+    }
+}
+
 /// One direction of one method at one rate, ready to give its moments at any step.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Mode {
@@ -349,6 +394,49 @@ fn power(log_r: f64, t: u64) -> f64 {
     }
 }
 
+/// [`Two::s_pair`] for complex eigenvalues ρe^(±iφ).
+fn oscillating_pair(ln_rho: f64, inv_rho: f64, phi: f64, sin: f64, cos: f64, t: u64) -> (f64, f64) {
+    // ρᵗ⁻¹ sin(tφ)/sin φ and ρᵗ⁻² sin((t − 1)φ)/sin φ
+    let p = power(ln_rho, t - 1);
+    if sin == 0.0 {
+        // φ rounded to 0 or π: a double eigenvalue ±ρ, sin(nφ)/sin φ → n(±1)ⁿ⁻¹
+        let sign = |n: u64| if cos < 0.0 && n % 2 == 1 { -1.0 } else { 1.0 };
+        let s1 = if t == 1 {
+            0.0
+        } else {
+            (t - 1) as f64 * sign(t - 2)
+        };
+        return (p * t as f64 * sign(t - 1), p * inv_rho * s1);
+    }
+    let (sn, cs) = (t as f64 * phi).sin_cos();
+    (p * sn / sin, p * inv_rho * (sn * cos - cs * sin) / sin)
+}
+
+/// [`Two::s_pair`] for real eigenvalues z₁ and z₂ = wz₁.
+fn real_pair(z1: f64, w: f64, ln_z1: f64, ln_w: f64, near: bool, t: u64) -> (f64, f64) {
+    if z1 == 0.0 {
+        return (if t == 1 { 1.0 } else { 0.0 }, 0.0);
+    }
+    let sign = |n: u64| if z1 < 0.0 && n % 2 == 1 { -1.0 } else { 1.0 };
+    let zt1 = sign(t - 1) * power(ln_z1, t - 1);
+    // G_n = Σ_{j<n} wʲ for n = t and t − 1
+    let (g_t, g_t1) = if near {
+        // a double eigenvalue (w = 1 to rounding): Σ_{j<t} wʲ = t
+        let g = if ln_w == 0.0 {
+            t as f64
+        } else {
+            (t as f64 * ln_w).exp_m1() / ln_w.exp_m1()
+        };
+        (g, if t == 1 { 0.0 } else { (g - 1.0) / w })
+    } else {
+        let wsign = |n: u64| if w < 0.0 && n % 2 == 1 { -1.0 } else { 1.0 };
+        let w_t1 = wsign(t - 1) * power(ln_w, t - 1);
+        ((1.0 - w_t1 * w) / (1.0 - w), (1.0 - w_t1) / (1.0 - w))
+    };
+    let s_t1 = if t == 1 { 0.0 } else { zt1 / z1 * g_t1 };
+    (zt1 * g_t, s_t1)
+}
+
 /// zᵗ for real z and whole t ≥ 0.
 fn pow_real(z: f64, t: u64) -> f64 {
     if t == 0 {
@@ -368,44 +456,7 @@ impl Two {
     pub fn new(a: [[f64; 2]; 2], b: [f64; 2], sigma2: f64, k: usize, x0: [f64; 2]) -> Option<Two> {
         let tr = a[0][0] + a[1][1];
         let det = a[0][0] * a[1][1] - a[0][1] * a[1][0];
-        let disc = tr * tr - 4.0 * det;
-        let eigen = if disc >= 0.0 {
-            let s = disc.sqrt();
-            let z1 = 0.5 * (tr + if tr >= 0.0 { s } else { -s });
-            if z1.abs() >= 1.0 {
-                return None;
-            }
-            let w = if z1 != 0.0 { det / (z1 * z1) } else { 0.0 };
-            let near = w > 0.5;
-            let signed_s = if tr >= 0.0 { s } else { -s };
-            let ln_w = if near {
-                // w − 1 = (z₂ − z₁)/z₁ = −(signed √disc)/z₁, exactly
-                (-signed_s / z1).ln_1p()
-            } else {
-                w.abs().ln()
-            };
-            Eigen::Real {
-                z1,
-                w,
-                ln_z1: z1.abs().ln(),
-                ln_w,
-                near,
-            }
-        } else {
-            let rho = det.sqrt();
-            if rho >= 1.0 {
-                return None;
-            }
-            let phi = (0.5 * tr / rho).clamp(-1.0, 1.0).acos();
-            let (sin, cos) = phi.sin_cos();
-            Eigen::Complex {
-                ln_rho: rho.ln(),
-                inv_rho: 1.0 / rho,
-                phi,
-                sin,
-                cos,
-            }
-        };
+        let eigen = Eigen::of(tr, det)?;
         let (t, q) = moment_map(a, b, sigma2);
         let p = stationary3(t, q)?;
         Some(Two {
@@ -428,36 +479,14 @@ impl Two {
                 phi,
                 sin,
                 cos,
-            } => {
-                // ρᵗ⁻¹ sin(tφ)/sin φ and ρᵗ⁻² sin((t − 1)φ)/sin φ
-                let p = power(ln_rho, t - 1);
-                let (sn, cs) = (t as f64 * phi).sin_cos();
-                (p * sn / sin, p * inv_rho * (sn * cos - cs * sin) / sin)
-            }
+            } => oscillating_pair(ln_rho, inv_rho, phi, sin, cos, t),
             Eigen::Real {
                 z1,
                 w,
                 ln_z1,
                 ln_w,
                 near,
-            } => {
-                if z1 == 0.0 {
-                    return (if t == 1 { 1.0 } else { 0.0 }, 0.0);
-                }
-                let sign = |n: u64| if z1 < 0.0 && n % 2 == 1 { -1.0 } else { 1.0 };
-                let zt1 = sign(t - 1) * power(ln_z1, t - 1);
-                // G_n = Σ_{j<n} wʲ for n = t and t − 1
-                let (g_t, g_t1) = if near {
-                    let g = (t as f64 * ln_w).exp_m1() / ln_w.exp_m1();
-                    (g, if t == 1 { 0.0 } else { (g - 1.0) / w })
-                } else {
-                    let wsign = |n: u64| if w < 0.0 && n % 2 == 1 { -1.0 } else { 1.0 };
-                    let w_t1 = wsign(t - 1) * power(ln_w, t - 1);
-                    ((1.0 - w_t1 * w) / (1.0 - w), (1.0 - w_t1) / (1.0 - w))
-                };
-                let s_t1 = if t == 1 { 0.0 } else { zt1 / z1 * g_t1 };
-                (zt1 * g_t, s_t1)
-            }
+            } => real_pair(z1, w, ln_z1, ln_w, near, t),
         }
     }
 
@@ -560,8 +589,10 @@ impl Two {
     ) -> f64 {
         // mean_t = ρᵗ(A_s sin tφ + A_c cos tφ) = ρᵗR cos(tφ − ψ)
         let pi = std::f64::consts::PI;
-        if (t2 - t1) as f64 * phi >= pi {
-            return 0.0; // the window spans half a period: the cosine passes zero
+        if (t2 - t1) as f64 * phi >= pi || sin == 0.0 {
+            // the window spans half a period: the cosine passes zero (or φ rounded to 0 or π,
+            // where 0 is the bound)
+            return 0.0;
         }
         let rho = ln_rho.exp();
         let g0 = self.x0[self.k];

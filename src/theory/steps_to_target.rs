@@ -345,7 +345,7 @@ impl<'a> Search<'a> {
         }
         local_minima(&v, 2.0 * self.level).into_iter().any(|k| {
             let (a, b) = (grid[k.saturating_sub(1)], grid[(k + 1).min(grid.len() - 1)]);
-            let f = |r| self.bound(r, t1, t2, f64::INFINITY);
+            let f = |r, above| self.bound(r, t1, t2, above);
             golden(a, b, f, self.level).1 <= self.level
         })
     }
@@ -356,12 +356,22 @@ impl<'a> Search<'a> {
         let mut grid = self.grid(t);
         grid.extend(crate::linalg::logspace(lo, hi, 48));
         grid.sort_by(f64::total_cmp);
-        let f = |r| self.bound(r, t, t, f64::INFINITY);
-        let v: Vec<f64> = grid.iter().map(|&r| f(r)).collect();
-        // Local minima that may hold the least value: below 2ℓ, or the lowest on the grid.
-        let lowest = v.iter().copied().fold(f64::INFINITY, f64::min);
+        let f = |r, above| self.bound(r, t, t, above);
+        // Local minima that may hold the least value: below 2ℓ, or the lowest on the grid. The
+        // grid is summed only up to 4ℓ: a value cut off there is above every candidate, as its
+        // full value is, so the candidates are those of full sums (else they are summed in full).
+        let values = |above: f64| -> (Vec<f64>, f64) {
+            let v: Vec<f64> = grid.iter().map(|&r| f(r, above)).collect();
+            let lowest = v.iter().copied().fold(f64::INFINITY, f64::min);
+            (v, (2.0 * self.level).max(lowest * (1.0 + 1e-12)))
+        };
+        let cut = 4.0 * self.level;
+        let (mut v, mut below) = values(cut);
+        if below >= cut {
+            (v, below) = values(f64::INFINITY);
+        }
         let mut best = (f64::NAN, f64::INFINITY);
-        for k in local_minima(&v, (2.0 * self.level).max(lowest * (1.0 + 1e-12))) {
+        for k in local_minima(&v, below) {
             let (a, b) = (grid[k.saturating_sub(1)], grid[(k + 1).min(grid.len() - 1)]);
             let m = golden(a, b, f, f64::NEG_INFINITY);
             if m.1 < best.1 {
@@ -428,12 +438,18 @@ fn local_minima(v: &[f64], below: f64) -> Vec<usize> {
 
 /// Golden-section minimisation of `f` over [a, b] in log α; stops early once f ≤ `stop`.
 /// Returns (argmin, min) of the points evaluated.
-fn golden(a: f64, b: f64, f: impl Fn(f64) -> f64, stop: f64) -> (f64, f64) {
+///
+/// `f(α, above)` is f(α), or any value above `above` when f(α) exceeds it (a partial sum of
+/// nonnegative terms, [`Search::bound`]): each new point is evaluated against the interior point
+/// it is compared with, and a point found above it is the one that the bracket drops, so the
+/// points, the comparisons and the result are those of full evaluations.
+fn golden(a: f64, b: f64, f: impl Fn(f64, f64) -> f64, stop: f64) -> (f64, f64) {
     const INV_PHI: f64 = 0.618_033_988_749_894_8;
     let (mut lo, mut hi) = (a.ln(), b.ln());
     let mut x1 = hi - INV_PHI * (hi - lo);
     let mut x2 = lo + INV_PHI * (hi - lo);
-    let (mut f1, mut f2) = (f(x1.exp()), f(x2.exp()));
+    let mut f1 = f(x1.exp(), f64::INFINITY);
+    let mut f2 = f(x2.exp(), f1);
     let mut best = if f1 < f2 { (x1, f1) } else { (x2, f2) };
     for _ in 0..80 {
         if best.1 <= stop || hi - lo < 1e-10 {
@@ -443,12 +459,12 @@ fn golden(a: f64, b: f64, f: impl Fn(f64) -> f64, stop: f64) -> (f64, f64) {
             hi = x2;
             (x2, f2) = (x1, f1);
             x1 = hi - INV_PHI * (hi - lo);
-            f1 = f(x1.exp());
+            f1 = f(x1.exp(), f2);
         } else {
             lo = x1;
             (x1, f1) = (x2, f2);
             x2 = lo + INV_PHI * (hi - lo);
-            f2 = f(x2.exp());
+            f2 = f(x2.exp(), f1);
         }
         for (x, v) in [(x1, f1), (x2, f2)] {
             if v < best.1 {
@@ -456,9 +472,9 @@ fn golden(a: f64, b: f64, f: impl Fn(f64) -> f64, stop: f64) -> (f64, f64) {
             }
         }
     }
-    let ends = [(a, f(a)), (b, f(b))];
     let mut out = (best.0.exp(), best.1);
-    for (x, v) in ends {
+    for x in [a, b] {
+        let v = f(x, out.1);
         if v < out.1 {
             out = (x, v);
         }

@@ -53,6 +53,9 @@ fn two_state_modes_follow_the_moment_map() {
         (Method::HeavyBall { mu: 0.5 }, 0.3, 0.4),
         (Method::HeavyBall { mu: 0.2 }, 0.01, 0.7),
         (Method::Ema { decay: 0.9 }, 0.4, 1.2),
+        // a double eigenvalue, 1 − αh = β (the powers were 0/0 there)
+        (Method::Ema { decay: 0.5 }, 0.5, 1.0),
+        (Method::HeavyBall { mu: 0.25 }, 0.25, 1.0),
     ];
     for (method, rate, h) in cases {
         let (sigma2, theta0) = (0.03, 1.5);

@@ -14,6 +14,7 @@
 //! ([`crate::sim::diagonal`]) at the optimal rate, run until their mean loss reaches the
 //! target; the loss curve at `batch` compares the exact L(t) with the walkers' mean.
 
+mod agreement;
 mod view;
 
 use super::kit::job_seed;
@@ -377,7 +378,7 @@ impl Panel for BatchSize {
     }
 
     fn finish(&self, plan: &Plan, fig: &mut Figure) {
-        view::finish(plan, fig);
+        agreement::finish(plan, fig);
     }
 
     /// The four plots, empty, with a note on the first.
