@@ -11,7 +11,8 @@
 // playwright-core) and the CPU time is that of every process under this one, read from /proc.
 // Prints the median and range per directory.
 
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { treeCpu } from './tree_cpu.mjs';
 import { createServer } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,30 +27,6 @@ const WALKERS = 10000;
 const STEPS = 1000;
 const REPS = chromium ? 4 : 1; // calls per measurement (CPU ticks from /proc are 10 ms)
 
-/** CPU seconds (user + system) of this process and every process under it. */
-function treeCpu() {
-  const kids = {};
-  const cpu = {};
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const st = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
-      (kids[f[1]] ??= []).push(d);
-      cpu[d] = (Number(f[11]) + Number(f[12])) / 100;
-    } catch {
-      // the process ended meanwhile
-    }
-  }
-  let total = 0;
-  const stack = [String(process.pid)];
-  while (stack.length) {
-    const p = stack.pop();
-    total += cpu[p] ?? 0;
-    stack.push(...(kids[p] ?? []));
-  }
-  return total;
-}
 
 const runners = [];
 let browser;

@@ -12,33 +12,9 @@
 // repository), so that another build (an older checkout, dist/) can be timed the same way.
 
 import { serveDir, launch, openPage } from './harness.mjs';
-import { readdirSync, readFileSync } from 'node:fs';
+import { treeCpu } from '../../benches/tree_cpu.mjs';
 import os from 'node:os';
 
-/** CPU seconds (user + system) of this process and every process under it (Chromium's). */
-function treeCpu() {
-  const kids = {};
-  const cpu = {};
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const st = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
-      (kids[f[1]] ??= []).push(d);
-      cpu[d] = (Number(f[11]) + Number(f[12])) / 100;
-    } catch {
-      // the process ended meanwhile
-    }
-  }
-  let total = 0;
-  const stack = [String(process.pid)];
-  while (stack.length) {
-    const p = stack.pop();
-    total += cpu[p] ?? 0;
-    stack.push(...(kids[p] ?? []));
-  }
-  return total;
-}
 
 const root = process.argv[2];
 const server = await serveDir(root);
