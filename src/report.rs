@@ -3,6 +3,7 @@
 //! `window.nqm.theory` returns) and a Monte Carlo run ([`simulate_json`], `nqm simulate`), with
 //! the same field names on both.
 
+use crate::model::spectrum::Spectrum;
 use crate::model::Model;
 use crate::optimizer::{Opt, Optimizer};
 use crate::params::{query::fields_json, Params};
@@ -226,6 +227,19 @@ fn spectrum_json(p: &Params, opt: &Optimizer, with_t: bool) -> Value {
     out
 }
 
+/// What the theory says about a measured spectrum ([`theory::measured`]) at the rate `lr`,
+/// momentum `mu`, batch `batch` of `n_data` (noise cᵢ = a·hᵢ without a `c` column), and the
+/// batch-size settings `theta0`, `target`, `max_steps`, `batch_max` for B_crit.
+fn your_model_json(s: &Spectrum, p: &Params) -> Value {
+    let summary = theory::measured::summarise(s, &p.measured_setting());
+    let mut v = serde_json::to_value(&summary).expect("the summary serialises");
+    v["noise"] = json!(match s.c() {
+        Some(_) => "cᵢ from the spectrum's c column".to_string(),
+        None => format!("cᵢ = a·hᵢ with a = {} (no c column: Fisher ≈ Hessian)", p.a),
+    });
+    v
+}
+
 /// Every applicable result for the parameters `p`; `given` lists the keys the query set
 /// explicitly (transient results need `t`, Bayesian ones `n_data` and `batch`, Kramers ones any
 /// of `dl`, `ka`, `kb`, `l_mid`, `r`).
@@ -259,7 +273,9 @@ pub fn theory_json(p: &Params, given: &[&str]) -> Value {
     if has("n_data") && has("batch") {
         insert_bayes(o, p, &model);
     }
-    if p.spec_d > 0 {
+    if let Some(s) = &p.spectrum {
+        o.insert("your_model".into(), your_model_json(s, p));
+    } else if p.spec_d > 0 {
         o.insert("spectrum".into(), spectrum_json(p, &opt, has("t")));
     }
     if ["dl", "ka", "kb", "l_mid", "r"].iter().any(|k| has(k)) {

@@ -3,6 +3,7 @@
 //! '<query>'` renders a panel through the page's drawing code to SVG or PNG, or prints its data
 //! series as JSON; `nqm help` lists the keys.
 
+use nqm_explorer::model::spectrum::Spectrum;
 use nqm_explorer::panels::query::{self, Audience};
 use nqm_explorer::params::{self, Params};
 use nqm_explorer::render::{self, Theme};
@@ -14,11 +15,17 @@ usage: nqm theory   '<query>'   exact discrete and continuous stationary covaria
        nqm simulate '<query>'   Monte Carlo of `walkers` SGD runs for `steps` steps, as JSON
                                 (chunks of 16384 walkers on every core; the same numbers
                                 as on one core and in the browser)
+       nqm theory   '<query>' --spectrum FILE
+                                the same for a measured spectrum (CSV with a header h[,c,count],
+                                JSON array or .npy of shape (n,) or (n, 2)): its stability edge,
+                                stationary loss, Bayes-optimal rate, Thm 8 ratio and B_crit
        nqm figure <panel> '<query>' [--out FILE.svg|FILE.png] [--json] [--size WxH]
-                  [--threads N] [--dark] [--font FILE.ttf]
+                  [--threads N] [--dark] [--font FILE.ttf] [--spectrum FILE]
                                 the panel's figure, Monte Carlo included: drawn to FILE (the
                                 page's drawing code), and/or its data series as JSON (--json,
-                                the page's JSON export format; the default without --out)
+                                the page's JSON export format; the default without --out);
+                                --spectrum FILE: a measured spectrum in place of the power law
+                                (panels: SPECTRUM_PANELS)
        nqm figure '<permalink>' [options as above]
                                 the same for the panel and state of a page's link (e.g. an
                                 embedded panel's src: a static placeholder for PDF output)
@@ -36,7 +43,9 @@ Keys:
 fn usage() -> String {
     format!(
         "{}{}",
-        USAGE.replace("PANELS", &panels::NAMES.join(", ")),
+        USAGE
+            .replace("SPECTRUM_PANELS", &query::spectrum_panels().join(", "))
+            .replace("PANELS", &panels::NAMES.join(", ")),
         params::help_text()
     )
 }
@@ -81,18 +90,14 @@ fn main() -> ExitCode {
             }
         };
     }
-    if args.len() > 2 {
-        eprintln!("nqm: expected one query argument\n\n{}", usage());
-        return ExitCode::from(2);
-    }
-    let query = args.get(1).map(String::as_str).unwrap_or("");
-    let p = match parse(query) {
-        Ok(p) => p,
+    let (query, p) = match query_args(&args[1..]) {
+        Ok(q) => q,
         Err(e) => {
             eprintln!("nqm: {e}");
             return ExitCode::from(2);
         }
     };
+    let query = query.as_str();
     let out = match cmd {
         Some("theory") => report::theory_json(&p, &query::given_keys(query, Audience::Cli)),
         Some("simulate") => report::simulate_json_on(
@@ -116,6 +121,44 @@ fn main() -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// The query of `nqm theory` and `nqm simulate`, and its state with `--spectrum FILE` applied.
+fn query_args(args: &[String]) -> Result<(String, Params), String> {
+    let (mut query, mut spectrum) = (None, None);
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--spectrum" => spectrum = Some(it.next().ok_or("--spectrum needs a file")?),
+            s if s.starts_with("--") => return Err(format!("unknown option {s}\n\n{}", usage())),
+            _ if query.is_some() => {
+                return Err(format!("expected one query argument\n\n{}", usage()))
+            }
+            _ => query = Some(arg.clone()),
+        }
+    }
+    let query = query.unwrap_or_default();
+    let mut p = parse(&query)?;
+    if let Some(file) = spectrum {
+        p.spectrum = Some(read_spectrum(file)?);
+    }
+    Ok((query, p))
+}
+
+/// The spectrum in `file`; every error names the file, and the row and column to blame.
+fn read_spectrum(file: &str) -> Result<Spectrum, String> {
+    let bytes = std::fs::read(file).map_err(|e| format!("--spectrum {file}: {e}"))?;
+    params::spectrum::load(file, &bytes).map_err(|e| format!("--spectrum {file}: {e}"))
+}
+
+/// Reads the spectrum in `file` into the figure state `p` (its panel must take one).
+fn with_spectrum(p: &mut Params, file: &str) -> Result<(), String> {
+    let s = read_spectrum(file)?;
+    let notes = query::set_spectrum(p, Some(s)).map_err(|e| format!("--spectrum: {e}"))?;
+    for e in notes {
+        eprintln!("nqm: note: {}", e.message());
+    }
+    Ok(())
+}
+
 /// Options of `nqm figure`.
 struct FigureArgs {
     panel: String,
@@ -126,6 +169,7 @@ struct FigureArgs {
     threads: usize,
     dark: bool,
     font: Option<String>,
+    spectrum: Option<String>,
 }
 
 fn figure_args(args: &[String]) -> Result<FigureArgs, String> {
@@ -138,6 +182,7 @@ fn figure_args(args: &[String]) -> Result<FigureArgs, String> {
         threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
         dark: false,
         font: None,
+        spectrum: None,
     };
     let mut positional = Vec::new();
     let mut it = args.iter();
@@ -152,6 +197,7 @@ fn figure_args(args: &[String]) -> Result<FigureArgs, String> {
             "--json" => a.json = true,
             "--dark" => a.dark = true,
             "--font" => a.font = Some(value("--font")?),
+            "--spectrum" => a.spectrum = Some(value("--spectrum")?),
             "--threads" => {
                 a.threads = value("--threads")?
                     .parse()
@@ -205,7 +251,7 @@ fn figure_args(args: &[String]) -> Result<FigureArgs, String> {
 
 fn figure_command(args: &[String]) -> Result<(), String> {
     let a = figure_args(args)?;
-    let (p, errors) = query::parse_for(&a.panel, &a.query, Audience::Cli);
+    let (mut p, errors) = query::parse_for(&a.panel, &a.query, Audience::Cli);
     if !errors.is_empty() {
         return Err(errors
             .iter()
@@ -218,6 +264,9 @@ fn figure_command(args: &[String]) -> Result<(), String> {
             "the query names panel '{}' but the command names '{}'",
             p.panel, a.panel
         ));
+    }
+    if let Some(file) = &a.spectrum {
+        with_spectrum(&mut p, file)?;
     }
     let fig = panels::build(&p, a.threads).expect("the panel exists");
     let theme = if a.dark { Theme::DARK } else { Theme::LIGHT };

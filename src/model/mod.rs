@@ -3,6 +3,7 @@
 //! real minibatch noise ([`data`]).
 
 pub mod data;
+pub mod spectrum;
 
 use data::Minibatch;
 use nalgebra::DMatrix;

@@ -4,8 +4,10 @@
 //! panel: which one, its defaults, its keys, and whether it animates (the frame cap).
 
 use super::{spec, NAMES};
+use crate::model::spectrum::Spectrum;
 use crate::params::query::{apply_pairs, fields_json, pairs, write_fields};
 use crate::params::schema::printable;
+use crate::params::spectrum::{from_link, to_link};
 use crate::params::{field, Field, ParamError, Params, MAX_QUERY_LEN, SCHEMA_VERSION};
 
 /// Who reads a query: the page takes only the fields its panel shows, the command line all.
@@ -70,6 +72,7 @@ pub fn apply(p: &mut Params, query: &str, audience: Audience) -> Vec<ParamError>
     let panel = p.panel.clone();
     let before = p.clone();
     errors.extend(apply_pairs(p, &pairs, |f| serves(f, audience, &panel)));
+    errors.extend(apply_spectrum(p, &pairs, audience));
     errors.extend(refuse_special(p, &before));
     errors.extend(reconcile(p));
     errors.extend(figure_work(p));
@@ -82,6 +85,74 @@ fn reconcile(p: &mut Params) -> Vec<ParamError> {
     let shown = spec(&p.panel).map_or(&[][..], |s| s.keys);
     errors.extend(p.reconcile_shown(shown));
     errors
+}
+
+/// Whether panel `name` takes a measured spectrum (`spectrum` is one of its keys).
+pub fn takes_spectrum(name: &str) -> bool {
+    spec(name).is_some_and(|s| s.keys.contains(&"spectrum"))
+}
+
+/// The panels that take a measured spectrum.
+pub fn spectrum_panels() -> Vec<&'static str> {
+    NAMES
+        .iter()
+        .copied()
+        .filter(|n| takes_spectrum(n))
+        .collect()
+}
+
+/// Why panel `name` refuses a spectrum.
+fn no_spectrum(name: &str) -> ParamError {
+    ParamError {
+        key: "spectrum".into(),
+        reason: format!(
+            "the panel {name} takes no spectrum; the panels that do are {}",
+            spectrum_panels().join(", ")
+        ),
+        fallback: None,
+    }
+}
+
+/// Sets the spectrum from the last `spectrum=` of `pairs` (`spectrum=none` removes it) if the
+/// panel takes one; on the command line a panel that does not is an error, on the page the key
+/// is ignored like any key of another panel. A bad value is named and changes nothing.
+fn apply_spectrum(
+    p: &mut Params,
+    pairs: &[(String, String)],
+    audience: Audience,
+) -> Option<ParamError> {
+    let (_, raw) = pairs.iter().rev().find(|(k, _)| k == "spectrum")?;
+    if !takes_spectrum(&p.panel) {
+        return (audience == Audience::Cli).then(|| no_spectrum(&p.panel));
+    }
+    if raw.trim() == "none" {
+        p.spectrum = None;
+        return None;
+    }
+    match from_link(raw) {
+        Ok(s) => {
+            p.spectrum = Some(s);
+            None
+        }
+        Err(e) => Some(ParamError {
+            key: "spectrum".into(),
+            reason: e.to_string(),
+            fallback: None,
+        }),
+    }
+}
+
+/// Puts a spectrum read from a file (or `None`: the power law again) into `p`, if its panel
+/// takes one, and enforces the rules between fields that depend on it (walkers × directions,
+/// the figure's work). A panel that takes none refuses it by name and `p` is unchanged.
+pub fn set_spectrum(p: &mut Params, s: Option<Spectrum>) -> Result<Vec<ParamError>, ParamError> {
+    if !takes_spectrum(&p.panel) {
+        return Err(no_spectrum(&p.panel));
+    }
+    p.spectrum = s;
+    let mut errors = reconcile(p);
+    errors.extend(figure_work(p));
+    Ok(errors)
 }
 
 /// The panels that accept `(key, value)` beyond the general schema ([`super::Spec::accepts`]).
@@ -254,17 +325,41 @@ pub fn given_keys(query: &str, audience: Audience) -> Vec<&'static str> {
 
 /// `v=`, `panel=` and every field of `p` for `audience` (for the page: its panel's fields), in
 /// schema order. Reading it back with [`parse`] gives the same state.
+/// A spectrum that does not fit in a link ([`crate::params::spectrum::MAX_LINK_ROWS`]) is
+/// left out: the page says so and offers the spectrum as a file ([`spectrum_link_note`]).
 pub fn to_query(p: &Params, audience: Audience) -> String {
+    let spectrum = match p.spectrum.as_ref().map(to_link) {
+        Some(Ok(s)) if takes_spectrum(&p.panel) => format!("&spectrum={s}"),
+        _ => String::new(),
+    };
     format!(
-        "v={SCHEMA_VERSION}&panel={}{}",
+        "v={SCHEMA_VERSION}&panel={}{}{spectrum}",
         p.panel,
         write_fields(p, |f| serves(f, audience, &p.panel))
     )
 }
 
-/// The panel and the fields of `p` for `audience`, as a JSON object keyed as in the query.
+/// Why the link of `p` leaves its spectrum out (`None`: it has none, or the link holds it).
+pub fn spectrum_link_note(p: &Params) -> Option<String> {
+    let why = to_link(p.spectrum.as_ref()?).err()?;
+    Some(format!(
+        "{why}, so this link does not hold it: share the spectrum file with the link"
+    ))
+}
+
+/// The panel and the fields of `p` for `audience`, as a JSON object keyed as in the query,
+/// and a summary of its spectrum if it has one (with its link value when it fits in a link).
 pub fn to_json(p: &Params, audience: Audience) -> serde_json::Value {
     let mut v = fields_json(p, |f| serves(f, audience, &p.panel));
     v["panel"] = serde_json::json!(p.panel);
+    if let Some(s) = p.spectrum.as_ref().filter(|_| takes_spectrum(&p.panel)) {
+        v["spectrum"] = serde_json::json!({
+            "rows": s.rows(),
+            "directions": s.dims(),
+            "h_max": s.h_max(),
+            "noise_column": s.c().is_some(),
+            "link": to_link(s).ok(),
+        });
+    }
     v
 }

@@ -9,6 +9,7 @@ use crate::model::data::{DataSet, Minibatch};
 use crate::model::Model;
 use crate::optimizer::Optimizer;
 use crate::sim::{Dynamics, Shape};
+use crate::theory::measured::Setting;
 use nalgebra::{DMatrix, Matrix2};
 use std::sync::Arc;
 
@@ -98,6 +99,22 @@ impl Params {
             },
             Noise::Fisher => Model::fisher(k, self.cf),
             _ => Model::new(k, self.constant_noise()),
+        }
+    }
+
+    /// The setting of a measured spectrum's summary (`crate::theory::measured`): `lr`, `mu`,
+    /// `a`, `batch`, `n_data`, `theta0`, `target`, `max_steps`, `batch_max`.
+    pub fn measured_setting(&self) -> Setting {
+        Setting {
+            lr: self.lr,
+            mu: self.mu,
+            a: self.a,
+            batch: self.batch,
+            n_data: self.n_data,
+            theta0: self.theta0,
+            target: self.target,
+            max_steps: self.max_steps,
+            batch_max: self.batch_max,
         }
     }
 

@@ -17,11 +17,13 @@ pub mod convert;
 pub mod query;
 pub mod rules;
 pub mod schema;
+pub mod spectrum;
 
 pub use query::{ParamError, MAX_QUERY_LEN, SCHEMA_VERSION};
 pub use rules::{MAX_DATA, MAX_FRAME_WORK, MAX_WALKER_COORDS, MAX_WORK};
 pub use schema::{field, help_text, schema_json, Field, Kind, Value, When, FIELDS};
 
+use crate::model::spectrum::Spectrum;
 use crate::optimizer::Opt;
 use serde::{Deserialize, Serialize};
 
@@ -271,6 +273,9 @@ pub struct Params {
     pub gamma: f64,
     /// The decay β of the exponential moving average of the iterates (0: off).
     pub ema: f64,
+    /// A measured spectrum in place of the power law (`spec_d`, `spec_decay`, `h1`), for the
+    /// panels that take one (`spectrum=` in a query, [`spectrum`]).
+    pub spectrum: Option<Spectrum>,
 }
 
 impl Default for Params {
@@ -331,6 +336,7 @@ impl Default for Params {
             batch_max: 4096,
             gamma: 0.5,
             ema: 0.9,
+            spectrum: None,
         }
     }
 }

@@ -16,7 +16,7 @@ use std::fmt::Write as _;
 pub const SCHEMA_VERSION: u32 = 3;
 
 /// Longest query string that is parsed at all; a longer one is rejected whole.
-pub const MAX_QUERY_LEN: usize = 4096;
+pub const MAX_QUERY_LEN: usize = 8192;
 
 /// A query field that was rejected, and why; the field kept its previous (default) value.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

@@ -142,3 +142,91 @@ pub fn optimal_lr_continuous(ks: &[f64], n: f64, s: f64) -> Option<f64> {
     let tr_k: f64 = ks.iter().sum();
     (s < n).then(|| 2.0 * s * d / ((n - s) * tr_k))
 }
+
+/// A measured diagonal model for Thm 6 beyond C ∝ K: curvatures hᵢ, per-example gradient-noise
+/// variances cᵢ (the noise of a minibatch step is cᵢ·f) and weights wᵢ (how many directions a
+/// row stands for; `None`: one each). Thm 6 is the case cᵢ = hᵢ (Fisher = Hessian); directions
+/// with hᵢ = 0 have no proper posterior and are left out.
+#[derive(Clone, Copy, Debug)]
+pub struct Measured<'a> {
+    /// Curvatures hᵢ ≥ 0.
+    pub h: &'a [f64],
+    /// Per-example noise variances cᵢ ≥ 0.
+    pub c: &'a [f64],
+    /// Multiplicities (`None`: 1 each).
+    pub w: Option<&'a [f64]>,
+}
+
+impl Measured<'_> {
+    /// The directions that enter the KL: (hᵢ, cᵢ, wᵢ) with hᵢ > 0.
+    fn rows(&self) -> impl Iterator<Item = (f64, f64, f64)> + '_ {
+        let w = |i: usize| self.w.map_or(1.0, |w| w[i]);
+        (0..self.h.len())
+            .map(move |i| (self.h[i], self.c[i], w(i)))
+            .filter(|(h, _, _)| *h > 0.0)
+    }
+
+    fn h_max(&self) -> f64 {
+        self.rows().map(|r| r.0).fold(0.0, f64::max)
+    }
+}
+
+/// D_KL(q ‖ p) of Thm 6 for a measured model, q the exact stationary Gaussian of SGD (Thm 1
+/// per direction, σᵢ² = λfcᵢ/(hᵢ(2 − λhᵢ))) and p = N(0, (NK)⁻¹) (Eq. 15):
+/// ½Σᵢ wᵢ[xᵢ − 1 − ln xᵢ] with xᵢ = N hᵢ σᵢ² = Nλfcᵢ/(2 − λhᵢ). With cᵢ = hᵢ it is
+/// [`kl_modes`]. `None` without a stationary state (λh_max ≥ 2) or if some cᵢ = 0.
+pub fn kl_measured(m: &Measured, n: f64, f: f64, lr: f64) -> Option<f64> {
+    let mut sum = 0.0;
+    for (h, c, w) in m.rows() {
+        if lr * h >= 2.0 || lr.is_nan() {
+            return None;
+        }
+        let x = n * lr * f * c / (2.0 - lr * h);
+        sum += w * (x - 1.0 - x.ln());
+    }
+    let v = 0.5 * sum;
+    v.is_finite().then_some(v)
+}
+
+/// [`kl_measured`] for the continuous-time stationary state σᵢ² = λfcᵢ/(2hᵢ) (Eq. 1):
+/// xᵢ = Nλfcᵢ/2.
+pub fn kl_measured_continuous(m: &Measured, n: f64, f: f64, lr: f64) -> Option<f64> {
+    let sum: f64 = (m.rows())
+        .map(|(_, c, w)| {
+            let x = n * lr * f * c / 2.0;
+            w * (x - 1.0 - x.ln())
+        })
+        .sum();
+    let v = 0.5 * sum;
+    v.is_finite().then_some(v)
+}
+
+/// The minimiser of [`kl_measured`]: the root in (0, 2/h_max) of
+/// Nf Σᵢ 2wᵢcᵢ/(2 − λhᵢ)² − Σᵢ wᵢhᵢ/(2 − λhᵢ) − D/λ (D = Σwᵢ), Eq. (16) with cᵢ in place of kᵢ
+/// in its first sum (with cᵢ = hᵢ it is [`optimal_lr_with_factor`]). `None` if f ≤ 0 or some
+/// cᵢ = 0.
+pub fn optimal_lr_measured(m: &Measured, n: f64, f: f64) -> Option<f64> {
+    let h_max = m.h_max();
+    if !(f > 0.0 && h_max > 0.0 && m.rows().all(|(_, c, _)| c > 0.0)) {
+        return None;
+    }
+    let g = |lr: f64| {
+        let (mut a, mut b, mut d) = (0.0, 0.0, 0.0);
+        for (h, c, w) in m.rows() {
+            let r = 2.0 - lr * h;
+            a += 2.0 * w * c / (r * r);
+            b += w * h / r;
+            d += w;
+        }
+        n * f * a - b - d / lr
+    };
+    root_below_stability(g, h_max)
+}
+
+/// The minimiser of [`kl_measured_continuous`]: λ = 2D/(Nf Σᵢwᵢcᵢ) (Mandt et al.'s λ* with
+/// f = (N−S)/(NS) and cᵢ = hᵢ). `None` if f ≤ 0.
+pub fn optimal_lr_measured_continuous(m: &Measured, n: f64, f: f64) -> Option<f64> {
+    let (d, wc) = (m.rows()).fold((0.0, 0.0), |(d, wc), (_, c, w)| (d + w, wc + w * c));
+    let lr = 2.0 * d / (n * f * wc);
+    (f > 0.0 && lr.is_finite() && lr > 0.0).then_some(lr)
+}

@@ -22,6 +22,7 @@ pub mod first_passage;
 pub mod idealised;
 pub mod kramers;
 pub mod lyapunov;
+pub mod measured;
 pub mod momentum_ranges;
 pub mod noise_scale;
 pub mod per_direction;

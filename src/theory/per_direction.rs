@@ -631,36 +631,54 @@ impl Problem {
     /// mean curvature of its directions and their number as its weight, so that L(0) and
     /// Σcᵢ are kept exactly.
     pub fn binned(d: usize, h1: f64, p: f64, theta0: f64, bins: usize) -> Problem {
-        let exact = Problem::power_law(d, h1, p, theta0);
-        let (Some(&top), Some(&bottom)) = (exact.h.first(), exact.h.last()) else {
-            return exact;
-        };
+        Problem::power_law(d, h1, p, theta0).grouped(bins)
+    }
+
+    /// A measured model: curvatures `h`, per-example noise variances `c` and multiplicities
+    /// `weight`, row by row (rows with h = 0 do not enter the loss and are left out), started
+    /// at θ₀ in every direction, minibatch factor 1.
+    pub fn measured(h: &[f64], c: &[f64], weight: &[f64], theta0: f64) -> Problem {
+        let keep: Vec<usize> = (0..h.len()).filter(|&i| h[i] > 0.0).collect();
+        Problem {
+            h: keep.iter().map(|&i| h[i]).collect(),
+            c: keep.iter().map(|&i| c[i]).collect(),
+            weight: keep.iter().map(|&i| weight[i]).collect(),
+            theta0,
+            factor: 1.0,
+        }
+    }
+
+    /// The directions grouped into `bins` geometric bins of h between the smallest and the
+    /// largest curvature: each bin is one entry with the weighted mean curvature and noise of
+    /// its directions and their total weight, so that L(0), Σwᵢcᵢ and the weight are kept
+    /// exactly (Zhang et al.'s grouping of D = 10⁴ directions into 100 bins).
+    pub fn grouped(&self, bins: usize) -> Problem {
+        let top = self.h.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let bottom = self.h.iter().copied().fold(f64::INFINITY, f64::min);
+        if self.h.is_empty() || bins == 0 {
+            return self.clone();
+        }
         let span = (top / bottom).ln();
-        let mut count = vec![0.0; bins];
-        let mut sum = vec![0.0; bins];
-        for &h in &exact.h {
+        let (mut weight, mut sum_h, mut sum_c) =
+            (vec![0.0; bins], vec![0.0; bins], vec![0.0; bins]);
+        for ((&h, &c), &w) in self.h.iter().zip(&self.c).zip(&self.weight) {
             let x = if span > 0.0 {
                 (top / h).ln() / span
             } else {
                 0.0
             };
             let b = ((x * bins as f64) as usize).min(bins - 1);
-            count[b] += 1.0;
-            sum[b] += h;
+            weight[b] += w;
+            sum_h[b] += w * h;
+            sum_c[b] += w * c;
         }
-        let (mut h, mut weight) = (Vec::new(), Vec::new());
-        for (n, s) in count.into_iter().zip(sum) {
-            if n > 0.0 {
-                h.push(s / n);
-                weight.push(n);
-            }
-        }
+        let full: Vec<usize> = (0..bins).filter(|&b| weight[b] > 0.0).collect();
         Problem {
-            c: h.clone(),
-            h,
-            weight,
-            theta0,
-            factor: 1.0,
+            h: full.iter().map(|&b| sum_h[b] / weight[b]).collect(),
+            c: full.iter().map(|&b| sum_c[b] / weight[b]).collect(),
+            weight: full.iter().map(|&b| weight[b]).collect(),
+            theta0: self.theta0,
+            factor: self.factor,
         }
     }
 }
