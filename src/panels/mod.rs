@@ -85,6 +85,9 @@ pub struct Spec {
     /// Values it accepts beyond the schema's general ones, as (key, value): `("mu", "auto")`,
     /// `("n_data", "0")` (infinite data). Other panels refuse them by name.
     pub accepts: &'static [(&'static str, &'static str)],
+    /// It takes a measured spectrum (`spectrum=`, `crate::model::spectrum`) in place of the
+    /// power law of `spec_d`, `spec_decay`, `h1`.
+    pub spectrum: bool,
 }
 
 /// A figure panel (see the module documentation).

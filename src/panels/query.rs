@@ -87,9 +87,9 @@ fn reconcile(p: &mut Params) -> Vec<ParamError> {
     errors
 }
 
-/// Whether panel `name` takes a measured spectrum (`spectrum` is one of its keys).
+/// Whether panel `name` takes a measured spectrum ([`super::Spec::spectrum`]).
 pub fn takes_spectrum(name: &str) -> bool {
-    spec(name).is_some_and(|s| s.keys.contains(&"spectrum"))
+    spec(name).is_some_and(|s| s.spectrum)
 }
 
 /// The panels that take a measured spectrum.

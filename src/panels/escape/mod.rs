@@ -67,6 +67,7 @@ static SPEC: Spec = Spec {
     live: false,
     heavy: false,
     accepts: &[],
+    spectrum: true,
 };
 
 fn defaults(p: &mut Params) {

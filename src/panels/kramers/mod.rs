@@ -56,6 +56,7 @@ static SPEC: Spec = Spec {
     live: false,
     heavy: false,
     accepts: &[],
+    spectrum: false,
 };
 
 fn defaults(p: &mut Params) {

@@ -55,6 +55,7 @@ static SPEC: Spec = Spec {
     live: false,
     heavy: false,
     accepts: &[],
+    spectrum: true,
 };
 
 fn defaults(p: &mut Params) {
