@@ -12,10 +12,10 @@
 //! |---|---|---|
 //! | 7 | `web` (wasm32), `bin/nqm` | the browser surface (one handle per panel) and the command line |
 //! | 6 | [`panels`], [`report`] | what each figure shows (recipes), JSON reports of `nqm theory` and `nqm simulate` |
-//! | 5 | [`params`] | the one parameter schema, and the one place that turns it into the core's values |
+//! | 5 | [`params`] | the one parameter schema, and the one place that turns it into the core's values; reading a measured spectrum from a file or a link |
 //! | 4 | [`figure`], [`render`] | figures as data (the public JSON/CSV format); drawing on any plotters backend |
 //! | 3 | [`theory`], then [`sim`] | exact theory and the continuous-time approximation; Monte Carlo walkers |
-//! | 2 | [`model`], [`optimizer`] | the quadratic K, the noise C and its data sets; update rules as state-space maps |
+//! | 2 | [`model`], [`optimizer`] | the quadratic K, the noise C and its data sets, a measured spectrum; update rules as state-space maps |
 //! | 1 | [`linalg`], [`rng`] | small matrix helpers, eigenvalues, grids; the portable generator |
 //!
 //! A new figure is one folder in `src/panels/` (its recipe, `caption.html` and `claim.txt`) and
