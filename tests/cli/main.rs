@@ -2,5 +2,6 @@
 //! figure as JSON, SVG and PNG, and the golden figures that pin every number down.
 
 mod cli;
+mod example_spectrum;
 mod figures;
 mod golden;
