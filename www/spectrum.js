@@ -10,13 +10,13 @@ import { fmt } from './views.js';
 const REPLACED = 'replaced by your spectrum';
 
 export class SpectrumBox {
-  // `view`: the panel view (its `handle`, `controls`, `writeUrl` and `changed`).
+  // `view`: the panel view (its `handle`, `controls` and `stateFromRust`).
   constructor(view) {
     this.view = view;
     this.box = $('spectrum-box');
     this.box.hidden = !view.spec.spectrum || view.app.embed.on;
     this.off = [];
-    if (this.box.hidden) return;
+    if (this.box.hidden) { this.show(); return; }
     const on = (el, type, fn) => { el.addEventListener(type, fn); this.off.push(() => el.removeEventListener(type, fn)); };
     const input = $('spectrum-file');
     on(input, 'change', () => { if (input.files[0]) this.loadFile(input.files[0]); input.value = ''; });
@@ -84,10 +84,10 @@ export class SpectrumBox {
   // Shows the spectrum in use (or none): summary, histogram, link note, and the power-law
   // controls it replaces.
   show() {
-    if (this.box.hidden) return;
     const s = JSON.parse(this.view.handle.spectrum_json());
+    this.view.controls.mark(s ? s.replaces : [], REPLACED); // in an embed too (a link's spectrum)
+    if (this.box.hidden) return;
     $('spectrum-loaded').hidden = !s;
-    this.view.controls.mark(s ? s.replaces : [], REPLACED);
     if (!s) return;
     this.box.open = true;
     const noise = s.noise_column ? 'c given' : 'c = a·h (no c column)';
