@@ -19,7 +19,7 @@ const PREFIX = 'nqm-explorer-';
 const CACHE = PREFIX + (BUILD ? BUILD.id : 'dev');
 const DEV_CORE = [
   './', './index.html', './www/style.css', './www/main.js', './www/views.js', './www/controls.js',
-  './www/export.js', './www/embed.js', './www/site.js', './www/pool.js', './www/worker.js',
+  './www/export.js', './www/spectrum.js', './www/embed.js', './www/site.js', './www/pool.js', './www/worker.js',
   './www/pkg/nqm_explorer.js', './www/pkg/nqm_explorer_bg.wasm',
   './tour.html', './www/tour.js', './www/tour.css',
 ];

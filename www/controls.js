@@ -96,6 +96,23 @@ export class Controls {
     return row;
   }
 
+  // Disables the controls of `keys` and says why (`note`); every other control is enabled.
+  mark(keys, note) {
+    for (const [key, els] of this.inputs) {
+      const on = keys.includes(key);
+      for (const el of els) el.disabled = on;
+      const row = this.form.querySelector(`[data-key="${key}"]`);
+      row.classList.toggle('replaced', on);
+      row.querySelector('.replaced-note')?.remove();
+      if (on) {
+        const span = document.createElement('span');
+        span.className = 'replaced-note';
+        span.textContent = note;
+        row.append(span);
+      }
+    }
+  }
+
   // Shows every value as Rust holds it (`get(key)`), and hides the controls whose `when`
   // condition does not hold or that the embedding page did not ask for.
   sync(get) {

@@ -328,6 +328,8 @@ async function main() {
     query: () => view().query(),
     set: (key, value) => view().set(String(key), String(value)),
     figure: () => JSON.parse(view().handle.figure_json()),
+    // The measured spectrum in use (null: the power law), as the "Your spectrum" box shows it.
+    spectrum: () => JSON.parse(view().handle.spectrum_json()),
     // An export as {mime, text} (SVG, CSV, JSON) or {mime, blob, width, height} (PNG).
     export: (format, options) => exportFigure(view(), format, options),
     // Every theoretical result for any query, as `nqm theory` prints it.

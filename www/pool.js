@@ -41,7 +41,8 @@ export class Pool {
 
   // Runs one job per point — a query string (a `simulate` run), {panel, key, plan, job} (job
   // `job` of a panel's plan, given as JSON, which a worker decodes once per key) or
-  // {planQuery} (a heavy panel's plan, made in the worker); resolves
+  // {planQuery} or {planState} (a heavy panel's plan of a query or of a whole state, made in
+  // the worker); resolves
   // {results, cancelled, reason, seconds}.
   sweep(queries, { onPoint = () => {}, onProgress = () => {} } = {}) {
     if (this.run) this.cancel('superseded by a newer request');
@@ -73,6 +74,7 @@ export class Pool {
       let message;
       if (typeof item === 'string') message = { id: run.id, query: item };
       else if (item.planQuery !== undefined) message = { id: run.id, planQuery: item.planQuery };
+      else if (item.planState !== undefined) message = { id: run.id, planState: item.planState };
       else message = { id: run.id, panel: item.panel, key: item.key, plan: item.plan, job: item.job };
       this.workers[i].postMessage(message);
     }

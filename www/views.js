@@ -3,8 +3,9 @@
 // Carlo points as workers report them. Both keep the URL equal to their full state. Rust
 // computes every number; this only shows them.
 
-import { PanelView, plan_for, random_seed } from './pkg/nqm_explorer.js';
+import { PanelView, plan_for, plan_for_state, random_seed } from './pkg/nqm_explorer.js';
 import { Controls, $ } from './controls.js';
+import { SpectrumBox } from './spectrum.js';
 
 const URL_DELAY_MS = 120;      // replaceState at most this often while dragging
 const READOUT_PERIOD_MS = 250; // readouts refresh period while animating
@@ -63,9 +64,20 @@ class View {
     $('plot').setAttribute('aria-label', `${spec.title}: ${spec.claim}`);
     this.buildSteps();
     this.buildPresets();
+    this.spectrum = new SpectrumBox(this);
     this.showErrors(JSON.parse(handle.errors()));
     this.sync();
     this.writeUrl();
+  }
+
+  // After Rust changed the state by itself (a spectrum loaded or removed): everything follows.
+  stateFromRust() {
+    this.showErrors(JSON.parse(this.handle.errors()));
+    this.sync();
+    this.spectrum.show();
+    this.writeUrl();
+    this.changed(true);
+    this.released();
   }
 
   // "Try this": each step is a button that sets its parameters (a new history entry, so that
@@ -124,6 +136,7 @@ class View {
     } catch (e) { this.fail(e); return; }
     this.showErrors(JSON.parse(this.handle.errors()));
     this.sync();
+    this.spectrum.show();
     this.writeUrl();
     this.changed(true);
     if (announce) this.released();
@@ -210,6 +223,7 @@ class View {
     this.destroyed = true;
     clearTimeout(this.urlTimer);
     this.wide.removeEventListener('change', this.onWidth);
+    this.spectrum.destroy();
   }
 }
 
@@ -331,7 +345,11 @@ export class FigureView extends View {
     const id = ++this.runId;
     const query = this.handle.query();
     $('progress-text').textContent = 'computing the exact theory…';
-    const item = { planQuery: query, here: () => ({ planned: plan_for(query) }) };
+    // A spectrum too large for the query goes to the worker in the whole state.
+    const state = this.handle.plan_key() === query ? null : this.handle.state_json();
+    const item = state === null
+      ? { planQuery: query, here: () => ({ planned: plan_for(query) }) }
+      : { planState: state, here: () => ({ planned: plan_for_state(state) }) };
     const out = await this.app.sweeps.run([item], { where: $('run-where').value });
     if (id !== this.runId || this.destroyed || out.cancelled) return false;
     const r = out.results[0];
@@ -432,7 +450,7 @@ export class FigureView extends View {
     this.updateReadouts();
     if (n === 0) return;
     // Every job carries the plan (JSON), which a worker decodes once per plan (its key).
-    const plan = { panel: this.spec.name, key: this.handle.query(), plan: this.handle.plan_json() };
+    const plan = { panel: this.spec.name, key: this.handle.plan_key(), plan: this.handle.plan_json() };
     const jobs = Array.from({ length: n }, (_, i) => ({ ...plan, job: i, here: () => ({ patches: this.handle.job(i) }) }));
     const out = await this.app.sweeps.run(jobs, {
       where: $('run-where').value,

@@ -4,19 +4,23 @@
 // www/controls.js into python/src/nqm_explorer/static/widget.mjs (the imports below are dropped).
 //
 // From Python (python/src/nqm_explorer/panel.py), as synced state:
-//   query     the permalink query
+//   query     the permalink query (never with `spectrum=`: the spectrum comes as _spectrum)
+//   _spectrum {id, csv}: a measured spectrum as CSV text ('' for none), and a number that
+//             changes with it
 //   _wasm     the WebAssembly (bytes, from the wheel)
 // To Python, as messages (model.send; not synced state, whose updates ipywidgets holds back
 // while the kernel runs a cell that awaits them):
 //   {type: 'query', query}   the controls here changed the state
 //   {type: 'state', query, complete, jobs, jobs_done, readouts: [{key, label, value, se}],
-//    details, errors, figure}   what the panel shows for `query` (figure: the public JSON
-//                               format, once complete; else null)
+//    details, errors, figure, spectrum_id, link_query}   what the panel shows for `query` and
+//                               spectrum `spectrum_id` (figure: the public JSON format, once
+//                               complete; else null; link_query: the permalink's query, with
+//                               the spectrum when it fits)
 // Monte Carlo runs on this thread, one job at a time between frames, to the end even off screen
 // (Python may be waiting for it); a newer state supersedes a run in progress. A live panel's
 // walkers stop while the view is off screen.
 
-import { initSync, PanelView, plan_for, schema, panels_json } from '../../www/pkg/nqm_explorer.js';
+import { initSync, PanelView, plan_for_state, schema, panels_json } from '../../www/pkg/nqm_explorer.js';
 import { Controls } from '../../www/controls.js';
 
 const SYNC_PERIOD_MS = 400; // readouts go to Python at most this often
@@ -83,6 +87,7 @@ function render({ model, el: host }) {
   let lastFigure = -Infinity;
   let syncTimer = null;
   let errors = [];
+  let spectrumId = 0; // the spectrum of _spectrum now in the panel
   // JupyterLab's theme where there is one (data-jp-theme-light), else the system's.
   const dark = () => {
     const jp = document.body.dataset.jpThemeLight;
@@ -126,12 +131,31 @@ function render({ model, el: host }) {
     errorsBox.textContent = errors.map((e) => e.message).join('\n');
   }
 
+  // The query Python holds: the panel's, without its spectrum (which Python holds itself).
+  const query = () => handle.query().replace(/&spectrum=[^&]*/, '');
+
+  // Puts Python's spectrum (or none) into the panel; a refused one is a named error.
+  function loadSpectrum() {
+    const { id, csv } = model.get('_spectrum') || { id: 0, csv: '' };
+    spectrumId = id;
+    try {
+      if (csv) handle.load_spectrum('spectrum.csv', new TextEncoder().encode(csv));
+      else handle.clear_spectrum();
+    } catch (e) {
+      const message = `spectrum: ${e && e.message ? e.message : e}`;
+      return [{ key: 'spectrum', message, reason: message, fallback: null }];
+    } finally {
+      controls.mark(JSON.parse(handle.spectrum_json())?.replaces ?? [], 'replaced by your spectrum');
+    }
+    return [];
+  }
+
   // After any change of state: controls, drawing, readouts; the URL state goes back to Python;
   // the Monte Carlo starts again.
   function changed(fromHere) {
     controls.sync((k) => handle.get(k) ?? '');
     draw();
-    const q = handle.query();
+    const q = query();
     if (fromHere && q !== model.get('query')) model.send({ type: 'query', query: q });
     sync(true);
     startMonteCarlo();
@@ -176,7 +200,10 @@ function render({ model, el: host }) {
       figure = JSON.parse(handle.figure_json());
       lastFigure = t;
     }
-    model.send({ type: 'state', query: handle.query(), complete, jobs, jobs_done: done, readouts: list, details, errors, figure });
+    model.send({
+      type: 'state', query: query(), complete, jobs, jobs_done: done, readouts: list, details, errors, figure,
+      spectrum_id: spectrumId, link_query: handle.query(),
+    });
   }
 
   async function startMonteCarlo() {
@@ -187,7 +214,7 @@ function render({ model, el: host }) {
       await new Promise((r) => setTimeout(r, 0));
       if (id !== run || closed) return;
       try {
-        handle.adopt(plan_for(handle.query()));
+        handle.adopt(plan_for_state(handle.state_json()));
       } catch (e) {
         status.textContent = `the theory failed: ${e}`;
         return;
@@ -210,17 +237,24 @@ function render({ model, el: host }) {
     }
   }
 
+  // A new query (which starts from the panel's defaults) or a new spectrum from Python.
   function fromPython() {
-    if (model.get('query') === handle.query()) return;
+    const same = model.get('query') === query() && (model.get('_spectrum') || {}).id === spectrumId;
+    if (same) return;
+    let list;
     try {
       handle.apply_query(model.get('query'));
+      list = JSON.parse(handle.errors()).concat(spectrumOf());
     } catch (e) {
       status.textContent = `the panel stopped: ${e}`;
       return;
     }
-    showErrors(JSON.parse(handle.errors()));
+    showErrors(list);
     changed(true);
   }
+
+  // Python's spectrum, if the panel takes one: the errors it brings.
+  const spectrumOf = () => (spec.spectrum ? loadSpectrum() : []);
 
   function frame() {
     if (closed) return;
@@ -239,9 +273,10 @@ function render({ model, el: host }) {
 
   build();
   fit();
-  showErrors(JSON.parse(handle.errors()));
+  showErrors(JSON.parse(handle.errors()).concat(spectrumOf()));
   changed(true);
   model.on('change:query', fromPython);
+  model.on('change:_spectrum', fromPython);
   const resize = new ResizeObserver(() => { if (fit()) draw(); });
   resize.observe(canvas);
   const seen = new IntersectionObserver((entries) => {
@@ -256,6 +291,7 @@ function render({ model, el: host }) {
     resize.disconnect();
     seen.disconnect();
     model.off('change:query', fromPython);
+    model.off('change:_spectrum', fromPython);
     handle?.free();
     handle = null;
   };

@@ -7,8 +7,10 @@
 //! Monte Carlo jobs through a [`JobRunner`]. Every number is computed by the pure-Rust core.
 
 mod canvas;
+mod spectrum;
 
 use crate::figure::{Figure, Patch};
+use crate::model::spectrum::Spectrum;
 use crate::panels::live::Animation;
 use crate::panels::query::{self, Audience};
 use crate::panels::{self, Jobs, Planned};
@@ -52,14 +54,28 @@ pub fn panel_of(query: &str) -> String {
 }
 
 /// The plan and figure of a page query, computed here (a worker, off the main thread), as
-/// JSON `{panel, query, plan, figure}` for [`PanelView::adopt`].
+/// JSON `{panel, query, key, plan, figure}` for [`PanelView::adopt`].
 #[wasm_bindgen]
 pub fn plan_for(query: &str) -> String {
     let (p, _) = query::parse(query, Audience::Page);
-    let planned = Planned::new(&p).expect("a parsed panel exists");
+    planned_json(&p)
+}
+
+/// [`plan_for`] of a whole state ([`PanelView::state_json`]): the plan of a state whose
+/// spectrum does not fit in its query.
+#[wasm_bindgen]
+pub fn plan_for_state(state: &str) -> Result<String, JsValue> {
+    let p: Params = serde_json::from_str(state).map_err(|e| js(&format!("not a state: {e}")))?;
+    panels::spec(&p.panel).ok_or_else(|| js("no such panel"))?;
+    Ok(planned_json(&p))
+}
+
+fn planned_json(p: &Params) -> String {
+    let planned = Planned::new(p).expect("a parsed panel exists");
     serde_json::json!({
         "panel": p.panel,
-        "query": query::to_query(&p, Audience::Page),
+        "query": query::to_query(p, Audience::Page),
+        "key": spectrum::plan_key(p),
         "plan": planned.plan_json(),
         "figure": planned.figure,
     })
@@ -263,6 +279,56 @@ impl PanelView {
         query::to_json(&self.params, Audience::Page).to_string()
     }
 
+    /// The whole state as JSON for [`plan_for_state`]: unlike [`PanelView::query`], it holds
+    /// a spectrum too large for a link.
+    pub fn state_json(&self) -> String {
+        serde_json::to_string(&self.params).expect("parameters serialise")
+    }
+
+    /// What tells one plan from another: the query, and a fingerprint of a spectrum the query
+    /// leaves out (the workers decode a plan once per key).
+    pub fn plan_key(&self) -> String {
+        spectrum::plan_key(&self.params)
+    }
+
+    /// Reads a spectrum from a file's bytes (`name` tells its format: `.csv`, `.json`, `.npy`,
+    /// …; see [`params::spectrum::load`]) and puts it in place of the power law; its summary
+    /// as JSON ([`PanelView::spectrum_json`]). A bad file is refused with a message naming its
+    /// row and column, and nothing changes.
+    pub fn load_spectrum(&mut self, name: &str, bytes: &[u8]) -> Result<String, JsValue> {
+        let s = params::spectrum::load(name, bytes).map_err(|e| js(&e.to_string()))?;
+        self.put_spectrum(Some(s))?;
+        Ok(self.spectrum_json())
+    }
+
+    /// Removes the spectrum: the power law again.
+    pub fn clear_spectrum(&mut self) -> Result<(), JsValue> {
+        self.put_spectrum(None)
+    }
+
+    fn put_spectrum(&mut self, s: Option<Spectrum>) -> Result<(), JsValue> {
+        let mut p = self.params.clone();
+        let errors = query::set_spectrum(&mut p, s).map_err(|e| js(&e.message()))?;
+        if p != self.params {
+            self.params = p;
+            self.errors = errors;
+            self.replan();
+        }
+        Ok(())
+    }
+
+    /// The spectrum in use as JSON, `null` without one: `{rows, directions, h_max,
+    /// noise_column, fits_link, link_note, histogram: [[lo, hi, directions], …], replaces}`
+    /// (`replaces`: the panel's power-law keys it stands for).
+    pub fn spectrum_json(&self) -> String {
+        spectrum::summary(&self.params).to_string()
+    }
+
+    /// The spectrum in use as a CSV file (to download when it does not fit in a link).
+    pub fn spectrum_csv(&self) -> Option<String> {
+        self.params.spectrum.as_ref().map(params::spectrum::to_csv)
+    }
+
     /// Whether the plan is being computed in a worker (a heavy panel): the page asks one for
     /// [`plan_for`] of [`PanelView::query`] and hands the answer to [`PanelView::adopt`].
     pub fn pending(&self) -> bool {
@@ -289,7 +355,7 @@ impl PanelView {
     pub fn adopt(&mut self, planned: &str) -> Result<bool, JsValue> {
         let v: serde_json::Value =
             serde_json::from_str(planned).map_err(|e| js(&format!("not a plan: {e}")))?;
-        if v["query"].as_str() != Some(self.query().as_str()) {
+        if v["key"].as_str() != Some(self.plan_key().as_str()) {
             return Ok(false);
         }
         let (plan, figure) = (v["plan"].as_str().unwrap_or(""), v["figure"].to_string());

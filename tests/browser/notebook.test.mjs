@@ -2,7 +2,9 @@
 // that makes a Panel; the test runs its cells and checks that the panel draws, that setting
 // p.lr from Python changes the readouts that come back to Python, that a bad value raises
 // ValueError naming the key and its range, that a figure panel's complete figure comes back in
-// the public JSON format, and that a rule between fields comes back as a named error. Needs `pip install ./python` and JupyterLab (`make python`).
+// the public JSON format, that a rule between fields comes back as a named error, and that a
+// measured spectrum set from Python (p.spectrum = array) changes the readouts Python gets,
+// goes into the link, and p.spectrum = None gives the power law's readouts back. Needs `pip install ./python` and JupyterLab (`make python`).
 // With NQM_SCREENSHOT=FILE it also saves a screenshot of the notebook (the README's).
 
 import { test, before, after } from 'node:test';
@@ -36,6 +38,18 @@ const CELLS = [
   'await q.wait(timeout=60)\n'
     + 'f = q.figure()\n'
     + 'print("FIGURE", f["panel"], f["complete"], len(f["series"]), f["explorer_version"], __version__, q.link.startswith("http"))',
+  'import numpy as np\n'
+    + 's = Panel("batch-size", walkers=200, batch_max=256, seed=5)\n'
+    + 's',
+  'await s.wait(timeout=120)\n'
+    + 'before = dict(s.readouts)\n'
+    + 's.spectrum = np.array([[3.0, 1.5], [1.2, 0.8], [0.5, 0.4], [0.2, 0.1], [0.05, 0.04]])\n'
+    + 'await s.wait(timeout=120)\n'
+    + 'changed = [k for k in before if before[k] != s.readouts.get(k)]\n'
+    + 'print("SPECTRUM", len(changed) > 0, "&spectrum=3*1.5_1.2*0.8_" in s.link, "spectrum" in s.query, s.errors)\n'
+    + 's.spectrum = None\n'
+    + 'await s.wait(timeout=120)\n'
+    + 'print("REMOVED", s.readouts == before, s.spectrum)',
   'r = Panel("ellipses", noise="minibatch", n_data=100, batch=500, walkers=500)\n'
     + 'r',
   'await r.wait(timeout=60)\n'
@@ -133,6 +147,10 @@ test('in JupyterLab a Panel draws, follows p.lr set from Python with readouts ba
   assert.match(text, new RegExp(`FIGURE lr-sweep True \\d+ ${VERSION.replace(/\./g, '\\.')} ${VERSION.replace(/\./g, '\\.')} True`));
   // A rule between fields (batch <= n_data) is the panel's: what it changed comes back named.
   assert.match(text, /RULES \['batch'\] 100 100/);
+  // A spectrum from Python: the readouts that come back change; the link carries it (the
+  // query Python holds does not); removing it gives the power law's readouts back.
+  assert.match(text, /SPECTRUM True True False \[\]/);
+  assert.match(text, /REMOVED True None/);
   // The panels draw: plenty of pixels that are not the background.
   const drawn = await page.evaluate(() => [...document.querySelectorAll('.nqm-widget canvas')].map((c) => {
     const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
@@ -140,7 +158,7 @@ test('in JupyterLab a Panel draws, follows p.lr set from Python with readouts ba
     for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 0 && (d[i] < 200 || d[i + 1] < 200 || d[i + 2] < 200)) ink++;
     return { w: c.width, h: c.height, ink };
   }));
-  assert.equal(drawn.length, 3, JSON.stringify(drawn));
+  assert.equal(drawn.length, 4, JSON.stringify(drawn));
   for (const d of drawn) assert.ok(d.w > 200 && d.ink > 2000, `a panel did not draw: ${JSON.stringify(d)}`);
   // The controls in the cell follow the value Python set.
   const lrShown = await page.evaluate(() => document.querySelector('.nqm-widget input[type=number][aria-label^="learning rate"]')?.value);

@@ -13,6 +13,7 @@ import anywidget
 import traitlets
 
 from . import schema
+from . import spectrum as _spectrum
 
 STATIC = Path(str(resources.files(__package__).joinpath("static")))
 
@@ -50,12 +51,20 @@ class Panel(anywidget.AnyWidget):
     p.wait()`` waits until the frontend has finished the current state (theory, and every Monte
     Carlo point); the panel must be shown in a cell for that to happen. Rules between fields (such
     as batch <= n_data) are the panel's: what it changed comes back in ``errors``.
+
+    The panels that take a measured spectrum (``schema.panels()[name]["spectrum"]``) take it as
+    ``spectrum=``: a 1-D array of curvatures h, or a 2-D array of rows (h, c) or (h, c, count)
+    (numpy or lists), checked at once (ValueError naming the row and column); it replaces the
+    power law. ``p.spectrum = None`` removes it.
     """
 
     _esm = STATIC / "widget.mjs"
     _css = STATIC / "widget.css"
 
     query = traitlets.Unicode("").tag(sync=True)
+    # The measured spectrum as CSV text ("" for none) and a number that changes with it, which
+    # the frontend echoes in its state (so that `complete` waits for the new spectrum).
+    _spectrum = traitlets.Dict({"id": 0, "csv": ""}).tag(sync=True)
     _wasm = traitlets.Bytes(b"").tag(sync=True)
     # What the frontend sends back, as messages (see python/js/widget.js), for `_state["query"]`.
     readouts = traitlets.Dict()
@@ -63,14 +72,45 @@ class Panel(anywidget.AnyWidget):
     _state = traitlets.Dict()
     _figure = traitlets.Dict(allow_none=True, default_value=None)
 
-    def __init__(self, panel: str = "ellipses", *, base_url: Optional[str] = None, **params: Any):
+    def __init__(
+        self, panel: str = "ellipses", *, base_url: Optional[str] = None, spectrum: Any = None, **params: Any
+    ):
         spec = schema.panel_spec(panel)
         q = schema.query(panel, params, spec["defaults"])
         object.__setattr__(self, "_keys", tuple(spec["keys"]))
         object.__setattr__(self, "_panel", panel)
         object.__setattr__(self, "base_url", base_url or default_base_url())
+        object.__setattr__(self, "_spectrum_rows", None)
+        first = self._checked_spectrum(spectrum)
         super().__init__(query=q, _wasm=(STATIC / "nqm_explorer_bg.wasm").read_bytes())
         self.on_msg(self._from_frontend)
+        if first is not None:
+            self._put_spectrum(first)
+
+    def _checked_spectrum(self, value: Any) -> Optional[list]:
+        """The rows of a spectrum for this panel (None: none), or ValueError saying why not."""
+        if value is None:
+            return None
+        if not schema.panel_spec(self._panel).get("spectrum"):
+            takes = [n for n, s in schema.panels().items() if s.get("spectrum")]
+            raise ValueError(f"the panel {self._panel!r} takes no spectrum; the panels that do are {', '.join(takes)}")
+        return _spectrum.rows(value)
+
+    def _put_spectrum(self, rows: Optional[list]) -> None:
+        object.__setattr__(self, "_spectrum_rows", rows)
+        csv = _spectrum.to_csv(rows) if rows is not None else ""
+        self._spectrum = {"id": self._spectrum["id"] + 1, "csv": csv}
+
+    @property
+    def spectrum(self) -> Optional[list]:
+        """The measured spectrum in use, as rows (h,), (h, c) or (h, c, count); None for the
+        power law. Set it to an array (checked at once) or to None."""
+        rows = self._spectrum_rows
+        return None if rows is None else list(rows)
+
+    @spectrum.setter
+    def spectrum(self, value: Any) -> None:
+        self._put_spectrum(self._checked_spectrum(value))
 
     def _from_frontend(self, _widget, content, _buffers) -> None:
         if not isinstance(content, dict):
@@ -83,7 +123,10 @@ class Panel(anywidget.AnyWidget):
             self.errors = list(content.get("errors") or [])
             if content.get("figure") is not None:
                 self._figure = content["figure"]
-            self._state = {k: content.get(k) for k in ("query", "complete", "jobs", "jobs_done", "readouts", "details")}
+            self._state = {
+                k: content.get(k)
+                for k in ("query", "complete", "jobs", "jobs_done", "readouts", "details", "spectrum_id", "link_query")
+            }
 
     # Parameters as attributes: p.lr, p.lr = 1.8.
     def __getattr__(self, name: str) -> Any:
@@ -122,13 +165,19 @@ class Panel(anywidget.AnyWidget):
 
     @property
     def link(self) -> str:
-        """The permalink to this state on the explorer at `base_url`."""
-        return f"{self.base_url}?{self.query}"
+        """The permalink to this state on the explorer at `base_url` (with the spectrum, once
+        the frontend has it, if it fits in a link)."""
+        q = self._state.get("link_query") if self.complete else None
+        return f"{self.base_url}?{q or self.query}"
 
     @property
     def complete(self) -> bool:
         """Whether the frontend has finished the current state (theory and Monte Carlo)."""
-        return self._state.get("query") == self.query and bool(self._state.get("complete"))
+        return (
+            self._state.get("query") == self.query
+            and self._state.get("spectrum_id", 0) == self._spectrum["id"]
+            and bool(self._state.get("complete"))
+        )
 
     def figure(self) -> Optional[dict]:
         """The latest complete figure the frontend sent back, in the public JSON format (None
