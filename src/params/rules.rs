@@ -166,19 +166,20 @@ impl Params {
                 fallback: Some(self.batch_max.to_string()),
             });
         }
-        // Walkers in all `spec_d` dimensions started at θ₀ (the escape panel's `spec_d` is a
-        // theory curve's, its walkers are in `esc_dim` dimensions).
+        // Walkers in all `spec_d` dimensions (all D = Σnᵢ of a measured spectrum) started at
+        // θ₀ (the escape panel's `spec_d` is a theory curve's, its walkers are in `esc_dim`
+        // dimensions).
+        let dims = self.spectrum.as_ref().map_or(self.spec_d, |s| s.dims());
         if has(&["walkers", "spec_d", "theta0"])
-            && self.walkers.saturating_mul(self.spec_d) > MAX_WALKER_COORDS
+            && self.walkers.saturating_mul(dims) > MAX_WALKER_COORDS
         {
             let was = self.walkers;
-            self.walkers = (MAX_WALKER_COORDS / self.spec_d.max(1)).max(1);
+            self.walkers = (MAX_WALKER_COORDS / dims.max(1)).max(1);
             out.push(ParamError {
                 key: "walkers".into(),
                 reason: format!(
-                    "{was} walkers × {} dimensions is more than the {MAX_WALKER_COORDS} \
-                     coordinates a run may hold",
-                    self.spec_d
+                    "{was} walkers × {dims} dimensions is more than the {MAX_WALKER_COORDS} \
+                     coordinates a run may hold"
                 ),
                 fallback: Some(self.walkers.to_string()),
             });

@@ -306,9 +306,10 @@ pub fn from_npy(bytes: &[u8]) -> Result<Spectrum, SpectrumError> {
 
 /// The parts of an `.npy` header this reader uses.
 struct NpyHeader {
-    /// Bytes per value, whether a float, and whether little-endian.
+    /// Bytes per value, whether a float, whether a signed integer, and whether little-endian.
     size: usize,
     float: bool,
+    signed: bool,
     little: bool,
     fortran: bool,
     rows: usize,
@@ -359,6 +360,7 @@ impl NpyHeader {
         Ok(NpyHeader {
             size,
             float: kind == "f",
+            signed: kind == "i",
             little,
             fortran,
             rows,
@@ -379,7 +381,7 @@ impl NpyHeader {
                 n * self.size
             ));
         }
-        let signed = !self.float;
+        let signed = self.signed;
         Ok(data[..n * self.size]
             .chunks_exact(self.size)
             .map(|b| {
@@ -392,7 +394,7 @@ impl NpyHeader {
                     (8, true) => f64::from_le_bytes(a),
                     (4, true) => f32::from_le_bytes([a[0], a[1], a[2], a[3]]) as f64,
                     (8, false) if signed => i64::from_le_bytes(a) as f64,
-                    (4, false) => i32::from_le_bytes([a[0], a[1], a[2], a[3]]) as f64,
+                    (4, false) if signed => i32::from_le_bytes([a[0], a[1], a[2], a[3]]) as f64,
                     _ => u64::from_le_bytes(a) as f64,
                 }
             })

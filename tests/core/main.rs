@@ -18,5 +18,6 @@ mod power_spectra;
 mod qhm_thm11;
 mod results;
 mod schedule;
+mod spectrum_files;
 mod steps_to_target;
 mod theory;

@@ -1,7 +1,11 @@
 //! `bayes` (Liu et al. Thm 6, Sec. 6.1): the KL curve's minimum is at the root of Eq. 16, and
 //! Mandt et al.'s λ* sits where the paper puts it — Eq. 16 without its nonlinear terms: equal to the root for an isotropic Hessian, above it
-//! for a spread spectrum, converging to it when S ≪ N and λk ≪ 1 and drifting away as λk grows.
+//! for a spread spectrum, converging to it when S ≪ N and λk ≪ 1 and drifting away as λk grows;
+//! a measured spectrum with cᵢ = hᵢ gives the power law's curves.
 
+use super::batch_size::{
+    assert_same_series, binned_and_expanded, power_law_spectrum, with_spectrum,
+};
 use nqm_explorer::panels::query::{parse_for, Audience};
 use nqm_explorer::panels::{self, bayes as pb};
 use nqm_explorer::params::Params;
@@ -112,4 +116,60 @@ fn the_exact_sampling_factor_barely_moves_the_optimum_for_large_n() {
     let r = |k: &str| fig.readout(k).unwrap().value.unwrap();
     let (a, b) = (r("lr_opt"), r("lr_opt_exact_factor"));
     assert!(b < a && (a - b) / a < 2e-3, "{a} {b}");
+}
+
+#[test]
+fn a_spectrum_equal_to_the_power_law_gives_the_same_curves() {
+    for query in ["", "spec_d=100&spec_decay=0.5&n_data=60000&batch=128"] {
+        let p = setting(query);
+        let want = panels::plan(&p).unwrap();
+        let s = power_law_spectrum(p.spec_d as usize, p.h1, p.spec_decay);
+        let got = panels::plan(&with_spectrum(&p, s)).unwrap();
+        // Thm 6 with cᵢ = hᵢ and a = 1 is the power law's Thm 6, Mandt's λ* its 2SD/(N Tr K)
+        for r in &want.readouts {
+            let (a, b) = (r.value, got.readout(&r.key).unwrap().value);
+            let same = a
+                .zip(b)
+                .is_some_and(|(a, b)| (a - b).abs() <= 1e-12 * a.abs());
+            assert!(same || a == b, "{query}: {} {a:?} vs {b:?}", r.key);
+        }
+        // the measured KL with cᵢ = hᵢ at the power law's rates is its KL
+        let kl = want.series_named("D_KL, exact stationary Σ").unwrap();
+        let f = bayes::thm6_factor(p.n_data as f64, p.batch as f64);
+        let ks = pb::spectrum_of(&p);
+        let h = bayes::Measured {
+            h: &ks,
+            c: &ks,
+            w: None,
+        };
+        for (&lr, &y) in kl.x.iter().zip(&kl.y) {
+            let m = bayes::kl_measured(&h, p.n_data as f64, f, lr).unwrap();
+            assert!(
+                (m - y).abs() <= 1e-12 * y.abs(),
+                "{query} λ = {lr}: {m} vs {y}"
+            );
+        }
+        assert_same_series(&want, &got, 1e-12, &[]);
+        assert!(
+            got.plots[0].title.contains("your spectrum"),
+            "{}",
+            got.plots[0].title
+        );
+    }
+}
+
+#[test]
+fn a_binned_spectrum_equals_its_expansion() {
+    let p = setting("n_data=1000&batch=10");
+    let (binned, expanded) = binned_and_expanded();
+    let a = panels::plan(&with_spectrum(&p, binned)).unwrap();
+    let b = panels::plan(&with_spectrum(&p, expanded)).unwrap();
+    assert_same_series(&b, &a, 1e-12, &[]);
+    for r in &b.readouts {
+        let (x, y) = (r.value.unwrap(), a.readout(&r.key).unwrap().value.unwrap());
+        assert!((x - y).abs() <= 1e-12 * x.abs(), "{}: {x} vs {y}", r.key);
+    }
+    assert!(a.plots[0]
+        .title
+        .contains("your spectrum (4 rows, 20 directions)"));
 }

@@ -1,8 +1,12 @@
 //! `escape` (Liu et al. Fig. 5, Thm 7, Cor. 4, Thm 8) at reduced sample size: every Monte Carlo
 //! point within 5 standard errors of the exact E(t) at its time, the continuous-time curve
 //! rejected where the paper says (everywhere at λ close to 2), the curves equal to Eqs. 18–19,
-//! and Thm 8's growth with D.
+//! and Thm 8's growth with D; a measured spectrum equal to the power law gives the same Thm 8
+//! plot, and rows in any order and binned the plot of their expansion sorted by h.
 
+use super::batch_size::{
+    assert_same_series, binned_and_expanded, power_law_spectrum, with_spectrum,
+};
 use nalgebra::DMatrix;
 use nqm_explorer::panels::query::{parse_for, Audience};
 use nqm_explorer::panels::{self, escape};
@@ -125,4 +129,68 @@ fn too_much_work_gives_no_monte_carlo_and_says_so() {
         .unwrap()
         .contains("No Monte Carlo"));
     assert!(fig.complete());
+}
+
+#[test]
+fn a_spectrum_equal_to_the_power_law_gives_the_same_thm8_plot() {
+    let p = setting("walkers=2000&steps=10&points=5&spec_d=3000&seed=2");
+    let want = panels::build(&p, 2).unwrap();
+    let s = power_law_spectrum(3000, p.h1, p.spec_decay);
+    let got = panels::build(&with_spectrum(&p, s), 2).unwrap();
+    let order = (want.series.iter())
+        .find(|s| s.name.starts_with("Thm 8: D^"))
+        .unwrap();
+    // every series but Thm 8's closed form, a power law's, bit for bit (Fig. 5's Monte Carlo
+    // too: the same walkers)
+    assert_same_series(&want, &got, 0.0, &[order.name.as_str()]);
+    let r = |f: &nqm_explorer::figure::Figure, k: &str| f.readout(k).unwrap().value;
+    for k in [
+        "thm8_ratio_dmax",
+        "thm8_exponent",
+        "e_discrete_inf_lr",
+        "z_discrete_max",
+    ] {
+        assert_eq!(r(&want, k), r(&got, k), "{k}");
+    }
+    assert_eq!(r(&got, "thm8_order"), None);
+    let all = r(&got, "thm8_ratio_all").unwrap();
+    let dmax = r(&want, "thm8_ratio_dmax").unwrap();
+    assert!((all - dmax).abs() <= 1e-12 * dmax, "{all} vs {dmax}");
+    let note = got.plots[1].note.clone().unwrap_or_default();
+    assert!(note.contains("not drawn"), "{note}");
+    assert!(got.plots[1]
+        .title
+        .contains("your spectrum (3000 rows, 3000 directions)"));
+}
+
+#[test]
+fn a_binned_spectrum_equals_its_expansion_sorted() {
+    let p = setting("walkers=100&steps=4&points=2");
+    let (binned, expanded) = binned_and_expanded();
+    // the rows in another order: plot 1 sorts them by decreasing h
+    let shuffled = nqm_explorer::params::spectrum::from_csv(
+        "h,c,count\n0.5,0.7,2\n2,1.5,3\n0.1,0.05,10\n1,0.3,5\n",
+    )
+    .unwrap();
+    let b = panels::plan(&with_spectrum(&p, expanded)).unwrap();
+    for s in [binned, shuffled] {
+        let a = panels::plan(&with_spectrum(&p, s)).unwrap();
+        assert_same_series(&b, &a, 0.0, &[]);
+        let (x, y) = (
+            a.readout("thm8_ratio_all").unwrap().value.unwrap(),
+            b.readout("thm8_ratio_all").unwrap().value.unwrap(),
+        );
+        assert!((x - y).abs() <= 1e-12 * y, "{x} vs {y}");
+    }
+    // Eq. 20 over the top D directions: 20·Σhc/(Σh·Σc) at D = 20
+    let eq20 = b
+        .series_named("Eq. 20: Tr[KC]/Tr[KC̄] (exact at t = 1)")
+        .unwrap();
+    let k = eq20.x.iter().position(|&d| d == 20.0).unwrap();
+    let (hc, h, c) = (
+        3.0 * 3.0 + 1.5 + 0.7 + 0.05,
+        6.0 + 5.0 + 1.0 + 1.0,
+        4.5 + 1.5 + 1.4 + 0.5,
+    );
+    assert!((eq20.y[k] - 20.0 * hc / (h * c)).abs() < 1e-12 * eq20.y[k]);
 }

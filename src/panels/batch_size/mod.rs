@@ -13,6 +13,10 @@
 //! geometric bins, as Zhang et al. do. Monte Carlo points are walkers in all D dimensions
 //! ([`crate::sim::diagonal`]) at the optimal rate, run until their mean loss reaches the
 //! target; the loss curve at `batch` compares the exact L(t) with the walkers' mean.
+//!
+//! A measured spectrum (`p.spectrum`, [`crate::model::spectrum`]) takes the place of the power
+//! law: its rows hᵢ with their noise cᵢ (or a·hᵢ) and multiplicities, grouped into the bins
+//! above 10⁴ rows; the walkers move in all D = Σnᵢ directions, up to 10⁴ of them.
 
 mod agreement;
 mod view;
@@ -229,14 +233,55 @@ pub fn factor(p: &Params, b: u64) -> f64 {
     }
 }
 
-/// The model of `p` with minibatch factor 1: exact up to [`EXACT_UP_TO`] directions, in
-/// [`BINS`] geometric bins beyond.
+/// The model of `p` with minibatch factor 1: exact up to [`EXACT_UP_TO`] directions (rows of
+/// a measured spectrum), in [`BINS`] geometric bins beyond. A measured spectrum
+/// (`p.spectrum`) takes the place of the power law, with its noise cᵢ (or a·hᵢ) and its
+/// multiplicities.
 pub fn problem(p: &Params) -> Problem {
+    if let Some(s) = &p.spectrum {
+        let problem = Problem::measured(s.h(), &s.noise(p.a), &s.weights(), p.theta0);
+        return if binned(p) {
+            problem.grouped(BINS)
+        } else {
+            problem
+        };
+    }
     let d = p.spec_d as usize;
-    if p.spec_d > EXACT_UP_TO {
+    if binned(p) {
         Problem::binned(d, p.h1, p.spec_decay, p.theta0, BINS)
     } else {
         Problem::power_law(d, p.h1, p.spec_decay, p.theta0)
+    }
+}
+
+/// The directions the walkers move in: D = Σnᵢ of a measured spectrum, else `spec_d`.
+pub fn directions(p: &Params) -> u64 {
+    p.spectrum.as_ref().map_or(p.spec_d, |s| s.dims())
+}
+
+/// Whether the theory groups the directions (the rows of a measured spectrum) into [`BINS`]
+/// bins: above [`EXACT_UP_TO`] of them.
+fn binned(p: &Params) -> bool {
+    match &p.spectrum {
+        Some(s) => s.rows() as u64 > EXACT_UP_TO,
+        None => p.spec_d > EXACT_UP_TO,
+    }
+}
+
+/// Whether the figure has Monte Carlo: walkers in at most [`EXACT_UP_TO`] dimensions.
+pub(super) fn simulated(p: &Params) -> bool {
+    directions(p) <= EXACT_UP_TO
+}
+
+/// The curvatures and noise variances of the walkers' coordinates: every direction of a
+/// measured spectrum (rows repeated by their counts), or the power law's.
+fn coordinates(p: &Params) -> (Vec<f64>, Vec<f64>) {
+    match &p.spectrum {
+        Some(s) => s.expanded(p.a),
+        None => {
+            let h = Problem::power_law(p.spec_d as usize, p.h1, p.spec_decay, p.theta0).h;
+            (h.clone(), h)
+        }
     }
 }
 
@@ -332,10 +377,10 @@ impl Panel for BatchSize {
     fn job(&self, plan: &Plan, i: usize) -> Vec<Patch> {
         let p = &plan.setting;
         let walk = |point: &Point, b: u64| {
-            let h = Problem::power_law(p.spec_d as usize, p.h1, p.spec_decay, p.theta0).h;
+            let (h, c) = coordinates(p);
             Walk {
-                c: h.clone(),
                 h,
+                c,
                 factor: factor(p, b),
                 theta0: p.theta0,
                 method: point.method,
@@ -394,7 +439,7 @@ impl Panel for BatchSize {
     /// walkers × D × [`crossing_cap`] ≤ [`JOB_WORK`], and one loss-curve job of at most
     /// [`JOB_WORK`].
     fn work(&self, p: &Params) -> u64 {
-        if p.spec_d > EXACT_UP_TO {
+        if !simulated(p) {
             return 0;
         }
         let points = batches(p)

@@ -3,9 +3,12 @@
 //! hyperbola, the optimal effective rate with the stability limits, the loss curve at `batch`
 //! with the walkers' mean), the Monte Carlo jobs that fill them in, the readouts and the notes.
 
-use super::{crossing_cap, Curve, Job, Kind, Plan, Point, EXACT_UP_TO, JOB_WORK};
+use super::{
+    crossing_cap, directions, simulated, Curve, Job, Kind, Plan, Point, EXACT_UP_TO, JOB_WORK,
+};
 use crate::figure::{Figure, Plot, Readout, Series, SeriesKind, Style};
 use crate::linalg::logspace;
+use crate::model::spectrum::Spectrum;
 use crate::panels::kit::figure as empty_figure;
 use crate::params::Params;
 use crate::rng::math::LANES;
@@ -26,10 +29,20 @@ pub(super) fn plots(p: &Params) -> Vec<Plot> {
         plot.title = title;
         plot
     };
+    let model = p.spectrum.as_ref().map_or(String::new(), |s| {
+        format!(
+            ": your spectrum ({} rows, {} directions)",
+            s.rows(),
+            s.dims()
+        )
+    });
     vec![
         log(
             Plot::new("batch size B", "steps to target S"),
-            format!("Steps to L ≤ {}·L(0) at the best constant rate", p.target),
+            format!(
+                "Steps to L ≤ {}·L(0) at the best constant rate{model}",
+                p.target
+            ),
         ),
         log(
             Plot::new("steps S", "examples E = B·S"),
@@ -94,10 +107,10 @@ fn walkers(p: &Params) -> u64 {
 /// Monte Carlo points at the batch sizes 4ᵏ whose run fits in [`JOB_WORK`], for each curve.
 fn add_monte_carlo(plan: &mut Plan, fig: &mut Figure) {
     let p = &plan.setting;
-    if p.spec_d > EXACT_UP_TO {
+    if !simulated(p) {
         return;
     }
-    let per_step = walkers(p) * p.spec_d;
+    let per_step = walkers(p) * directions(p);
     for (ci, c) in plan.curves.iter_mut().enumerate() {
         let at: Vec<usize> = (0..plan.batches.len())
             .filter(|&k| plan.batches[k].trailing_zeros() % 2 == 0)
@@ -181,7 +194,8 @@ fn effective_limit(method: Method, h_max: f64) -> f64 {
 /// Plot 2: the optimal effective rate λ/(1 − μ) against B, and the stability limits.
 fn add_rates(plan: &Plan, fig: &mut Figure, problem: &Problem) {
     let xs: Vec<f64> = plan.batches.iter().map(|&b| b as f64).collect();
-    let h_max = problem.h_max();
+    // a grouped problem's top bin lies below the largest curvature of a measured spectrum
+    let h_max = (plan.setting.spectrum.as_ref()).map_or(problem.h_max(), |s| s.h_max());
     for c in &plan.curves {
         let y = c
             .points
@@ -233,7 +247,7 @@ fn add_loss(plan: &mut Plan, fig: &mut Figure, problem: &Problem) {
     fine.sort_unstable();
     fine.dedup();
     let pb = problem.with_factor(super::factor(&p, p.batch));
-    let mc_ok = p.spec_d <= EXACT_UP_TO && walkers(&p) * p.spec_d * end <= JOB_WORK;
+    let mc_ok = simulated(&p) && walkers(&p) * directions(&p) * end <= JOB_WORK;
     for (ci, c) in plan.curves.iter_mut().enumerate() {
         let Some(q) = c.at_batch else { continue };
         let y = loss_curve(&pb, q.method, q.rate, &fine).unwrap_or_default();
@@ -369,7 +383,9 @@ fn readouts(plan: &Plan, problem: &Problem) -> Vec<Readout> {
 fn note(plan: &Plan) -> Option<String> {
     let p = &plan.setting;
     let mut parts = Vec::new();
-    if p.spec_d > EXACT_UP_TO {
+    if let Some(s) = &p.spectrum {
+        parts.extend(spectrum_note(s));
+    } else if p.spec_d > EXACT_UP_TO {
         parts.push(format!(
             "theory: D = {} directions in {} geometric bins of h (Zhang et al.); no Monte Carlo \
              above D = {EXACT_UP_TO}",
@@ -398,13 +414,41 @@ fn note(plan: &Plan) -> Option<String> {
             missed.join("; ")
         ));
     }
-    if p.spec_d <= EXACT_UP_TO && !plan.jobs.is_empty() {
+    if simulated(p) && !plan.jobs.is_empty() {
         parts.push(format!(
             "Monte Carlo: {} walkers in D = {} dimensions at B = 4ᵏ, where a run takes at most \
              {JOB_WORK:.0e} walker-coordinate steps",
             walkers(p),
-            p.spec_d
+            directions(p)
         ));
     }
     (!parts.is_empty()).then(|| parts.join(". "))
+}
+
+/// What the note says of a measured spectrum: how the theory takes it (row by row, or in
+/// bins) and why there is no Monte Carlo above [`EXACT_UP_TO`] directions.
+fn spectrum_note(s: &Spectrum) -> Vec<String> {
+    let mut parts = vec![format!(
+        "model: your spectrum, {} rows for D = {} directions, noise {}",
+        s.rows(),
+        s.dims(),
+        if s.c().is_some() {
+            "cᵢ as measured"
+        } else {
+            "cᵢ = a·hᵢ"
+        }
+    )];
+    if s.rows() as u64 > EXACT_UP_TO {
+        parts.push(format!(
+            "theory: its rows in {} geometric bins of h (Zhang et al.)",
+            super::BINS
+        ));
+    }
+    if s.dims() > EXACT_UP_TO {
+        parts.push(format!(
+            "no Monte Carlo: walkers would move in D = {} > {EXACT_UP_TO} dimensions",
+            s.dims()
+        ));
+    }
+    parts
 }

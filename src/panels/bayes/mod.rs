@@ -9,6 +9,11 @@
 //! stationary Σ of Thm 1, which `lr-sweep` and `ellipses` already check, and the ensembles
 //! simulate D ≤ 2.)
 //!
+//! A measured spectrum (`p.spectrum`) takes the place of the power law: rows hᵢ with their
+//! per-example noise cᵢ (or a·hᵢ) and multiplicities, and Thm 6 with cᵢ for the Fisher's
+//! eigenvalues ([`bayes::kl_measured`], [`bayes::optimal_lr_measured`]); with cᵢ = hᵢ these
+//! are the power law's curves.
+//!
 //! With K and C diagonal in the same basis every eigenmode is an independent 1-D problem whose
 //! exact stationary variance is Thm 1 in one dimension, σᵢ² = λf/(2 − λkᵢ) for C = fK (Eq. 52),
 //! so D_KL = ½Σᵢ[N kᵢ σᵢ² − 1 − ln(N kᵢ σᵢ²)] costs O(D) ([`bayes::kl_modes`]; the general
@@ -20,8 +25,9 @@ use crate::figure::{Figure, Patch, Plot, Readout, Series, SeriesKind, Style};
 use crate::linalg::logspace;
 use crate::params::Params;
 use crate::theory::bayes::{
-    self, kl_modes, kl_modes_continuous, optimal_lr_continuous, optimal_lr_with_factor,
-    thm6_factor, without_replacement_factor,
+    self, kl_measured, kl_measured_continuous, kl_modes, kl_modes_continuous,
+    optimal_lr_continuous, optimal_lr_measured, optimal_lr_measured_continuous,
+    optimal_lr_with_factor, thm6_factor, without_replacement_factor, Measured,
 };
 use crate::theory::{closed_form, spectrum};
 
@@ -76,10 +82,110 @@ fn batches(p: &Params) -> Vec<f64> {
     s
 }
 
-/// The problem of a setting: the spectrum, N and S, Thm 6's noise factor, and the optima.
+/// The Hessian of a setting: the power law with Thm 6's noise C = fK, or a measured spectrum
+/// with its own per-example noise cᵢ (or a·hᵢ) and multiplicities (Thm 6 with cᵢ in place of
+/// the Fisher's eigenvalues; with cᵢ = hᵢ the same curves).
+enum Hessian {
+    /// Eigenvalues kᵢ, noise cᵢ = kᵢ.
+    PowerLaw(Vec<f64>),
+    /// Rows hᵢ, cᵢ and their multiplicities wᵢ.
+    Measured {
+        h: Vec<f64>,
+        c: Vec<f64>,
+        w: Vec<f64>,
+    },
+}
+
+impl Hessian {
+    /// The Hessian of `p`: its measured spectrum if it has one, else the power law.
+    fn of(p: &Params) -> Hessian {
+        match &p.spectrum {
+            Some(s) => Hessian::Measured {
+                h: s.h().to_vec(),
+                c: s.noise(p.a),
+                w: s.weights(),
+            },
+            None => Hessian::PowerLaw(spectrum_of(p)),
+        }
+    }
+
+    fn measured(&self) -> Option<Measured<'_>> {
+        match self {
+            Hessian::PowerLaw(_) => None,
+            Hessian::Measured { h, c, w } => Some(Measured { h, c, w: Some(w) }),
+        }
+    }
+
+    /// The curvatures kᵢ (hᵢ), one per row.
+    fn ks(&self) -> &[f64] {
+        match self {
+            Hessian::PowerLaw(ks) => ks,
+            Hessian::Measured { h, .. } => h,
+        }
+    }
+
+    /// The largest curvature.
+    fn k_max(&self) -> f64 {
+        self.ks().iter().cloned().fold(0.0f64, f64::max)
+    }
+
+    /// D_KL at the exact stationary Σ with noise factor f (none past the stability limit).
+    fn kl(&self, n: f64, f: f64, lr: f64) -> Option<f64> {
+        match self.measured() {
+            Some(m) => kl_measured(&m, n, f, lr),
+            None => kl_modes(self.ks(), n, f, lr),
+        }
+    }
+
+    /// D_KL at the continuous-time Σ with noise factor f.
+    fn kl_continuous(&self, n: f64, f: f64, lr: f64) -> Option<f64> {
+        match self.measured() {
+            Some(m) => kl_measured_continuous(&m, n, f, lr),
+            None => kl_modes_continuous(self.ks(), n, f, lr),
+        }
+    }
+
+    /// The minimiser of [`Hessian::kl`] with noise factor f (for Thm 6's f, the root of
+    /// Eq. 16).
+    fn optimum(&self, n: f64, f: f64) -> Option<f64> {
+        match self.measured() {
+            Some(m) => optimal_lr_measured(&m, n, f),
+            None => optimal_lr_with_factor(self.ks(), n, f),
+        }
+    }
+
+    /// The root of Eq. 16 for minibatches of S (as the paper states it for the power law).
+    fn root(&self, n: f64, s: f64) -> Option<f64> {
+        match self.measured() {
+            Some(m) => optimal_lr_measured(&m, n, thm6_factor(n, s)),
+            None => bayes::optimal_lr(self.ks(), n, s),
+        }
+    }
+
+    /// Mandt et al.'s λ* = 2SD/(N Tr K) (with Σwᵢcᵢ for Tr K: the continuous-time optimum
+    /// with noise C/S); none without noise (S ≥ N).
+    fn mandt(&self, n: f64, s: f64) -> Option<f64> {
+        if s >= n {
+            return None;
+        }
+        match self.measured() {
+            Some(m) => optimal_lr_measured_continuous(&m, n, 1.0 / s),
+            None => Some(closed_form::mandt_lr(self.ks(), n, s)),
+        }
+    }
+
+    /// The minimum of the continuous-time KL, 2SD/((N−S) Tr K).
+    fn continuous_optimum(&self, n: f64, s: f64) -> Option<f64> {
+        match self.measured() {
+            Some(m) => optimal_lr_measured_continuous(&m, n, thm6_factor(n, s)),
+            None => optimal_lr_continuous(self.ks(), n, s),
+        }
+    }
+}
+
+/// The problem of a setting: the Hessian, N and S, Thm 6's noise factor, and the optima.
 struct Problem {
-    /// Hessian eigenvalues kᵢ.
-    ks: Vec<f64>,
+    hessian: Hessian,
     /// Data N.
     n: f64,
     /// Minibatch S.
@@ -95,15 +201,14 @@ struct Problem {
 }
 
 impl Problem {
-    /// Hessian eigenvalues `ks`, N data and minibatches of S.
-    fn new(ks: Vec<f64>, n: f64, s: f64) -> Problem {
-        let k_max = ks.iter().cloned().fold(0.0f64, f64::max);
+    /// The Hessian `hessian`, N data and minibatches of S.
+    fn new(hessian: Hessian, n: f64, s: f64) -> Problem {
         Problem {
             f: thm6_factor(n, s),
-            limit: 2.0 / k_max,
-            root: bayes::optimal_lr(&ks, n, s),
-            mandt: (s < n).then(|| closed_form::mandt_lr(&ks, n, s)),
-            ks,
+            limit: 2.0 / hessian.k_max(),
+            root: hessian.root(n, s),
+            mandt: hessian.mandt(n, s),
+            hessian,
             n,
             s,
         }
@@ -111,7 +216,7 @@ impl Problem {
 
     /// D_KL at the exact stationary Σ (none past the stability limit).
     fn kl(&self, lr: f64) -> Option<f64> {
-        kl_modes(&self.ks, self.n, self.f, lr)
+        self.hessian.kl(self.n, self.f, lr)
     }
 }
 
@@ -125,12 +230,25 @@ fn vline(name: &str, kind: SeriesKind, x: Option<f64>, colour: usize, plot: usiz
 }
 
 /// The plots: the KL against λ, and the optima against S.
-fn plots(p: &Params, d: usize) -> Vec<Plot> {
+fn plots(p: &Params) -> Vec<Plot> {
     let mut left = Plot::new("learning rate λ", "D_KL(SGD ‖ posterior)");
-    left.title = format!(
-        "N = {}, S = {}, D = {}, kᵢ = {}·i^−{}",
-        p.n_data, p.batch, d, p.h1, p.spec_decay
-    );
+    left.title = match &p.spectrum {
+        Some(s) => format!(
+            "N = {}, S = {}, your spectrum ({} rows, {} directions)",
+            p.n_data,
+            p.batch,
+            s.rows(),
+            s.dims()
+        ),
+        None => format!(
+            "N = {}, S = {}, D = {}, kᵢ = {}·i^−{}",
+            p.n_data,
+            p.batch,
+            spectrum_of(p).len(),
+            p.h1,
+            p.spec_decay
+        ),
+    };
     left.x_log = true;
     left.y_log = true;
     let mut right = Plot::new("minibatch size S", "optimal learning rate");
@@ -164,7 +282,7 @@ fn add_kl_plot(fig: &mut Figure, pr: &Problem) {
         cont,
         SeriesKind::TheoryContinuous,
         &cgrid,
-        |lr| kl_modes_continuous(&pr.ks, pr.n, pr.f, lr),
+        |lr| pr.hessian.kl_continuous(pr.n, pr.f, lr),
     ));
     fig.add(vline(
         "root of Eq. 16",
@@ -196,27 +314,20 @@ fn add_kl_plot(fig: &mut Figure, pr: &Problem) {
 
 /// Plot 1: the optima against S (over the minibatch sizes `ss`), with this S marked.
 fn add_optima_plot(fig: &mut Figure, pr: &Problem, ss: &[f64]) {
-    let (ks, n, limit) = (&pr.ks, pr.n, pr.limit);
+    let (h, n, limit) = (&pr.hessian, pr.n, pr.limit);
     let root = "root of Eq. 16";
-    fig.add(
-        Series::curve(root, SeriesKind::TheoryDiscrete, ss, |s| {
-            bayes::optimal_lr(ks, n, s)
-        })
-        .in_plot(1),
-    );
+    fig.add(Series::curve(root, SeriesKind::TheoryDiscrete, ss, |s| h.root(n, s)).in_plot(1));
     let mandt = "Mandt et al. λ* = 2SD/(N Tr K)";
     fig.add(
-        Series::curve(mandt, SeriesKind::TheoryOther, ss, |s| {
-            Some(closed_form::mandt_lr(ks, n, s))
-        })
-        .in_plot(1)
-        .styled(Style::Dashed)
-        .colored(0),
+        Series::curve(mandt, SeriesKind::TheoryOther, ss, |s| h.mandt(n, s))
+            .in_plot(1)
+            .styled(Style::Dashed)
+            .colored(0),
     );
     let cont = "continuous-time optimum 2SD/((N−S) Tr K)";
     fig.add(
         Series::curve(cont, SeriesKind::TheoryContinuous, ss, |s| {
-            optimal_lr_continuous(ks, n, s)
+            h.continuous_optimum(n, s)
         })
         .in_plot(1),
     );
@@ -226,7 +337,7 @@ fn add_optima_plot(fig: &mut Figure, pr: &Problem, ss: &[f64]) {
     fig.add(vline("this S", SeriesKind::TheoryOther, Some(pr.s), 7, 1).unlabelled());
     let y_lo = ss
         .first()
-        .and_then(|&s0| bayes::optimal_lr(ks, n, s0))
+        .and_then(|&s0| h.root(n, s0))
         .unwrap_or(limit * 1e-3);
     fig.plots[1].y_range = Some((0.5 * y_lo, 30.0 * limit));
 }
@@ -247,7 +358,7 @@ fn readouts(pr: &Problem) -> Vec<Readout> {
         Readout::new(
             "lr_continuous_opt",
             "minimum of the continuous-time KL, 2SD/((N−S) Tr K)",
-            optimal_lr_continuous(&pr.ks, pr.n, pr.s),
+            pr.hessian.continuous_optimum(pr.n, pr.s),
         ),
         Readout::new("lr_limit", "stability limit 2/k_max", Some(pr.limit)),
         Readout::new("kl_opt", "D_KL at the optimal λ", kl_at(root)),
@@ -259,7 +370,7 @@ fn readouts(pr: &Problem) -> Vec<Readout> {
         Readout::new(
             "lr_opt_exact_factor",
             "optimal λ with C = (N−S)/(S(N−1)) K (exact without replacement)",
-            optimal_lr_with_factor(&pr.ks, pr.n, exact_factor),
+            pr.hessian.optimum(pr.n, exact_factor),
         ),
     ]
 }
@@ -273,8 +384,8 @@ impl Panel for Bayes {
     }
 
     fn plan(&self, p: &Params) -> ((), Figure) {
-        let pr = Problem::new(spectrum_of(p), p.n_data as f64, p.batch as f64);
-        let mut fig = figure(p, plots(p, pr.ks.len()));
+        let pr = Problem::new(Hessian::of(p), p.n_data as f64, p.batch as f64);
+        let mut fig = figure(p, plots(p));
         add_kl_plot(&mut fig, &pr);
         add_optima_plot(&mut fig, &pr, &batches(p));
         fig.readouts = readouts(&pr);

@@ -13,12 +13,16 @@
 //! kᵢ = h₁·i^(−d) (C ∝ K) to that of its isotropic version C̄ = (Tr C/D) I, against D: Eq. 20's
 //! Tr[KC]/Tr[KC̄] (exact at t = 1), the exact discrete-time ratio after t steps (Eq. 18 per
 //! eigenmode) and the continuous-time one (Eq. 19 per eigenmode), beside Thm 8's order D^(2d−1)
-//! and the bound D that no ratio can exceed (Tr[KC] ≤ Tr K · Tr C).
+//! and the bound D that no ratio can exceed (Tr[KC] ≤ Tr K · Tr C). A measured spectrum
+//! (`p.spectrum`) takes the place of the power law: its directions by decreasing curvature,
+//! with its noise cᵢ (or a·hᵢ), the ratio over the top D of them; Thm 8's D^(2d−1), a power
+//! law's, is then not drawn.
 
 use super::kit::{figure, job_seed, largest_z};
 use super::{Panel, Spec};
 use crate::figure::{Figure, Patch, Plot, Readout, Series, SeriesId, SeriesKind, Style};
 use crate::linalg::{linspace, logspace};
+use crate::model::spectrum::Spectrum;
 use crate::model::Model;
 use crate::optimizer::Optimizer;
 use crate::params::{Params, MAX_WORK};
@@ -28,7 +32,7 @@ use crate::theory::escape::{
     anisotropy_ratios, escape_continuous, escape_discrete_at, per_mode_continuous,
     per_mode_discrete,
 };
-use crate::theory::{self, spectrum};
+use crate::theory::{self, measured, spectrum};
 use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
 
@@ -149,15 +153,69 @@ pub fn continuous_at(p: &Params, lr: f64, t: f64) -> Option<f64> {
     escape_continuous(&mode(p), &Optimizer::sgd(lr, 0.0, 1), t).map(|e| e * p.esc_dim as f64)
 }
 
-/// The dimensions of plot 1: about 60 integers spread in log from 1 to `spec_d`.
-fn dims(p: &Params) -> Vec<usize> {
-    let top = p.spec_d.max(2) as f64;
+/// The dimensions of plot 1: about 60 integers spread in log from 1 to `top`.
+fn dims(top: u64) -> Vec<usize> {
+    let top = top.max(2) as f64;
     let mut ds: Vec<usize> = logspace(1.0, top, 60)
         .into_iter()
         .map(|d| d.round() as usize)
         .collect();
     ds.dedup();
     ds
+}
+
+/// The most directions of a measured spectrum plot 1 expands (the largest `spec_d`); the
+/// ratio over all of them is a readout.
+pub const MAX_THM8_DIMS: u64 = 100_000;
+
+/// Plot 1's model: the curvatures kᵢ and noise variances cᵢ of its directions in order (the
+/// first D of them make the D-dimensional model), and the dimensions D shown.
+struct Thm8 {
+    ks: Vec<f64>,
+    cs: Vec<f64>,
+    ds: Vec<usize>,
+}
+
+impl Thm8 {
+    /// The power law kᵢ = h₁·i^(−d) with C ∝ K, or a measured spectrum's directions by
+    /// decreasing curvature (rows repeated by their counts, the first [`MAX_THM8_DIMS`]) with
+    /// their noise cᵢ (or a·hᵢ).
+    fn of(p: &Params) -> Thm8 {
+        let Some(s) = &p.spectrum else {
+            let ds = dims(p.spec_d);
+            let ks = spectrum::power_law(*ds.last().unwrap_or(&1), p.h1, p.spec_decay);
+            return Thm8 {
+                cs: ks.clone(),
+                ks,
+                ds,
+            };
+        };
+        let top = leading(&s.sorted_descending(), MAX_THM8_DIMS);
+        let (ks, cs) = top.expanded(p.a);
+        Thm8 {
+            ds: dims(top.dims()),
+            ks,
+            cs,
+        }
+    }
+}
+
+/// The first `d` directions of `s` (its rows in order, the last one's count cut short); `s`
+/// sorted by decreasing curvature, so that its first row has h > 0.
+fn leading(s: &Spectrum, d: u64) -> Spectrum {
+    let mut left = d;
+    let mut counts = Vec::new();
+    for &n in s.counts() {
+        if left == 0 {
+            break;
+        }
+        counts.push(n.min(left));
+        left -= n.min(left);
+    }
+    let rows = counts.len();
+    let c = s.c().map(|c| c[..rows].to_vec());
+    Spectrum::new(s.h()[..rows].to_vec(), c, Some(counts))
+        .expect("the leading rows of a valid spectrum are valid when the largest h leads")
 }
 
 /// The plots: E(t) for Fig. 5, and Thm 8's ratio against D.
@@ -168,7 +226,14 @@ fn plots(p: &Params) -> Vec<Plot> {
         p.h1, p.sigma2, p.esc_dim
     );
     let mut right = Plot::new("dimension D", "E(C) / E(C̄)");
-    right.title = format!("Thm 8: kᵢ = {}·i^−{}, C ∝ K", p.h1, p.spec_decay);
+    right.title = match &p.spectrum {
+        Some(s) => format!(
+            "Thm 8: your spectrum ({} rows, {} directions), by decreasing h",
+            s.rows(),
+            s.dims()
+        ),
+        None => format!("Thm 8: kᵢ = {}·i^−{}, C ∝ K", p.h1, p.spec_decay),
+    };
     right.x_log = true;
     right.y_log = true;
     vec![left, right]
@@ -235,22 +300,21 @@ fn fig5_y_range(fig: &mut Figure, p: &Params, curves: &[SeriesId]) {
     }
 }
 
-/// Plot 1 (Thm 8) for kᵢ = h₁·i^(−d) and C ∝ K: Eq. 20's ratio, the exact and continuous ratios
-/// after t steps at λ, Thm 8's order D^(2d−1) and the bound D; with its readouts.
+/// Plot 1 (Thm 8) for kᵢ = h₁·i^(−d) and C ∝ K, or a measured spectrum: Eq. 20's ratio, the
+/// exact and continuous ratios after t steps at λ, the bound D, and for the power law Thm 8's
+/// order D^(2d−1); with its readouts.
 fn add_thm8(fig: &mut Figure, p: &Params) -> Vec<Readout> {
-    let ds = dims(p);
-    let d_max = *ds.last().unwrap_or(&1);
-    let ks = spectrum::power_law(d_max, p.h1, p.spec_decay);
+    let Thm8 { ks, cs, ds } = Thm8::of(p);
     let dx: Vec<f64> = ds.iter().map(|&d| d as f64).collect();
     let (lr, t) = (p.lr, p.t);
     let ratios = |phi: &dyn Fn(f64) -> f64| {
         if t == 0 {
             vec![f64::NAN; ds.len()]
         } else {
-            anisotropy_ratios(&ks, &ks, &ds, phi)
+            anisotropy_ratios(&ks, &cs, &ds, phi)
         }
     };
-    let eq20 = anisotropy_ratios(&ks, &ks, &ds, |k| k);
+    let eq20 = anisotropy_ratios(&ks, &cs, &ds, |k| k);
     let disc = ratios(&|k| per_mode_discrete(k, lr, t));
     let cont = ratios(&|k| per_mode_continuous(k, lr, t));
     let line = |name: String, kind, y| Series::new(name, kind, dx.clone(), y).in_plot(1);
@@ -265,10 +329,12 @@ fn add_thm8(fig: &mut Figure, p: &Params) -> Vec<Readout> {
     fig.add(line(name, SeriesKind::TheoryDiscrete, disc));
     let name = format!("continuous, t = {t}, λ = {lr}");
     fig.add(line(name, SeriesKind::TheoryContinuous, cont));
-    let order = 2.0 * p.spec_decay - 1.0;
-    let name = format!("Thm 8: D^(2d−1) = D^{order:.3}");
-    let power = dx.iter().map(|d| d.powf(order)).collect();
-    fig.add(line(name, kind, power).colored(6));
+    let order = p.spectrum.is_none().then_some(2.0 * p.spec_decay - 1.0);
+    if let Some(order) = order {
+        let name = format!("Thm 8: D^(2d−1) = D^{order:.3}");
+        let power = dx.iter().map(|d| d.powf(order)).collect();
+        fig.add(line(name, kind, power).colored(6));
+    }
     let bound = line("bound D".to_string(), kind, dx.clone());
     fig.add(bound.styled(Style::Dashed).colored(7));
     let (y_top, y_bot) = eq20
@@ -277,12 +343,40 @@ fn add_thm8(fig: &mut Figure, p: &Params) -> Vec<Readout> {
         .fold((1.0f64, 1.0f64), |(a, b), &v| (a.max(v), b.min(v)));
     // Room above the curves for the legend.
     fig.plots[1].y_range = Some((0.5 * y_bot.min(1.0), 8.0 * y_top.max(1.0)));
-    thm8_readouts(&ds, &eq20, order)
+    let mut readouts = thm8_readouts(&ds, &eq20, order);
+    if let Some(s) = &p.spectrum {
+        fig.plots[1].note = Some(spectrum_note(s, p.a));
+        let (c, w) = (s.noise(p.a), s.weights());
+        readouts.push(Readout::new(
+            "thm8_ratio_all",
+            &format!("Eq. 20 ratio over all D = {} directions", s.dims()),
+            measured::anisotropy_ratio(s.h(), &c, &w),
+        ));
+    }
+    readouts
+}
+
+/// The note of plot 1 with a measured spectrum: what it shows, and why Thm 8's D^(2d−1) is not
+/// drawn.
+fn spectrum_note(s: &Spectrum, a: f64) -> String {
+    let noise = match s.c() {
+        Some(_) => "its noise cᵢ".to_string(),
+        None => format!("cᵢ = a·hᵢ, a = {a}"),
+    };
+    let shown = if s.dims() > MAX_THM8_DIMS {
+        format!(" (the first {MAX_THM8_DIMS} of {})", s.dims())
+    } else {
+        String::new()
+    };
+    format!(
+        "your spectrum: the D directions of largest h{shown}, {noise}. Thm 8's closed form \
+         D^(2d−1) holds for a power law hᵢ ∝ i^(−d) only and is not drawn"
+    )
 }
 
 /// Thm 8's readouts: Eq. 20's ratio at the largest D, its growth exponent over the last
-/// decade of D, and Thm 8's order.
-fn thm8_readouts(ds: &[usize], eq20: &[f64], order: f64) -> Vec<Readout> {
+/// decade of D, and Thm 8's order (a power law's only: `None` for a measured spectrum).
+fn thm8_readouts(ds: &[usize], eq20: &[f64], order: Option<f64>) -> Vec<Readout> {
     let d_max = *ds.last().unwrap_or(&1);
     let exponent = {
         let n = eq20.len();
@@ -306,7 +400,14 @@ fn thm8_readouts(ds: &[usize], eq20: &[f64], order: f64) -> Vec<Readout> {
             "growth exponent of the Eq. 20 ratio over the last decade of D",
             exponent,
         ),
-        Readout::new("thm8_order", "Thm 8's exponent 2d − 1", Some(order)),
+        Readout::new(
+            "thm8_order",
+            match order {
+                Some(_) => "Thm 8's exponent 2d − 1",
+                None => "Thm 8's exponent 2d − 1 (a power law's; none for a measured spectrum)",
+            },
+            order,
+        ),
     ]
 }
 
