@@ -163,6 +163,9 @@ fn qhm_can_lie_below_the_continuous_curve() {
     assert!(printed.y.iter().any(|y| y.is_finite()));
 }
 
+/// A 2-D theory curve of optimizer `o` at rate λ.
+type Theory<'a> = dyn Fn(usize, f64) -> Option<f64> + 'a;
+
 /// The series of `fig` named `name`, in plot order.
 fn named<'a>(fig: &'a nqm_explorer::figure::Figure, name: &str) -> Vec<&'a Series> {
     fig.series.iter().filter(|s| s.name == name).collect()
@@ -183,7 +186,7 @@ fn a_two_row_spectrum_of_the_default_model_draws_the_default_curves() {
         );
         assert!((a - b).abs() < 1e-9 * a, "optimizer {o}: limit {a} vs {b}");
     }
-    let two_d: [(&str, &dyn Fn(usize, f64) -> Option<f64>); 2] = [
+    let two_d: [(&str, &Theory); 2] = [
         ("exact discrete", &|o, lr| tl::exact(&model, &p, o, lr)),
         ("continuous", &|o, lr| tl::continuous(&model, &p, o, lr)),
     ];
