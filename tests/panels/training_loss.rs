@@ -258,6 +258,13 @@ fn a_spectrum_too_large_for_the_monte_carlo_draws_the_theory_and_says_so() {
         let note = plot.note.as_deref().unwrap();
         assert!(note.starts_with("Theory only"), "{note}");
     }
+    // Too many directions for the walkers, however few: one row of 20 000 directions.
+    let mut q = setting("walkers=16&steps=10&points=2");
+    q.spectrum = Some(Spectrum::new(vec![1.0], None, Some(vec![20_000])).unwrap());
+    let many = panels::plan(&q).unwrap();
+    assert_eq!(many.jobs, 0);
+    let note = many.plots[0].note.as_deref().unwrap();
+    assert!(note.contains("at most 10000 directions"), "{note}");
     // Its curves are the sums over the modes of Eq. 12 (SGD: λc/(4(1 − λh/2)) each).
     let s = p.spectrum.as_ref().unwrap();
     let sgd = named(&fig, "exact discrete")[0];

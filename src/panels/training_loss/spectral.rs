@@ -4,8 +4,9 @@
 //! so the curves are weighted sums over the rows of closed forms per mode ([`Rows`]: Eq. 12 for
 //! SGD and SGDM, the ARMA(2,1) variance for QHM, λ_eff·cᵢ/4 in continuous time; Gitman et al.'s
 //! expansion and Cor. 7 as printed also go mode by mode). The stability limits follow from
-//! h_max. The Monte Carlo runs walkers in all D directions when 3·points × D × walkers × steps
-//! stays within [`MAX_FIGURE_WORK`]; otherwise the figure draws the theory only and says so.
+//! h_max. The Monte Carlo runs walkers in all D directions when D ≤ 10⁴ and
+//! 3·points × D × walkers × steps stays within [`MAX_FIGURE_WORK`]; otherwise the figure draws
+//! the theory only and says so.
 
 use super::{at, optimizer, plots, LegendOnce, Plan, Point, Sweep, NAMES, TAGS};
 use crate::figure::{Figure, Patch, Readout, Series, SeriesId, SeriesKind, Style};
@@ -37,14 +38,34 @@ fn mc_work(p: &Params, s: &Spectrum) -> u64 {
         .saturating_mul(p.steps)
 }
 
+/// Most directions the Monte Carlo runs walkers in (each is an ensemble of its own).
+const MAX_MC_DIRECTIONS: u64 = 10_000;
+
+/// Why the Monte Carlo is left out with spectrum `s`: too many directions, or more work than a
+/// figure may take; `None` when it runs.
+fn mc_refusal(p: &Params, s: &Spectrum) -> Option<String> {
+    let d = s.dims();
+    if d > MAX_MC_DIRECTIONS {
+        return Some(format!(
+            "Theory only: the Monte Carlo runs walkers in at most {MAX_MC_DIRECTIONS} \
+             directions, and this spectrum has D = {d}"
+        ));
+    }
+    let w = mc_work(p, s);
+    (w > MAX_FIGURE_WORK).then(|| {
+        format!(
+            "Theory only: Monte Carlo in all D = {d} directions would take {w} walker-steps, \
+             more than the {MAX_FIGURE_WORK} a figure may take (lower walkers or steps)"
+        )
+    })
+}
+
 /// The figure's Monte Carlo work: [`mc_work`] when it is run, 0 when the figure is theory
 /// only.
 pub fn work(p: &Params, s: &Spectrum) -> u64 {
-    let w = mc_work(p, s);
-    if w <= MAX_FIGURE_WORK {
-        w
-    } else {
-        0
+    match mc_refusal(p, s) {
+        None => mc_work(p, s),
+        Some(_) => 0,
     }
 }
 
@@ -55,11 +76,16 @@ pub fn plan(p: &Params, s: &Spectrum) -> (Plan, Figure) {
     let limits: Vec<f64> = (0..3)
         .map(|o| exact_rows.rate_limit(&optimizer(p, o, 1.0)))
         .collect();
-    let run_mc = work(p, s) > 0;
+    let refusal = mc_refusal(p, s);
+    let run_mc = refusal.is_none();
     let mut fig = figure(p, plots(p));
     for (o, plot) in fig.plots.iter_mut().enumerate() {
-        plot.title = format!("{} · measured spectrum, D = {}", plot.title, s.dims());
-        plot.note = notes(p, s, run_mc, grouped && o == 0);
+        plot.title = format!(
+            "{} · your spectrum, D = {}, C = diag(cᵢ) per step",
+            plot.title,
+            s.dims()
+        );
+        plot.note = notes(s, refusal.as_deref(), grouped && o == 0);
     }
     let sweeps = if run_mc {
         (limits.iter().enumerate())
@@ -88,27 +114,23 @@ pub fn plan(p: &Params, s: &Spectrum) -> (Plan, Figure) {
         })
         .collect();
     fig.jobs = sweeps.len() * p.points as usize;
-    let (h, c) = s.expanded(p.a);
+    let directions = run_mc.then(|| {
+        let (h, c) = s.expanded(p.a);
+        Directions { h, c }
+    });
     let plan = Plan {
         setting: p.clone(),
         sweeps,
-        directions: run_mc.then_some(Directions { h, c }),
+        directions,
         model: OnceLock::new(),
     };
     (plan, fig)
 }
 
-/// What a plot says about the figure: the Monte Carlo left out, the curves from grouped rows.
-fn notes(p: &Params, s: &Spectrum, run_mc: bool, grouped: bool) -> Option<String> {
-    let mut notes = Vec::new();
-    if !run_mc {
-        notes.push(format!(
-            "Theory only: Monte Carlo in all D = {} directions would take {} walker-steps, \
-             more than the {MAX_FIGURE_WORK} a figure may take (lower walkers or steps)",
-            s.dims(),
-            mc_work(p, s)
-        ));
-    }
+/// What a plot says about the figure: why the Monte Carlo is left out, that the curves come
+/// from grouped rows.
+fn notes(s: &Spectrum, refusal: Option<&str>, grouped: bool) -> Option<String> {
+    let mut notes: Vec<String> = refusal.map(String::from).into_iter().collect();
     if grouped {
         notes.push(format!(
             "The curves group the {} rows into {BINS} geometric bins of h",
