@@ -43,6 +43,7 @@ pub mod momentum;
 pub mod noise_shape;
 pub mod second_order;
 pub mod training_loss;
+pub mod your_model;
 
 use crate::figure::{Figure, Patch};
 use crate::params::Params;
@@ -369,6 +370,7 @@ pub const NAMES: &[&str] = &[
     "fdr2",
     "loss-band",
     "batch-size",
+    "your-model",
 ];
 
 static PANELS: &[&dyn AnyPanel] = &[
@@ -388,6 +390,7 @@ static PANELS: &[&dyn AnyPanel] = &[
     &fdr2::Fdr2,
     &loss_band::LossBand,
     &batch_size::BatchSize,
+    &your_model::YourModel,
 ];
 
 /// Every panel, in the order of [`NAMES`].

@@ -5,9 +5,13 @@
 //! A point whose runs diverged has no value: the moments of the survivors would be biased
 //! towards the minimum. [`after`] keeps the count (a panel may show the fraction that
 //! diverged); [`super::moments_after`] is its short form when only the moments matter, and
-//! [`losses_after`] gives the training loss ½wᵀKw (Liu et al. Eq. 11) of every walker.
+//! [`losses_after`] gives the training loss ½wᵀKw (Liu et al. Eq. 11) of every walker;
+//! [`losses_after_diagonal`] does so in D dimensions on a diagonal model.
 
-use super::{Dynamics, Ensemble, Moments};
+use super::{chunk_seed, Dynamics, Ensemble, Moments, Shape};
+use crate::model::Model;
+use crate::optimizer::Optimizer;
+use crate::theory::spectrum::mode_opt;
 use nalgebra::DMatrix;
 
 /// An ensemble after a number of steps from the minimum.
@@ -69,6 +73,33 @@ pub fn losses_after(
             .map(|(a, b)| 0.5 * (k[(0, 0)] * a * a + 2.0 * k[(0, 1)] * a * b + k[(1, 1)] * b * b))
             .collect()
     })
+}
+
+/// The training loss ½Σᵢkᵢθᵢ² of each of `walkers` walkers after `steps` steps of `opt` from
+/// the minimum on the diagonal model with curvatures `k` and constant noise variances `c` (noise
+/// of distribution `shape`); `None` when any walker diverged. With constant noise the
+/// directions move independently, so direction i is a 1-D ensemble of its own, with random
+/// numbers from `chunk_seed(seed, i + 1)`, and walker j's loss sums the losses of walker j of
+/// every direction: D-dimensional walkers at the cost of D × walkers × steps.
+pub fn losses_after_diagonal(
+    k: &[f64],
+    c: &[f64],
+    opt: &Optimizer,
+    shape: Shape,
+    (walkers, steps, seed): (usize, u64, u64),
+) -> Option<Vec<f64>> {
+    let one = |x: f64| DMatrix::from_element(1, 1, x);
+    let opt = mode_opt(opt);
+    let mut total = vec![0.0; walkers];
+    for (i, (&ki, &ci)) in k.iter().zip(c).enumerate() {
+        let model = Model::new(one(ki), one(ci));
+        let dy = Dynamics::new(&model, &opt, shape).ok()?;
+        let losses = losses_after(&dy, &model.k, walkers, steps, chunk_seed(seed, i + 1))?;
+        for (t, l) in total.iter_mut().zip(losses) {
+            *t += l;
+        }
+    }
+    Some(total)
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ use super::bayes::{
 };
 use super::noise_scale::{fit_tradeoff, Tradeoff};
 use super::per_direction::{Method, Mode, Problem};
+use super::spectrum::Rows;
 use super::steps_to_target::{over_batches, Choice};
 use crate::model::spectrum::Spectrum;
 use serde::Serialize;
@@ -52,6 +53,15 @@ pub struct Setting {
 }
 
 impl Setting {
+    /// SGD with heavy-ball momentum μ (plain SGD at μ = 0).
+    pub fn method(&self) -> Method {
+        if self.mu > 0.0 {
+            Method::HeavyBall { mu: self.mu }
+        } else {
+            Method::Sgd
+        }
+    }
+
     /// The minibatch factor f of batch size `b`: 1/B with infinite data, (N − B)/(B(N − 1))
     /// for B of N examples without replacement.
     pub fn factor(&self, b: u64) -> f64 {
@@ -98,11 +108,7 @@ pub struct Summary {
 pub fn summarise(s: &Spectrum, setting: &Setting) -> Summary {
     let (h, c, w) = (s.h(), s.noise(setting.a), s.weights());
     let mut notes = Vec::new();
-    let method = if setting.mu > 0.0 {
-        Method::HeavyBall { mu: setting.mu }
-    } else {
-        Method::Sgd
-    };
+    let method = setting.method();
     let edge = method.rate_limit(s.h_max());
     let f = setting.factor(setting.batch);
     let (disc, cont) = stationary_loss(h, &c, &w, method, setting, f);
@@ -165,6 +171,25 @@ pub fn stationary_loss(
         exact.filter(|x| x.is_finite()),
         Some(continuous).filter(|x| x.is_finite()),
     )
+}
+
+/// [`stationary_loss`] of spectrum `s` at `setting` at each rate of `rates` (in place of
+/// `setting.lr`), with the minibatch factor of `setting.batch`: (exact, continuous) per rate.
+/// Above [`EXACT_UP_TO`] rows the rows are grouped into [`BINS`] geometric bins of h
+/// ([`Rows::coarse`]).
+pub fn loss_curve(
+    s: &Spectrum,
+    setting: &Setting,
+    rates: &[f64],
+) -> Vec<(Option<f64>, Option<f64>)> {
+    let rows = Rows::of(s, setting.a).coarse();
+    let f = setting.factor(setting.batch);
+    (rates.iter())
+        .map(|&lr| {
+            let at = Setting { lr, ..*setting };
+            stationary_loss(&rows.k, &rows.c, &rows.w, setting.method(), &at, f)
+        })
+        .collect()
 }
 
 /// The Bayes-optimal rates (discrete, continuous) for N = `n_data` and S = `batch`, with Thm 6's

@@ -18,3 +18,4 @@ mod noise_shape;
 mod plans;
 mod second_order;
 mod training_loss;
+mod your_model;

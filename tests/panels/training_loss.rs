@@ -4,9 +4,12 @@
 //! the continuous curve and Gitman et al.'s expansion off where the paper says, and Cor. 7 as
 //! printed shown to be wrong.
 
+use nqm_explorer::figure::Series;
+use nqm_explorer::model::spectrum::Spectrum;
 use nqm_explorer::panels::query::{parse_for, Audience};
 use nqm_explorer::panels::{self, training_loss as tl};
 use nqm_explorer::params::Params;
+use nqm_explorer::theory::spectrum::Rows;
 use nqm_explorer::theory::{closed_form as cf, expected_loss};
 
 fn setting(query: &str) -> Params {
@@ -158,4 +161,117 @@ fn qhm_can_lie_below_the_continuous_curve() {
     let printed = fig.series_named("Cor. 7, Eq. 89 as printed").unwrap();
     assert_eq!(printed.plot, 2);
     assert!(printed.y.iter().any(|y| y.is_finite()));
+}
+
+/// A 2-D theory curve of optimizer `o` at rate λ.
+type Theory<'a> = dyn Fn(usize, f64) -> Option<f64> + 'a;
+
+/// The series of `fig` named `name`, in plot order.
+fn named<'a>(fig: &'a nqm_explorer::figure::Figure, name: &str) -> Vec<&'a Series> {
+    fig.series.iter().filter(|s| s.name == name).collect()
+}
+
+#[test]
+fn a_two_row_spectrum_of_the_default_model_draws_the_default_curves() {
+    // The default: K = diag(1, 0.1), white noise σ² = 1, so C = diag(1, 1).
+    let p = setting("");
+    let model = p.model();
+    let ps = setting("spectrum=1*1*1_0.1*1*1");
+    assert!(ps.spectrum.is_some());
+    let fig = panels::plan(&ps).unwrap();
+    for o in 0..3 {
+        let (a, b) = (
+            tl::stability_limit(&p, &model, o),
+            fig.readouts[o].value.unwrap(),
+        );
+        assert!((a - b).abs() < 1e-9 * a, "optimizer {o}: limit {a} vs {b}");
+    }
+    let two_d: [(&str, &Theory); 2] = [
+        ("exact discrete", &|o, lr| tl::exact(&model, &p, o, lr)),
+        ("continuous", &|o, lr| tl::continuous(&model, &p, o, lr)),
+    ];
+    for (name, theory) in two_d {
+        let curves = named(&fig, name);
+        assert_eq!(curves.len(), 3, "{name}");
+        for (o, s) in curves.iter().enumerate() {
+            for (&lr, &y) in s.x.iter().zip(&s.y) {
+                let want = theory(o, lr).unwrap();
+                assert!(
+                    (y - want).abs() <= 1e-9 * want,
+                    "{name} {o}, λ = {lr}: {y} vs {want}"
+                );
+            }
+        }
+    }
+    // Gitman et al.'s expansion and Cor. 7 as printed too.
+    let default_fig = panels::plan(&p).unwrap();
+    for name in [
+        "Gitman et al. expansion (Table 1)",
+        "Cor. 7, Eq. 89 as printed",
+    ] {
+        for (s, d) in named(&fig, name).iter().zip(named(&default_fig, name)) {
+            for (y, want) in s.y.iter().zip(&d.y).filter(|(_, w)| w.is_finite()) {
+                assert!(
+                    (y - want).abs() <= 1e-6 * want.abs(),
+                    "{name}: {y} vs {want}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn monte_carlo_in_d_dimensions_follows_the_exact_loss_of_a_spectrum() {
+    // Three rows, one of them two directions (D = 4), its own noise column.
+    let p = setting("spectrum=1*0.5*1_0.3*1*2_0.05*2*1&walkers=2000&steps=300&points=4&seed=5");
+    let s = p.spectrum.clone().unwrap();
+    let rows = Rows::of(&s, p.a);
+    let fig = panels::build(&p, 2).unwrap();
+    assert!(fig.complete());
+    assert_eq!(fig.jobs, 12);
+    for o in 0..3 {
+        let mc = &fig.series[o];
+        assert_eq!(mc.name, "Monte Carlo");
+        let se = mc.y_err.as_ref().unwrap();
+        for (j, (&lr, &y)) in mc.x.iter().zip(&mc.y).enumerate() {
+            let exact = rows.loss_after(&tl::optimizer(&p, o, lr), p.steps).unwrap();
+            let z = (y - exact).abs() / se[j];
+            assert!(
+                z < 5.0,
+                "optimizer {o}, λ = {lr}: {y} ± {} vs exact {exact} ({z:.1} s.e.)",
+                se[j]
+            );
+        }
+    }
+}
+
+#[test]
+fn a_spectrum_too_large_for_the_monte_carlo_draws_the_theory_and_says_so() {
+    let mut p = setting("");
+    p.spectrum = Some(Spectrum::power_law(50, 2.0, 1.3).unwrap());
+    assert_eq!(panels::find("training-loss").unwrap().work_any(&p), 0);
+    let fig = panels::plan(&p).unwrap();
+    assert_eq!(fig.jobs, 0);
+    assert!(named(&fig, "Monte Carlo").is_empty());
+    for plot in &fig.plots {
+        assert!(plot.title.contains("D = 50"), "{}", plot.title);
+        let note = plot.note.as_deref().unwrap();
+        assert!(note.starts_with("Theory only"), "{note}");
+    }
+    // Too many directions for the walkers, however few: one row of 20 000 directions.
+    let mut q = setting("walkers=16&steps=10&points=2");
+    q.spectrum = Some(Spectrum::new(vec![1.0], None, Some(vec![20_000])).unwrap());
+    let many = panels::plan(&q).unwrap();
+    assert_eq!(many.jobs, 0);
+    let note = many.plots[0].note.as_deref().unwrap();
+    assert!(note.contains("at most 10000 directions"), "{note}");
+    // Its curves are the sums over the modes of Eq. 12 (SGD: λc/(4(1 − λh/2)) each).
+    let s = p.spectrum.as_ref().unwrap();
+    let sgd = named(&fig, "exact discrete")[0];
+    for (&lr, &y) in sgd.x.iter().zip(&sgd.y).step_by(29) {
+        let want: f64 = (s.h().iter())
+            .map(|h| lr * p.a * h / (4.0 * (1.0 - lr * h / 2.0)))
+            .sum();
+        assert!((y - want).abs() <= 1e-12 * want, "λ = {lr}: {y} vs {want}");
+    }
 }

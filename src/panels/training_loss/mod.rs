@@ -12,6 +12,10 @@
 //! common settings (μ = 0.9, ν = 0.7). Thm 11's proof drops the correlation between a step's
 //! noise and the weights it moves in Eqs. 77, 78 and 80, and its Eqs. 82 and 86 do not follow
 //! from its own steps; `tests/core/qhm_thm11.rs` solves both versions.
+//!
+//! With a measured spectrum the model is D-dimensional and diagonal ([`spectral`]).
+
+mod spectral;
 
 use super::kit::{figure, job_seed, largest_z_at};
 use super::{Panel, Spec};
@@ -86,6 +90,9 @@ pub struct Plan {
     setting: Params,
     /// One sweep per optimizer, in plot order.
     sweeps: Vec<Sweep>,
+    /// With a measured spectrum and its Monte Carlo: every direction (h, c).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    directions: Option<spectral::Directions>,
     /// The model, built once where the plan is used.
     #[serde(skip)]
     model: OnceLock<Model>,
@@ -131,7 +138,8 @@ fn at(p: &Params, o: usize, lr: f64) -> Params {
     q
 }
 
-fn optimizer(p: &Params, o: usize, lr: f64) -> Optimizer {
+/// The optimizer `o` (0 SGD, 1 SGDM, 2 QHM) at learning rate `lr`.
+pub fn optimizer(p: &Params, o: usize, lr: f64) -> Optimizer {
     (at(p, o, lr)).optimizer()
 }
 
@@ -163,7 +171,7 @@ pub fn exact(model: &Model, p: &Params, o: usize, lr: f64) -> Option<f64> {
 }
 
 /// The continuous-time stationary training loss.
-fn continuous(model: &Model, p: &Params, o: usize, lr: f64) -> Option<f64> {
+pub fn continuous(model: &Model, p: &Params, o: usize, lr: f64) -> Option<f64> {
     theory::continuous(model, &optimizer(p, o, lr)).map(|s| theory::expected_loss(&model.k, &s))
 }
 
@@ -266,6 +274,9 @@ impl Panel for TrainingLoss {
     }
 
     fn work(&self, p: &Params) -> u64 {
+        if let Some(s) = &p.spectrum {
+            return spectral::work(p, s);
+        }
         // One ensemble of `walkers` × `steps` per point and series.
         (3 * p.points)
             .saturating_mul(p.walkers)
@@ -273,6 +284,9 @@ impl Panel for TrainingLoss {
     }
 
     fn plan(&self, p: &Params) -> (Plan, Figure) {
+        if let Some(s) = &p.spectrum {
+            return spectral::plan(p, s);
+        }
         let plan_model = OnceLock::new();
         let model = plan_model.get_or_init(|| p.model());
         let mut fig = figure(p, plots(p));
@@ -311,12 +325,16 @@ impl Panel for TrainingLoss {
         let plan = Plan {
             setting: p.clone(),
             sweeps,
+            directions: None,
             model: plan_model,
         };
         (plan, fig)
     }
 
     fn job(&self, plan: &Plan, i: usize) -> Vec<Patch> {
+        if let Some(dirs) = &plan.directions {
+            return spectral::job(plan, dirs, i);
+        }
         let n = plan.setting.points as usize;
         let (o, j) = (i / n, i % n);
         let Some(sweep) = plan.sweeps.get(o) else {
