@@ -124,6 +124,15 @@ impl Rows {
         }
     }
 
+    /// The same rows with every noise variance multiplied by `f`: per-example variances made
+    /// the variances of one minibatch step ([`super::measured::minibatch_factor`]).
+    pub fn scaled_noise(mut self, f: f64) -> Rows {
+        for c in &mut self.c {
+            *c *= f;
+        }
+        self
+    }
+
     /// Whether [`Rows::coarse`] groups these rows.
     pub fn too_many(&self) -> bool {
         self.k.len() > EXACT_UP_TO

@@ -9,6 +9,7 @@ use nqm_explorer::model::spectrum::Spectrum;
 use nqm_explorer::panels::query::{parse_for, Audience};
 use nqm_explorer::panels::{self, training_loss as tl};
 use nqm_explorer::params::Params;
+use nqm_explorer::theory::measured::minibatch_factor;
 use nqm_explorer::theory::spectrum::Rows;
 use nqm_explorer::theory::{closed_form as cf, expected_loss};
 
@@ -173,10 +174,12 @@ fn named<'a>(fig: &'a nqm_explorer::figure::Figure, name: &str) -> Vec<&'a Serie
 
 #[test]
 fn a_two_row_spectrum_of_the_default_model_draws_the_default_curves() {
-    // The default: K = diag(1, 0.1), white noise σ² = 1, so C = diag(1, 1).
+    // The default: K = diag(1, 0.1), white noise σ² = 1, so C = diag(1, 1): per-example
+    // variances 111 times the minibatch factor of 100 of 1000 without replacement,
+    // 900/(100·999) = 1/111.
     let p = setting("");
     let model = p.model();
-    let ps = setting("spectrum=1*1*1_0.1*1*1");
+    let ps = setting("spectrum=1*111*1_0.1*111*1");
     assert!(ps.spectrum.is_some());
     let fig = panels::plan(&ps).unwrap();
     for o in 0..3 {
@@ -225,7 +228,7 @@ fn monte_carlo_in_d_dimensions_follows_the_exact_loss_of_a_spectrum() {
     // Three rows, one of them two directions (D = 4), its own noise column.
     let p = setting("spectrum=1*0.5*1_0.3*1*2_0.05*2*1&walkers=2000&steps=300&points=4&seed=5");
     let s = p.spectrum.clone().unwrap();
-    let rows = Rows::of(&s, p.a);
+    let rows = Rows::of(&s, p.a).scaled_noise(minibatch_factor(p.n_data, p.batch, p.replace));
     let fig = panels::build(&p, 2).unwrap();
     assert!(fig.complete());
     assert_eq!(fig.jobs, 12);
@@ -265,12 +268,13 @@ fn a_spectrum_too_large_for_the_monte_carlo_draws_the_theory_and_says_so() {
     assert_eq!(many.jobs, 0);
     let note = many.plots[0].note.as_deref().unwrap();
     assert!(note.contains("at most 10000 directions"), "{note}");
-    // Its curves are the sums over the modes of Eq. 12 (SGD: λc/(4(1 − λh/2)) each).
+    // Its curves are the sums over the modes of Eq. 12 (SGD: λcf/(4(1 − λh/2)) each).
     let s = p.spectrum.as_ref().unwrap();
+    let f = minibatch_factor(p.n_data, p.batch, p.replace);
     let sgd = named(&fig, "exact discrete")[0];
     for (&lr, &y) in sgd.x.iter().zip(&sgd.y).step_by(29) {
         let want: f64 = (s.h().iter())
-            .map(|h| lr * p.a * h / (4.0 * (1.0 - lr * h / 2.0)))
+            .map(|h| lr * p.a * h * f / (4.0 * (1.0 - lr * h / 2.0)))
             .sum();
         assert!((y - want).abs() <= 1e-12 * want, "λ = {lr}: {y} vs {want}");
     }

@@ -1,6 +1,7 @@
-//! `training-loss` with a measured spectrum (`spectrum=`): K = diag(hᵢ) and C = diag(cᵢ), the
-//! spectrum's cᵢ (or a·hᵢ) taken as the gradient-noise variances of one step at the batch it
-//! was measured with (the panel's noise keys are not used). Every direction is a 1-D problem,
+//! `training-loss` with a measured spectrum (`spectrum=`): K = diag(hᵢ) and C = diag(cᵢ)·f, the
+//! spectrum's per-example gradient variances cᵢ (or a·hᵢ) times the minibatch factor f of
+//! `batch` of `n_data` (`replace`; [`minibatch_factor`]), as in the batch-size and your-model
+//! panels (the panel's noise keys are not used). Every direction is a 1-D problem,
 //! so the curves are weighted sums over the rows of closed forms per mode ([`Rows`]: Eq. 12 for
 //! SGD and SGDM, the ARMA(2,1) variance for QHM, λ_eff·cᵢ/4 in continuous time; Gitman et al.'s
 //! expansion and Cor. 7 as printed also go mode by mode). The stability limits follow from
@@ -17,7 +18,7 @@ use crate::panels::query::MAX_FIGURE_WORK;
 use crate::params::Params;
 use crate::sim;
 use crate::sim::stats::mean_se;
-use crate::theory::measured::BINS;
+use crate::theory::measured::{minibatch_factor, BINS};
 use crate::theory::spectrum::Rows;
 use crate::theory::stability::midpoints;
 use serde::{Deserialize, Serialize};
@@ -69,9 +70,15 @@ pub fn work(p: &Params, s: &Spectrum) -> u64 {
     }
 }
 
+/// The noise of one step: the per-example variances times the minibatch factor.
+fn step_noise_factor(p: &Params) -> f64 {
+    minibatch_factor(p.n_data, p.batch, p.replace)
+}
+
 /// The plan and figure with spectrum `s`.
 pub fn plan(p: &Params, s: &Spectrum) -> (Plan, Figure) {
-    let exact_rows = Rows::of(s, p.a);
+    let f = step_noise_factor(p);
+    let exact_rows = Rows::of(s, p.a).scaled_noise(f);
     let grouped = exact_rows.too_many();
     let limits: Vec<f64> = (0..3)
         .map(|o| exact_rows.rate_limit(&optimizer(p, o, 1.0)))
@@ -81,7 +88,7 @@ pub fn plan(p: &Params, s: &Spectrum) -> (Plan, Figure) {
     let mut fig = figure(p, plots(p));
     for (o, plot) in fig.plots.iter_mut().enumerate() {
         plot.title = format!(
-            "{} · your spectrum, D = {}, C = diag(cᵢ) per step",
+            "{} · your spectrum, D = {}, C = diag(cᵢ)·{f:.4}",
             plot.title,
             s.dims()
         );
@@ -116,6 +123,7 @@ pub fn plan(p: &Params, s: &Spectrum) -> (Plan, Figure) {
     fig.jobs = sweeps.len() * p.points as usize;
     let directions = run_mc.then(|| {
         let (h, c) = s.expanded(p.a);
+        let c = c.iter().map(|c| c * f).collect();
         Directions { h, c }
     });
     let plan = Plan {
