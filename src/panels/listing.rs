@@ -13,7 +13,7 @@ pub fn specs_json() -> serde_json::Value {
                 let s = p.spec();
                 serde_json::json!({
                     "name": s.name, "title": s.title, "claim": s.claim, "caption": s.caption,
-                    "source": s.source, "keys": s.keys, "live": s.live, "heavy": s.heavy, "spectrum": s.spectrum,
+                    "source": s.source, "keys": s.keys, "live": s.live, "heavy": s.heavy, "spectrum": s.spectrum.is_some(), "replaced_by_spectrum": s.spectrum,
                     "presets": s.presets.iter().map(|(l, q)| serde_json::json!({"label": l, "query": q})).collect::<Vec<_>>(),
                     "defaults": query::to_query(&query::defaults(s.name), query::Audience::Page),
                     "reading": reading(s),

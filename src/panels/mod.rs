@@ -86,9 +86,10 @@ pub struct Spec {
     /// Values it accepts beyond the schema's general ones, as (key, value): `("mu", "auto")`,
     /// `("n_data", "0")` (infinite data). Other panels refuse them by name.
     pub accepts: &'static [(&'static str, &'static str)],
-    /// It takes a measured spectrum (`spectrum=`, `crate::model::spectrum`) in place of the
-    /// power law of `spec_d`, `spec_decay`, `h1`.
-    pub spectrum: bool,
+    /// Whether it takes a measured spectrum (`spectrum=`, `crate::model::spectrum`), and the
+    /// keys the spectrum replaces (the power law's `spec_d`, `spec_decay`, `h1`; the 2-D
+    /// model's curvatures and noise), which the page marks as unused while one is loaded.
+    pub spectrum: Option<&'static [&'static str]>,
 }
 
 /// A figure panel (see the module documentation).

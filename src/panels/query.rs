@@ -89,7 +89,12 @@ fn reconcile(p: &mut Params) -> Vec<ParamError> {
 
 /// Whether panel `name` takes a measured spectrum ([`super::Spec::spectrum`]).
 pub fn takes_spectrum(name: &str) -> bool {
-    spec(name).is_some_and(|s| s.spectrum)
+    spec(name).is_some_and(|s| s.spectrum.is_some())
+}
+
+/// The keys of panel `name` that a measured spectrum replaces (none if it takes none).
+pub fn replaced_by_spectrum(name: &str) -> &'static [&'static str] {
+    spec(name).and_then(|s| s.spectrum).unwrap_or(&[])
 }
 
 /// The panels that take a measured spectrum.

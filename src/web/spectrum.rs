@@ -11,10 +11,6 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 /// Bins of the page's histogram of a spectrum (directions per bin of log h).
 const HISTOGRAM_BINS: usize = 30;
 
-/// The power-law keys a measured spectrum stands for, where a panel shows them: the batch-size,
-/// Bayes and escape panels' D, p and h₁, the training-loss panel's two curvatures and angle.
-const REPLACED_KEYS: [&str; 5] = ["spec_d", "spec_decay", "h1", "h2", "h_angle"];
-
 /// The query of `p`, and when `p` has a spectrum the query leaves out, a fingerprint of it
 /// (`#spectrum:` and 16 hex digits): equal keys, equal plans.
 pub fn plan_key(p: &Params) -> String {
@@ -41,11 +37,7 @@ pub fn summary(p: &Params) -> serde_json::Value {
         return serde_json::Value::Null;
     };
     let note = query::spectrum_link_note(p);
-    let keys = crate::panels::spec(&p.panel).map_or(&[][..], |spec| spec.keys);
-    let replaces: Vec<&str> = REPLACED_KEYS
-        .into_iter()
-        .filter(|k| keys.contains(k))
-        .collect();
+    let replaces = query::replaced_by_spectrum(&p.panel);
     let histogram: Vec<_> = (s.histogram(HISTOGRAM_BINS).into_iter())
         .map(|(lo, hi, n)| serde_json::json!([lo, hi, n]))
         .collect();

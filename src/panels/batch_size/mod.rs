@@ -75,7 +75,7 @@ static SPEC: Spec = Spec {
     live: false,
     heavy: true,
     accepts: &[("mu", "auto"), ("n_data", "0")],
-    spectrum: true,
+    spectrum: Some(&["spec_d", "spec_decay", "h1"]),
 };
 
 /// The spectrum of DESIGN.md's independent check (hᵢ = 2·i^(−1.3), 2 % of L(0)) at D = 100

@@ -58,7 +58,7 @@ static SPEC: Spec = Spec {
     live: false,
     heavy: false,
     accepts: &[],
-    spectrum: true,
+    spectrum: Some(&["spec_d", "spec_decay", "h1"]),
 };
 
 fn defaults(p: &mut Params) {

@@ -59,7 +59,7 @@ static SPEC: Spec = Spec {
     live: true,
     heavy: false,
     accepts: &[],
-    spectrum: false,
+    spectrum: None,
 };
 
 /// The model and its exact theory, the effective Hessian (or why there is none), and why

@@ -71,7 +71,7 @@ static SPEC: Spec = Spec {
     live: false,
     heavy: false,
     accepts: &[],
-    spectrum: true,
+    spectrum: Some(&["spec_d", "spec_decay"]),
 };
 
 fn defaults(p: &mut Params) {

@@ -61,7 +61,7 @@ static SPEC: Spec = Spec {
     live: false,
     heavy: false,
     accepts: &[],
-    spectrum: false,
+    spectrum: None,
 };
 
 fn defaults(p: &mut Params) {

@@ -59,7 +59,9 @@ static SPEC: Spec = Spec {
     live: false,
     heavy: false,
     accepts: &[],
-    spectrum: true,
+    spectrum: Some(&[
+        "h1", "h2", "h_angle", "noise", "sigma2", "c1", "c2", "c_angle", "cf",
+    ]),
 };
 
 fn defaults(p: &mut Params) {

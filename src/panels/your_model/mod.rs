@@ -52,7 +52,7 @@ static SPEC: Spec = Spec {
     // 1000 rows, 12 s for 10⁴.
     heavy: true,
     accepts: &[("n_data", "0")],
-    spectrum: true,
+    spectrum: Some(&[]),
 };
 
 /// The example spectrum's size, top curvature and decay: hᵢ = 2·i^(−1.3), i = 1…100.
