@@ -29,8 +29,7 @@ static SPEC: Spec = Spec {
     claim: include_str!("claim.txt").trim_ascii(),
     caption: include_str!("caption.html").trim_ascii(),
     reading: include_str!("reading.json"),
-    source: "Liu, Ziyin & Ueda (2021), Thms 1–2 per eigenmode, Eq. 1, Sec. 4.5, Thm 6 (Eq. 16), \
-             Thm 8; Zhang et al. (2019); McCandlish et al. (2018)",
+    source: "Liu, Ziyin & Ueda (2021), Thms 1, 2, 6, 8; Zhang et al. (2019)",
     keys: &[
         "lr",
         "mu",
