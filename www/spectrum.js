@@ -43,6 +43,12 @@ export class SpectrumBox {
   }
 
   async loadFile(file) {
+    // The same limit as Rust's (params::spectrum::MAX_FILE_BYTES), checked before reading.
+    const MAX_FILE_BYTES = 64 << 20;
+    if (file.size > MAX_FILE_BYTES) {
+      this.showError(`${file.name} was not loaded (the file has ${file.size} bytes, more than the ${MAX_FILE_BYTES} read); nothing changed.`);
+      return;
+    }
     let bytes;
     try {
       bytes = new Uint8Array(await file.arrayBuffer());

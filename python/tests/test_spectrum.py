@@ -17,7 +17,7 @@ except ImportError:  # numpy is optional: lists work the same
 
 def test_the_spectrum_panels_are_the_cores():
     takes = sorted(n for n, s in schema.panels().items() if s.get("spectrum"))
-    assert takes == ["batch-size", "bayes", "escape", "training-loss"]
+    assert takes == ["batch-size", "bayes", "escape", "training-loss", "your-model"]
 
 
 @pytest.mark.parametrize(

@@ -36,6 +36,8 @@ usage: nqm theory   '<query>'   exact discrete and continuous stationary covaria
 Panels (the key `panel`, or the first argument of `figure`): PANELS
 
 A query is the explorer page's permalink query, e.g. 'lr=1.5&h1=1&h2=0.1&noise=white&sigma2=1'.
+A measured spectrum can also come in the query, as a link writes it (at most 100 rows):
+  spectrum=h*c*count_h*c*count…   (c empty without a noise column: cᵢ = a·hᵢ; count 1 if left out)
 Keys not given take their defaults; unknown keys are ignored; an invalid value is an error.
 Keys:
 ";
@@ -90,7 +92,7 @@ fn main() -> ExitCode {
             }
         };
     }
-    let (query, p) = match query_args(&args[1..]) {
+    let (query, p) = match query_args(cmd.unwrap_or(""), &args[1..]) {
         Ok(q) => q,
         Err(e) => {
             eprintln!("nqm: {e}");
@@ -121,8 +123,9 @@ fn main() -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// The query of `nqm theory` and `nqm simulate`, and its state with `--spectrum FILE` applied.
-fn query_args(args: &[String]) -> Result<(String, Params), String> {
+/// The query of `nqm theory` and `nqm simulate` (`command`), and its state with `--spectrum
+/// FILE` applied (theory only: the walkers of `simulate` are the 2-D model's).
+fn query_args(command: &str, args: &[String]) -> Result<(String, Params), String> {
     let (mut query, mut spectrum) = (None, None);
     let mut it = args.iter();
     while let Some(arg) = it.next() {
@@ -137,6 +140,13 @@ fn query_args(args: &[String]) -> Result<(String, Params), String> {
     }
     let query = query.unwrap_or_default();
     let mut p = parse(&query)?;
+    if spectrum.is_some() && command == "simulate" {
+        return Err(
+            "--spectrum: nqm simulate runs the 2-D model's walkers and takes no \
+                    spectrum; use nqm figure <panel> '<query>' --spectrum FILE"
+                .into(),
+        );
+    }
     if let Some(file) = spectrum {
         p.spectrum = Some(read_spectrum(file)?);
     }

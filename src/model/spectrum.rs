@@ -71,19 +71,33 @@ impl fmt::Display for SpectrumError {
     }
 }
 
+/// A value for a message: plain, or in scientific notation when that is shorter.
+pub fn shown(x: f64) -> String {
+    let (plain, sci) = (format!("{x}"), format!("{x:e}"));
+    if plain.len() <= sci.len() {
+        plain
+    } else {
+        sci
+    }
+}
+
 /// Checks one value of column `column` in row `row` (1-based).
 fn check_value(x: f64, row: usize, column: &str) -> Result<(), SpectrumError> {
     if !x.is_finite() {
         return Err(SpectrumError::at(row, column, "not a finite number"));
     }
     if x < 0.0 {
-        return Err(SpectrumError::at(row, column, format!("{x} is negative")));
+        return Err(SpectrumError::at(
+            row,
+            column,
+            format!("{} is negative", shown(x)),
+        ));
     }
     if x > MAX_VALUE {
         return Err(SpectrumError::at(
             row,
             column,
-            format!("{x} is larger than {MAX_VALUE:e}"),
+            format!("{} is larger than {MAX_VALUE:e}", shown(x)),
         ));
     }
     Ok(())
@@ -170,11 +184,6 @@ impl Spectrum {
     /// The dimension D = Σnᵢ: the directions the rows stand for.
     pub fn dims(&self) -> u64 {
         self.count.iter().sum()
-    }
-
-    /// Whether every row stands for one direction.
-    pub fn is_unit(&self) -> bool {
-        self.count.iter().all(|n| *n == 1)
     }
 
     /// The largest curvature h_max (> 0).

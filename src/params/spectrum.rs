@@ -14,7 +14,7 @@
 //!   empty without a noise column), numbers written so that they read back exactly; up to
 //!   [`MAX_LINK_ROWS`] rows.
 
-use crate::model::spectrum::{Spectrum, SpectrumError, MAX_ROWS};
+use crate::model::spectrum::{shown, Spectrum, SpectrumError, MAX_COUNT, MAX_ROWS};
 use std::fmt::Write as _;
 
 /// Most rows a permalink carries; a larger spectrum is shared as a file beside the link.
@@ -182,11 +182,11 @@ fn whole(s: &str, row: usize) -> Result<u64, SpectrumError> {
 /// A multiplicity: a whole number of at least 1.
 fn whole_value(x: f64, row: usize) -> Result<u64, SpectrumError> {
     let n = x as u64;
-    if x < 1.0 || n as f64 != x {
+    if x < 1.0 || x > MAX_COUNT as f64 || n as f64 != x {
         return Err(SpectrumError::at(
             row,
             "count",
-            format!("{x} is not a whole number of at least 1"),
+            format!("{} is not a whole number in [1, {MAX_COUNT}]", shown(x)),
         ));
     }
     Ok(n)
@@ -326,7 +326,9 @@ impl NpyHeader {
             Ok(after.strip_prefix(':').unwrap_or(after).trim_start())
         };
         let descr = item("descr")?;
-        let descr = descr.get(1..4).ok_or("the dtype is unreadable")?;
+        let descr = (descr.get(1..4))
+            .filter(|d| d.is_ascii())
+            .ok_or("the dtype is unreadable")?;
         let (little, kind, size) = (
             !descr.starts_with('>'),
             &descr[1..2],
@@ -402,16 +404,6 @@ impl NpyHeader {
     }
 }
 
-/// A number written so that it reads back exactly, in the shorter of plain and scientific form.
-fn exact(x: f64) -> String {
-    let (plain, sci) = (format!("{x}"), format!("{x:e}"));
-    if plain.len() <= sci.len() {
-        plain
-    } else {
-        sci
-    }
-}
-
 /// The permalink value of `s` (see the module docs), or why it does not fit in a link.
 pub fn to_link(s: &Spectrum) -> Result<String, String> {
     if s.rows() > MAX_LINK_ROWS {
@@ -425,10 +417,10 @@ pub fn to_link(s: &Spectrum) -> Result<String, String> {
         if i > 0 {
             out.push('_');
         }
-        out.push_str(&exact(s.h()[i]));
+        out.push_str(&shown(s.h()[i]));
         let n = s.counts()[i];
         match s.c() {
-            Some(c) => write!(out, "*{}", exact(c[i])).expect("to a string"),
+            Some(c) => write!(out, "*{}", shown(c[i])).expect("to a string"),
             None if n != 1 => out.push('*'),
             None => {}
         }
@@ -491,9 +483,9 @@ pub fn to_csv(s: &Spectrum) -> String {
         None => "h,count\n",
     });
     for i in 0..s.rows() {
-        out.push_str(&exact(s.h()[i]));
+        out.push_str(&shown(s.h()[i]));
         if let Some(c) = s.c() {
-            write!(out, ",{}", exact(c[i])).expect("to a string");
+            write!(out, ",{}", shown(c[i])).expect("to a string");
         }
         writeln!(out, ",{}", s.counts()[i]).expect("to a string");
     }

@@ -173,10 +173,10 @@ pub fn stationary_loss(
     let mut exact = Some(0.0);
     let mut continuous = 0.0;
     for i in 0..h.len() {
-        continuous += w[i] * setting.lr * c[i] * f / (4.0 * (1.0 - mu));
         if h[i] == 0.0 {
-            continue; // a flat direction adds nothing to the loss
+            continue; // a flat direction adds nothing to the loss, in either theory
         }
+        continuous += w[i] * setting.lr * c[i] * f / (4.0 * (1.0 - mu));
         let mode = Mode::new(method, setting.lr, h[i], c[i] * f, 0.0);
         exact = exact
             .zip(mode)

@@ -320,14 +320,22 @@ impl Mode {
         };
         let q = 1.0 - step;
         let r = q * q;
-        if r.is_nan() || r >= 1.0 {
+        // A step below the rounding of 1 − step (a curvature ~10⁻¹⁶ of the rate's scale) still
+        // contracts: 1 − r = step(2 − step) and ln r = 2 ln(1 − step), from the step itself.
+        let below_rounding = q == 1.0 && step > 0.0;
+        if r.is_nan() || (r >= 1.0 && !below_rounding) {
             return None;
         }
+        let (one_minus_r, log_r) = if below_rounding {
+            (step * (2.0 - step), 2.0 * (-step).ln_1p())
+        } else {
+            (1.0 - r, 2.0 * q.abs().ln())
+        };
         Some(Mode::One {
             theta0,
             q,
-            stat: noise * noise * sigma2 / (1.0 - r),
-            log_r: 2.0 * q.abs().ln(),
+            stat: noise * noise * sigma2 / one_minus_r,
+            log_r,
         })
     }
 

@@ -248,10 +248,13 @@ impl<'a> Search<'a> {
         if !self.one.is_empty() {
             let s0 = self.problem.theta0 * self.problem.theta0;
             for d in &self.one {
-                let r = d.r(rate);
-                if r.is_nan() || r >= 1.0 {
+                // Stable iff 0 < αs < 2 (a step below the rounding of 1 − αs gives r = 1: that
+                // direction does not move, which the sum below takes exactly so).
+                let x = rate * d.step;
+                if !(x > 0.0 && x < 2.0) {
                     return f64::INFINITY;
                 }
+                let r = d.r(rate);
                 let (r1, r2) = (pow_r(r, t1), pow_r(r, t2));
                 acc += d.weight * (d.stationary(rate) * (1.0 - r1) + s0 * r2);
                 if acc > stop {

@@ -320,3 +320,53 @@ fn a_hundred_thousand_rows_load_quickly() {
         assert!(seconds < 1.0, "{seconds} s");
     }
 }
+
+#[test]
+fn a_non_ascii_dtype_is_refused_not_a_panic() {
+    let bytes = npy("‹é", false, "(1,)", &1.0f64.to_le_bytes());
+    let e = from_npy(&bytes).unwrap_err();
+    assert!(e.to_string().contains("dtype is unreadable"), "{e}");
+}
+
+#[test]
+fn huge_values_are_named_briefly() {
+    let e = from_csv("h\n1e308\n").unwrap_err();
+    assert_eq!(e.to_string(), "row 1, column h: 1e308 is larger than 1e12");
+    let e = from_csv("h,count\n1,1e30\n").unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("row 1, column count: 1e30 is not"),
+        "{e}"
+    );
+}
+
+/// A curvature below the rounding of 1 − λh (Lanczos returns ~10⁻¹⁶·h_max) once made the B_crit
+/// search run forever: the direction is stable, and simply does not move.
+#[test]
+fn curvatures_below_rounding_are_stable_directions() {
+    use nqm_explorer::theory::measured::{summarise, Setting};
+    let setting = Setting {
+        lr: 0.5,
+        mu: 0.0,
+        a: 1.0,
+        batch: 32,
+        n_data: 0,
+        theta0: 1.0,
+        target: 0.02,
+        max_steps: 100_000,
+        batch_max: 4096,
+    };
+    for tiny in [1e-16, 1e-30] {
+        let s = spectrum(&[1.0, tiny], None, None);
+        let summary = summarise(&s, &setting);
+        assert!(summary.tradeoff.is_some(), "{tiny}: {:?}", summary.notes);
+        let ratio = summary.loss_ratio.unwrap();
+        assert!(ratio >= 1.0, "{tiny}: ratio {ratio}");
+    }
+    // A flat direction (h = 0) adds to neither stationary loss.
+    let flat = spectrum(&[1.0, 0.0], Some(&[1.0, 1.0]), None);
+    let alone = spectrum(&[1.0], Some(&[1.0]), None);
+    let (a, b) = (summarise(&flat, &setting), summarise(&alone, &setting));
+    assert_eq!(a.loss_discrete, b.loss_discrete);
+    assert_eq!(a.loss_continuous, b.loss_continuous);
+}

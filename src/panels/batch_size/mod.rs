@@ -26,7 +26,7 @@ use super::{Panel, Spec};
 use crate::figure::{Figure, Patch, SeriesId};
 use crate::params::Params;
 use crate::sim::per_direction::Walk;
-use crate::theory::bayes::without_replacement_factor;
+use crate::theory::measured::minibatch_factor;
 use crate::theory::per_direction::{Method, Problem};
 use crate::theory::steps_to_target::{over_batches, Best, Choice, Search};
 use serde::{Deserialize, Serialize};
@@ -226,11 +226,7 @@ pub struct Plan {
 /// The minibatch factor f of batch size `b`: 1/B for infinite data, (N − B)/(B(N − 1)) for B
 /// of N examples drawn without replacement.
 pub fn factor(p: &Params, b: u64) -> f64 {
-    if p.n_data == 0 {
-        1.0 / b as f64
-    } else {
-        without_replacement_factor(p.n_data as f64, b as f64)
-    }
+    minibatch_factor(p.n_data, b, false)
 }
 
 /// The model of `p` with minibatch factor 1: exact up to [`EXACT_UP_TO`] directions (rows of

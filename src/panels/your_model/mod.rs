@@ -91,7 +91,12 @@ fn plots(p: &Params, s: &Spectrum) -> Vec<Plot> {
     let mut loss = Plot::new("learning rate λ", "stationary training loss");
     loss.x_log = true;
     loss.y_log = true;
-    loss.title = format!("SGD, μ = {}, batch {}", p.mu, p.batch);
+    let method = if p.mu > 0.0 {
+        "SGD with momentum"
+    } else {
+        "SGD"
+    };
+    loss.title = format!("{method}, μ = {}, batch {}", p.mu, p.batch);
     vec![spectrum, loss]
 }
 
