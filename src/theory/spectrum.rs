@@ -7,7 +7,7 @@
 //! (multiplicities wᵢ): its stationary training losses are weighted sums of closed forms per
 //! mode, O(1) each, so that a curve over hundreds of rates costs rows × rates evaluations.
 
-use super::closed_form::{arma21_variance, cor7_qhm_loss_as_printed};
+use super::closed_form::{arma21_variance, cor7_mode_term};
 use super::measured::{BINS, EXACT_UP_TO};
 use super::per_direction::Problem;
 use super::{continuous, escape, expected_loss, loss_expansion, stationary};
@@ -226,10 +226,13 @@ impl Rows {
     }
 
     /// Cor. 7 (Eq. 89) as printed, Σᵢ wᵢ·(its value for mode i): the printed formula is a sum
-    /// over K's eigenpairs ([`cor7_qhm_loss_as_printed`]).
+    /// over K's eigenpairs ([`super::closed_form::cor7_qhm_loss_as_printed`]), here
+    /// λ²/2·[`cor7_mode_term`] per row.
     pub fn cor7_as_printed(&self, lr: f64, mu: f64, nu: f64) -> Option<f64> {
-        let one = |x: f64| DMatrix::from_element(1, 1, x);
-        self.sum(|k, c| cor7_qhm_loss_as_printed(&one(k), &one(c), lr, mu, nu))
+        self.sum(|k, c| {
+            let v = lr * lr / 2.0 * cor7_mode_term(k, c, lr, mu, nu);
+            v.is_finite().then_some(v)
+        })
     }
 
     /// The exact training loss after `t` steps from the minimum, Σᵢ wᵢE_i(t) with each mode's
