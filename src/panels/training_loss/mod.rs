@@ -235,6 +235,18 @@ fn add_curves(fig: &mut Figure, p: &Params, model: &Model, o: usize, limit: f64)
         });
         fig.add(s.in_plot(o).colored(6));
     }
+    finish_plot(fig, p, o, limit, |lr| exact(model, p, o, lr));
+}
+
+/// Ends optimizer `o`'s plot: the stability limit as a vertical line (labelled in the first
+/// plot only) and the y range that fits the exact curve `exact` ([`y_range`]).
+fn finish_plot(
+    fig: &mut Figure,
+    p: &Params,
+    o: usize,
+    limit: f64,
+    exact: impl Fn(f64) -> Option<f64>,
+) {
     let line = Series::new(
         "stability limit",
         SeriesKind::TheoryDiscrete,
@@ -245,22 +257,23 @@ fn add_curves(fig: &mut Figure, p: &Params, model: &Model, o: usize, limit: f64)
         line.in_plot(o)
             .styled(Style::Vline)
             .colored(7)
-            .unlabelled_unless(first),
+            .unlabelled_unless(o == 0),
     );
-    fig.plots[o].y_range = y_range(p, model, o, limit);
+    fig.plots[o].y_range = y_range(p, limit, exact);
 }
 
-/// The y range of optimizer `o`'s plot: it fits the curve up to the last point, so that the
-/// divergence does not flatten everything below it, with headroom for the legend, top right.
-fn y_range(p: &Params, model: &Model, o: usize, limit: f64) -> Option<(f64, f64)> {
+/// The y range of a plot of the exact curve `exact` up to `limit`: it fits the curve up to the
+/// last point, so that the divergence does not flatten everything below it, with headroom for
+/// the legend, top right.
+fn y_range(p: &Params, limit: f64, exact: impl Fn(f64) -> Option<f64>) -> Option<(f64, f64)> {
     let last = limit * (p.points as f64 - 0.5) / p.points as f64;
     let mut y_top = 0.0f64;
     for lr in [last, 0.5 * (last + limit)] {
-        y_top = y_top.max(exact(model, p, o, lr).unwrap_or(0.0));
+        y_top = y_top.max(exact(lr).unwrap_or(0.0));
     }
     (y_top > 0.0).then(|| {
         if p.ylog {
-            let lo = exact(model, p, o, limit * 1e-3).unwrap_or(y_top * 1e-6);
+            let lo = exact(limit * 1e-3).unwrap_or(y_top * 1e-6);
             (0.5 * lo, y_top * (y_top / lo).powf(0.45))
         } else {
             (0.0, 1.6 * y_top)

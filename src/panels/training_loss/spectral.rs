@@ -9,8 +9,8 @@
 //! 3·points × D × walkers × steps stays within [`MAX_FIGURE_WORK`]; otherwise the figure draws
 //! the theory only and says so.
 
-use super::{at, optimizer, plots, LegendOnce, Plan, Point, Sweep, NAMES, TAGS};
-use crate::figure::{Figure, Patch, Readout, Series, SeriesId, SeriesKind, Style};
+use super::{at, finish_plot, optimizer, plots, LegendOnce, Plan, Point, Sweep, NAMES, TAGS};
+use crate::figure::{Figure, Patch, Readout, Series, SeriesId, SeriesKind};
 use crate::linalg::linspace;
 use crate::model::spectrum::Spectrum;
 use crate::panels::kit::{figure, job_seed};
@@ -197,37 +197,9 @@ fn add_curves(fig: &mut Figure, p: &Params, rows: &Rows, o: usize, limit: f64) {
         );
         fig.add(s.in_plot(o).colored(6));
     }
-    let line = Series::new(
-        "stability limit",
-        SeriesKind::TheoryDiscrete,
-        vec![limit],
-        vec![f64::NAN],
-    );
-    fig.add(
-        line.in_plot(o)
-            .styled(Style::Vline)
-            .colored(7)
-            .unlabelled_unless(first),
-    );
-    fig.plots[o].y_range = y_range(p, rows, o, limit);
-}
-
-/// As the 2-D figure's y range: the curve up to the last point, with headroom for the legend.
-fn y_range(p: &Params, rows: &Rows, o: usize, limit: f64) -> Option<(f64, f64)> {
-    let exact = |lr: f64| rows.stationary_loss(&optimizer(p, o, lr));
-    let last = limit * (p.points as f64 - 0.5) / p.points as f64;
-    let y_top = [last, 0.5 * (last + limit)]
-        .into_iter()
-        .map(|lr| exact(lr).unwrap_or(0.0))
-        .fold(0.0, f64::max);
-    (y_top > 0.0).then(|| {
-        if p.ylog {
-            let lo = exact(limit * 1e-3).unwrap_or(y_top * 1e-6);
-            (0.5 * lo, y_top * (y_top / lo).powf(0.45))
-        } else {
-            (0.0, 1.6 * y_top)
-        }
-    })
+    finish_plot(fig, p, o, limit, |lr| {
+        rows.stationary_loss(&optimizer(p, o, lr))
+    });
 }
 
 /// Monte Carlo job `i`: point j of optimizer o, walkers in every direction.
