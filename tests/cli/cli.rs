@@ -1,25 +1,7 @@
 //! The `nqm` command-line tool: same query strings as the page, JSON out, named errors.
 
+use crate::{json, nqm};
 use serde_json::Value;
-use std::process::Command;
-
-fn nqm(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_nqm"))
-        .args(args)
-        .output()
-        .expect("nqm runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
-}
-
-fn json(args: &[&str]) -> Value {
-    let (code, out, err) = nqm(args);
-    assert_eq!(code, 0, "{err}");
-    serde_json::from_str(&out).expect("valid JSON")
-}
 
 #[test]
 fn theory_prints_the_public_fields() {

@@ -2,27 +2,9 @@
 //! power law's SGD curve; a bad file is refused (exit 2) naming its row and column; a panel
 //! that takes no spectrum refuses it by name; `nqm theory` summarises the file's model.
 
+use crate::{json, nqm};
 use serde_json::Value;
 use std::path::PathBuf;
-use std::process::Command;
-
-fn nqm(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_nqm"))
-        .args(args)
-        .output()
-        .expect("nqm runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
-}
-
-fn json(args: &[&str]) -> Value {
-    let (code, out, err) = nqm(args);
-    assert_eq!(code, 0, "{args:?}: {err}");
-    serde_json::from_str(&out).expect("valid JSON")
-}
 
 /// `text` written to a file of this name in a directory of this test's own.
 fn file(name: &str, text: &str) -> PathBuf {
